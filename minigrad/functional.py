@@ -1,0 +1,162 @@
+"""Functions of tensors that are not methods: activations, softmax family, losses, and the
+tensor-combining functions re-exported at the package top (concatenate, stack, where, ...)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _constant(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+# ------------------------------------------------------------------------------ activations
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return ops.ReLU.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e⁻ˣ), stable for any |x|."""
+    return ops.Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return ops.Tanh.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise."""
+    return ops.LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def gelu(x: Tensor) -> Tensor:
+    """x·Φ(x), Φ the standard normal CDF (the exact form, PyTorch's default)."""
+    return ops.GELU.apply(x)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weightᵀ + bias, with weight of shape (out, in): one fused graph node."""
+    if bias is None:
+        return ops.Linear.apply(x, weight)
+    return ops.Linear.apply(x, weight, bias)
+
+
+# --------------------------------------------------------------------------- softmax family
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """e^x / Σ e^x along ``axis``, computed after subtracting the max (stable at |x| = 1e4)."""
+    return ops.Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis`` (stable)."""
+    return ops.LogSoftmax.apply(x, axis=axis)
+
+
+def logsumexp(x: Tensor, axis: int | Sequence[int] | None = -1, keepdims: bool = False) -> Tensor:
+    """log Σ e^x over ``axis``, as max + log Σ e^(x - max) (stable)."""
+    return ops.LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+# ------------------------------------------------------------------------------------ losses
+def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against integer class targets (N,), fused.
+
+    loss = mean over i of [logsumexp(logitsᵢ) - logitsᵢ[targetsᵢ]];  the gradient with respect
+    to the logits is (softmax(logits) - onehot(targets)) / N.
+    """
+    _check_reduction(reduction)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
+    t = _constant(targets)
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy targets must be integer class indices, got dtype {t.dtype} "
+            f"(pass a numpy integer array, e.g. y.astype(int))"
+        )
+    n, classes = logits.shape
+    if t.shape != (n,):
+        raise ValueError(f"cross_entropy targets must have shape ({n},), got {t.shape}")
+    if n and (t.min() < 0 or t.max() >= classes):
+        raise ValueError(
+            f"cross_entropy targets must lie in [0, {classes}) for {classes} classes; "
+            f"got values from {t.min()} to {t.max()}"
+        )
+    return ops.CrossEntropy.apply(logits, targets=t, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
+    """-[y·log σ(x) + (1-y)·log(1-σ(x))] from logits x, stable for any |x|; y in [0, 1]."""
+    _check_reduction(reduction)
+    y = _constant(targets)
+    if y.shape != logits.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: targets of shape {y.shape} do not match "
+            f"logits of shape {logits.shape}"
+        )
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"binary cross-entropy targets must lie in [0, 1], got {y.min()}..{y.max()}")
+    return ops.BCEWithLogits.apply(logits, targets=y.astype(logits.dtype), reduction=reduction)
+
+
+def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error, mean over all elements of (prediction - target)².
+
+    The shapes must match exactly: a prediction of shape (N, 1) against a target of shape (N,)
+    would broadcast to (N, N) and give a silently wrong loss.
+    """
+    _check_reduction(reduction)
+    target_shape = np.shape(_constant(target))
+    if prediction.shape != target_shape:
+        raise ValueError(
+            f"mse_loss: prediction shape {prediction.shape} and target shape {target_shape} "
+            f"differ (they would broadcast into a wrong loss); reshape one of them"
+        )
+    diff = prediction - target
+    squared = diff * diff
+    if reduction == "none":
+        return squared
+    return squared.mean() if reduction == "mean" else squared.sum()
+
+
+# ---------------------------------------------------------------- combining several tensors
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    if len(tensors) == 0:
+        raise ValueError("concatenate needs at least one tensor")
+    return ops.Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new axis."""
+    if len(tensors) == 0:
+        raise ValueError("stack needs at least one tensor")
+    return ops.Stack.apply(*tensors, axis=axis)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise a where condition is true, else b (condition: a boolean array)."""
+    cond = np.asarray(_constant(condition), dtype=bool)
+    return ops.Where.apply(a, b, cond=cond)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max; at ties each side gets half the gradient."""
+    return ops.Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min; at ties each side gets half the gradient."""
+    return ops.Minimum.apply(a, b)

@@ -1,0 +1,92 @@
+"""Binary arithmetic: + - * / ** and unary minus.
+
+Each op writes its gradients for the broadcast output shape; ``Function`` sums them back to
+each input's shape. Notation: out = f(a, b), g = dL/d(out).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+class Add(Function):
+    """out = a + b;  da = g, db = g."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """out = a - b;  da = g, db = -g."""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs_grad[1] else None)
+
+
+class Mul(Function):
+    """out = a·b;  da = g·b, db = g·a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        da = g * self.b if self.needs_grad[0] else None
+        db = g * self.a if self.needs_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    """out = a / b;  da = g / b, db = -g·a / b² = -g·out / b."""
+
+    def forward(self, a, b):
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, g):
+        da = g / self.b if self.needs_grad[0] else None
+        db = -g * self.out / self.b if self.needs_grad[1] else None
+        return da, db
+
+
+class Pow(Function):
+    """out = a^b;  da = g·b·a^(b-1), db = g·out·ln(a).
+
+    ln(a) is undefined for a ≤ 0; there the exponent's gradient is set to 0 (the limit at a = 0
+    for b > 0), so no NaN leaks out of backward. A negative base with an integer exponent
+    (``x ** 2``) differentiates normally with respect to the base.
+    """
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        da = g * b * a ** (b - 1) if self.needs_grad[0] else None
+        if self.needs_grad[1]:
+            positive = a > 0
+            db = g * self.out * np.log(np.where(positive, a, 1)) * positive
+        else:
+            db = None
+        return da, db
+
+
+class Neg(Function):
+    """out = -a;  da = -g."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return (-g,)

@@ -1,0 +1,82 @@
+"""Matrix products: matmul (with numpy's broadcasting rules) and the fused affine map."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+def _swap(x: np.ndarray) -> np.ndarray:
+    return np.swapaxes(x, -1, -2)
+
+
+class MatMul(Function):
+    """out = a @ b (vectors, matrices, or batches of matrices that broadcast);
+    da = g @ bᵀ, db = aᵀ @ g  (over the last two axes).
+
+    A 1-D a is treated as a row (1, n) and a 1-D b as a column (n, 1), as numpy does; the
+    gradients are computed in that 2-D form and the added axis is dropped again. Batch axes
+    that were broadcast are summed away centrally by ``unbroadcast``.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul needs tensors with at least one dimension; use * for scalars")
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ValueError(
+                f"inner dimensions differ: a has {a.shape[-1]} columns, b has {inner_b} rows"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        if a.ndim == 1 and b.ndim == 1:
+            return g * b, g * a
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g2 = np.expand_dims(g, -2) if a.ndim == 1 else g
+        g2 = np.expand_dims(g2, -1) if b.ndim == 1 else g2
+        da = db = None
+        if self.needs_grad[0]:
+            da = g2 @ _swap(b2)
+            da = da[..., 0, :] if a.ndim == 1 else da
+        if self.needs_grad[1]:
+            db = _swap(a2) @ g2
+            db = db[..., 0] if b.ndim == 1 else db
+        return da, db
+
+
+class Linear(Function):
+    """out = x @ Wᵀ + b, with W of shape (out, in) as in PyTorch; one node for the whole map.
+
+    With X = x flattened to rows (N, in) and G = g as (N, out):
+    dx = g @ W,  dW = Gᵀ @ X  (out, in: already C-contiguous),  db = Σ_rows G.
+    """
+
+    def forward(self, x, weight, bias=None):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear expects input (..., in) and weight (out, in); got input {x.shape} "
+                f"and weight {weight.shape}"
+            )
+        if bias is not None and bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, g):
+        x, w = self.x, self.weight
+        dx = g @ w if self.needs_grad[0] else None
+        dw = db = None
+        g2 = g.reshape(-1, g.shape[-1])
+        if self.needs_grad[1]:
+            dw = g2.T @ x.reshape(-1, x.shape[-1])
+        if len(self.needs_grad) == 3 and self.needs_grad[2]:
+            db = g2.sum(axis=0)
+        return dx, dw, db

@@ -1,0 +1,91 @@
+"""Softmax, log-softmax and the fused, numerically stable losses built on them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.ops.unary import stable_sigmoid
+
+
+def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    """a - logsumexp(a), shifted by the max so no exponential overflows."""
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """out = a - log Σ_axis eᵃ;  da = g - softmax(a)·Σ_axis g."""
+
+    def forward(self, a, axis=-1):
+        self.axis = axis
+        self.out = _log_softmax(a, axis)
+        return self.out
+
+    def backward(self, g):
+        return (g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+class Softmax(Function):
+    """out = eᵃ / Σ_axis eᵃ;  da = out·(g - Σ_axis g·out)."""
+
+    def forward(self, a, axis=-1):
+        self.axis = axis
+        self.out = np.exp(_log_softmax(a, axis))
+        return self.out
+
+    def backward(self, g):
+        out = self.out
+        return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
+
+
+def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+class CrossEntropy(Function):
+    """Fused softmax cross-entropy with integer class targets t, logits a of shape (N, C).
+
+    lossᵢ = -log softmax(aᵢ)[tᵢ] = logsumexp(aᵢ) - aᵢ[tᵢ]
+    da = (softmax(a) - onehot(t)) · g   (divided by N for reduction="mean")
+    """
+
+    def forward(self, logits, targets=None, reduction="mean"):
+        log_p = _log_softmax(logits, axis=1)
+        rows = np.arange(logits.shape[0])
+        self.targets, self.rows, self.reduction = targets, rows, reduction
+        self.log_p = log_p
+        return _reduce(-log_p[rows, targets], reduction)
+
+    def backward(self, g):
+        da = np.exp(self.log_p)
+        da[self.rows, self.targets] -= 1
+        if self.reduction == "none":
+            da *= g[:, np.newaxis]
+        else:
+            da *= g / len(self.rows) if self.reduction == "mean" else g
+        return (da,)
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits a with targets y in [0, 1], stable for any |a|:
+
+    loss = -[y·log σ(a) + (1 - y)·log(1 - σ(a))] = max(a, 0) - a·y + log(1 + e^(-|a|))
+    da = (σ(a) - y) · g   (divided by the number of elements for reduction="mean")
+    """
+
+    def forward(self, logits, targets=None, reduction="mean"):
+        e = np.exp(-np.abs(logits))
+        self.residual = stable_sigmoid(logits, e) - targets
+        self.reduction = reduction
+        losses = np.maximum(logits, 0) - logits * targets + np.log1p(e)
+        return _reduce(losses, reduction)
+
+    def backward(self, g):
+        if self.reduction == "mean":
+            return (self.residual * (g / self.residual.size),)
+        return (self.residual * g,)

@@ -1,0 +1,112 @@
+"""Reductions over axes: sum, mean, max, min, logsumexp.
+
+Notation: out = f(a) reduced over the axes R; g = dL/d(out). Each backward first re-inserts
+the reduced axes into g (``_expand``) so that it broadcasts against a.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
+    """Turn an axis argument (None, int, or tuple) into a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
+        result.append(int(ax) % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(result))
+
+
+class _Reduction(Function):
+    """Shared bookkeeping: remember the input shape and which axes were reduced."""
+
+    def _setup(self, a, axis, keepdims):
+        self.shape = a.shape
+        self.axes = normalize_axes(axis, a.ndim)
+        self.keepdims = keepdims
+        return self.axes
+
+    def _expand(self, g):
+        """g with the reduced axes put back as size-1 axes (a no-op when keepdims=True)."""
+        return g if self.keepdims else np.expand_dims(g, self.axes)
+
+
+class Sum(_Reduction):
+    """out = Σ_R a;  da = g broadcast back over R."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        return a.sum(axis=self._setup(a, axis, keepdims), keepdims=keepdims)
+
+    def backward(self, g):
+        return (np.broadcast_to(self._expand(g), self.shape),)
+
+
+class Mean(_Reduction):
+    """out = (1/n)·Σ_R a with n the number of reduced elements;  da = g/n broadcast over R."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        axes = self._setup(a, axis, keepdims)
+        self.n = int(np.prod([a.shape[i] for i in axes]))
+        if self.n == 0:
+            raise ValueError("mean of an empty selection")
+        return a.mean(axis=axes, keepdims=keepdims)
+
+    def backward(self, g):
+        return (np.broadcast_to(self._expand(g) / self.n, self.shape),)
+
+
+class _Extremum(_Reduction):
+    """out = max_R a (or min);  da = g·[a = out] / (number of tied entries).
+
+    At ties the gradient is shared equally among the tied entries (as ``torch.amax`` does),
+    so the total gradient still sums to g.
+    """
+
+    reduce: staticmethod
+
+    def forward(self, a, axis=None, keepdims=False):
+        axes = self._setup(a, axis, keepdims)
+        if a.size == 0:
+            raise ValueError(f"{type(self).__name__.lower()} of an empty tensor")
+        kept = self.reduce(a, axis=axes, keepdims=True)
+        self.winners = a == kept
+        self.count = self.winners.sum(axis=axes, keepdims=True).astype(a.dtype)
+        return kept if keepdims else np.squeeze(kept, axis=axes)
+
+    def backward(self, g):
+        return (self.winners * (self._expand(g) / self.count),)
+
+
+class Max(_Extremum):
+    __doc__ = _Extremum.__doc__
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extremum):
+    __doc__ = _Extremum.__doc__.replace("max_R", "min_R")
+    reduce = staticmethod(np.min)
+
+
+class LogSumExp(_Reduction):
+    """out = log Σ_R eᵃ, computed as m + log Σ_R e^(a - m) with m = max_R a (stable);
+    da = g·e^(a - out) = g·softmax_R(a)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        axes = self._setup(a, axis, keepdims)
+        m = np.max(a, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        self.a = a
+        self.out = m + np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True))
+        return self.out if keepdims else np.squeeze(self.out, axis=axes)
+
+    def backward(self, g):
+        return (self._expand(g) * np.exp(self.a - self.out),)

@@ -1,0 +1,48 @@
+"""Ops that pick, elementwise, between two tensors: where, maximum, minimum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+class Where(Function):
+    """out = a where cond else b;  da = g where cond else 0, db = g where not cond else 0.
+
+    ``cond`` is a boolean array, a constant of the op (it has no gradient).
+    """
+
+    def forward(self, a, b, cond=None):
+        self.cond = np.broadcast_to(cond, np.broadcast_shapes(cond.shape, a.shape, b.shape))
+        return np.where(self.cond, a, b)
+
+    def backward(self, g):
+        da = np.where(self.cond, g, 0) if self.needs_grad[0] else None
+        db = np.where(self.cond, 0, g) if self.needs_grad[1] else None
+        return da, db
+
+
+class Maximum(Function):
+    """out = max(a, b) elementwise;  da = g·([a > b] + ½[a = b]), db = g·([b > a] + ½[a = b]).
+
+    At ties the gradient is split equally, as for ``Tensor.max``.
+    """
+
+    pick = staticmethod(np.greater)
+
+    def forward(self, a, b):
+        first = self.pick(a, b)
+        tie = a == b
+        self.share_a = (first + 0.5 * tie).astype(np.result_type(a, b))
+        self.share_b = 1 - self.share_a
+        return np.where(first | tie, a, b)
+
+    def backward(self, g):
+        return g * self.share_a, g * self.share_b
+
+
+class Minimum(Maximum):
+    """out = min(a, b) elementwise;  da = g·([a < b] + ½[a = b]), db = g·([b < a] + ½[a = b])."""
+
+    pick = staticmethod(np.less)

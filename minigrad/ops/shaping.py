@@ -1,0 +1,102 @@
+"""Ops that move elements without changing them: reshape, transpose, indexing, concatenate,
+stack. Their backward moves the gradient back the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+class Reshape(Function):
+    """out = a viewed with a new shape;  da = g reshaped to a's shape."""
+
+    def forward(self, a, shape=()):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class Transpose(Function):
+    """out = a with its axes permuted (reversed when axes is None);  da = g with the inverse
+    permutation."""
+
+    def forward(self, a, axes=None):
+        if axes is not None and sorted(int(x) % max(a.ndim, 1) for x in axes) != list(range(a.ndim)):
+            raise ValueError(f"axes {tuple(axes)} are not a permutation of the {a.ndim} axes")
+        self.axes = axes
+        return np.transpose(a, axes)
+
+    def backward(self, g):
+        if self.axes is None:
+            return (np.transpose(g),)
+        return (np.transpose(g, np.argsort([int(x) % g.ndim for x in self.axes])),)
+
+
+def _is_basic(index) -> bool:
+    """True for basic indexing (ints, slices, None, ...): every element is selected once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts
+    )
+
+
+class GetItem(Function):
+    """out = a[index];  da = zeros with g added at the selected positions.
+
+    With integer-array indices an element may be selected several times; np.add.at adds all
+    its gradients (a plain assignment would keep only the last one).
+    """
+
+    def forward(self, a, index=()):
+        index = _raw_index(index)
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return a[index]
+
+    def backward(self, g):
+        da = np.zeros(self.shape, dtype=self.dtype)
+        if _is_basic(self.index):
+            da[self.index] = g
+        else:
+            np.add.at(da, self.index, g)
+        return (da,)
+
+
+def _raw_index(index):
+    """Indices may be Tensors (float data); numpy needs integer or boolean arrays."""
+    parts = index if isinstance(index, tuple) else (index,)
+    converted = []
+    for p in parts:
+        data = getattr(p, "data", p)
+        if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+            if not np.all(data == np.round(data)):
+                raise IndexError("tensor indices must hold whole numbers")
+            data = data.astype(np.intp)
+        converted.append(data)
+    return tuple(converted) if isinstance(index, tuple) else converted[0]
+
+
+class Concatenate(Function):
+    """out = [a₁, a₂, …] joined along ``axis``;  daᵢ = the slice of g that came from aᵢ."""
+
+    def forward(self, *arrays, axis=0):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.split(g, np.cumsum(self.sizes)[:-1], axis=self.axis))
+
+
+class Stack(Function):
+    """out = [a₁, a₂, …] stacked along a new ``axis``;  daᵢ = g taken at position i of it."""
+
+    def forward(self, *arrays, axis=0):
+        out = np.stack(arrays, axis=axis)
+        self.axis = axis % out.ndim
+        return out
+
+    def backward(self, g):
+        return tuple(np.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))

@@ -1,0 +1,149 @@
+"""Elementwise functions of one tensor. Notation: out = f(a), g = dL/d(out)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+def stable_sigmoid(a: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
+    """σ(a) from e = e^(-|a|) ≤ 1, so nothing overflows: 1/(1+e) for a ≥ 0, e/(1+e) for a < 0."""
+    if e is None:
+        e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1, e) / (1 + e)
+
+
+class Exp(Function):
+    """out = eᵃ;  da = g·out."""
+
+    def forward(self, a):
+        self.out = np.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return (g * self.out,)
+
+
+class Log(Function):
+    """out = ln a;  da = g / a."""
+
+    def forward(self, a):
+        self.a = a
+        return np.log(a)
+
+    def backward(self, g):
+        return (g / self.a,)
+
+
+class Sqrt(Function):
+    """out = √a;  da = g / (2·out).
+
+    At a = 0 the derivative is infinite; where g is 0 there, the product is taken as 0 rather
+    than 0·∞ = NaN, so an unused branch through √0 does not poison the gradient.
+    """
+
+    def forward(self, a):
+        self.out = np.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        da = np.zeros_like(g)
+        np.divide(g, 2 * self.out, out=da, where=g != 0)
+        return (da,)
+
+
+class Abs(Function):
+    """out = |a|;  da = g·sign(a)  (0 at a = 0, a subgradient)."""
+
+    def forward(self, a):
+        self.a = a
+        return np.abs(a)
+
+    def backward(self, g):
+        return (g * np.sign(self.a),)
+
+
+class Tanh(Function):
+    """out = tanh a;  da = g·(1 - out²)."""
+
+    def forward(self, a):
+        self.out = np.tanh(a)
+        return self.out
+
+    def backward(self, g):
+        return (g * (1 - self.out * self.out),)
+
+
+class Sigmoid(Function):
+    """out = σ(a) = 1 / (1 + e⁻ᵃ);  da = g·out·(1 - out).
+
+    Computed by ``stable_sigmoid``, which does not overflow at |a| = 1e4.
+    """
+
+    def forward(self, a):
+        self.out = stable_sigmoid(a)
+        return self.out
+
+    def backward(self, g):
+        return (g * self.out * (1 - self.out),)
+
+
+class ReLU(Function):
+    """out = max(a, 0);  da = g·[a > 0]."""
+
+    def forward(self, a):
+        self.out = np.maximum(a, 0)
+        return self.out
+
+    def backward(self, g):
+        return (g * (self.out > 0),)
+
+
+class LeakyReLU(Function):
+    """out = a if a > 0 else s·a;  da = g·(1 if a > 0 else s)."""
+
+    def forward(self, a, negative_slope=0.01):
+        self.slope = np.where(a > 0, 1, negative_slope).astype(a.dtype)
+        return a * self.slope
+
+    def backward(self, g):
+        return (g * self.slope,)
+
+
+class GELU(Function):
+    """out = a·Φ(a), Φ the standard normal CDF;  da = g·(Φ(a) + a·φ(a)).
+
+    Φ(a) = (1 + erf(a/√2))/2 and φ(a) = e^(-a²/2)/√(2π), the exact form (PyTorch's default).
+    """
+
+    def forward(self, a):
+        from scipy.special import erf  # scipy comes with scikit-learn; imported only when used
+
+        self.a = a
+        self.cdf = (0.5 * (1 + erf(a / math.sqrt(2)))).astype(a.dtype)
+        return a * self.cdf
+
+    def backward(self, g):
+        a = self.a
+        pdf = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        return (g * (self.cdf + a * pdf),)
+
+
+class Clip(Function):
+    """out = min(max(a, lo), hi);  da = g·[lo ≤ a ≤ hi]  (either bound may be None)."""
+
+    def forward(self, a, lo=None, hi=None):
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip needs lo <= hi, got lo={lo}, hi={hi}")
+        self.inside = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            self.inside &= a >= lo
+        if hi is not None:
+            self.inside &= a <= hi
+        return np.clip(a, lo, hi)
+
+    def backward(self, g):
+        return (g * self.inside,)
