@@ -1,0 +1,57 @@
+"""The multi-layer perceptron: Linear layers with an activation (and optional dropout) between."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from minigrad.random import as_generator
+from models.activations import activation_class
+from models.containers import Sequential
+from models.layers import Dropout, Linear, check_probability
+
+
+class MLP(Sequential):
+    """h₀ = x,  hₖ = act(hₖ₋₁ Wₖᵀ + bₖ) for each hidden size,  output = h_L W_outᵀ + b_out.
+
+    ``MLP(2, (16, 16), 1)`` is ``Sequential(Linear(2, 16), ReLU(), Linear(16, 16), ReLU(),
+    Linear(16, 1))``; with ``dropout > 0`` a ``Dropout`` follows each hidden activation.
+    ``hidden_sizes=()`` gives a single Linear layer: a linear model. The output layer has no
+    activation (it gives logits or regression values).
+
+    ``activation`` is a name from ``models.activations.ACTIVATIONS`` ("relu", "tanh",
+    "sigmoid", "gelu", "leaky_relu", "identity"). All layers draw their initial weights (and
+    the dropout masks) from one generator made from ``rng``, so a seed fixes the whole model.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_sizes: Sequence[int],
+        out_features: int,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        bias: bool = True,
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = None,
+    ) -> None:
+        if isinstance(hidden_sizes, (int, np.integer)):
+            raise TypeError(
+                f"hidden_sizes must be a sequence of layer widths such as ({hidden_sizes},), "
+                f"got the int {hidden_sizes}"
+            )
+        make_activation = activation_class(activation)
+        check_probability(dropout)
+        generator = as_generator(rng)
+        # Dropout given no rng keeps drawing from the default generator current at call time.
+        dropout_rng = None if rng is None else generator
+        widths = [in_features, *hidden_sizes]
+        layers = []
+        for fan_in, fan_out in zip(widths, widths[1:]):
+            layers.append(Linear(fan_in, fan_out, bias=bias, rng=generator, dtype=dtype))
+            layers.append(make_activation())
+            if dropout:
+                layers.append(Dropout(dropout, rng=dropout_rng))
+        layers.append(Linear(widths[-1], out_features, bias=bias, rng=generator, dtype=dtype))
+        super().__init__(*layers)

@@ -1,0 +1,175 @@
+"""Module and Parameter: the base of every layer, model and loss.
+
+Registration is by attribute: a Module's parameters are the ``Parameter`` values among its
+attributes, and its children are the ``Module`` values, both in the order they were first
+assigned (Python keeps attributes in that order). Nothing else is registered: a plain list of
+layers is invisible, which is what ``ModuleList`` is for.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any, Mapping, NamedTuple
+
+import numpy as np
+
+from minigrad import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates: it requires grad by default."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` skipped."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: subclasses set attributes in ``__init__`` and define
+    ``forward``; ``module(x)`` calls ``forward(x)``.
+
+    ``training`` is True after construction; ``eval()`` clears it for the whole tree (Dropout
+    reads it) and ``train()`` sets it again.
+    """
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------------- the tree
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct sub-modules, as (attribute name, module), in assignment order."""
+        return [(name, value) for name, value in vars(self).items() if isinstance(value, Module)]
+
+    def children(self) -> list[Module]:
+        return [module for _, module in self.named_children()]
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """This module ("") and every module below it, depth first, each once."""
+        found: list[tuple[str, Module]] = []
+        seen: set[int] = set()
+
+        def visit(prefix: str, module: Module) -> None:
+            if id(module) in seen:
+                return
+            seen.add(id(module))
+            found.append((prefix, module))
+            for name, child in module.named_children():
+                visit(f"{prefix}.{name}" if prefix else name, child)
+
+        visit("", self)
+        return found
+
+    def modules(self) -> list[Module]:
+        return [module for _, module in self.named_modules()]
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """Every parameter of the tree with its dotted name (``layers.0.weight``), each once.
+
+        The order is stable: modules depth first, and within a module the order in which its
+        parameters were assigned. A parameter shared by two modules is listed under its first
+        name only.
+        """
+        found: list[tuple[str, Parameter]] = []
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, value in vars(module).items():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    found.append((f"{prefix}.{name}" if prefix else name, value))
+        return found
+
+    def parameters(self) -> list[Parameter]:
+        """A list (not a one-shot generator), so it can be handed to several consumers."""
+        return [param for _, param in self.named_parameters()]
+
+    # ------------------------------------------------------------------- training state
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients: ``grad = None``, or zeros in place."""
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
+
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training = mode`` on this module and every module below it; returns self."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (``train(False)``): Dropout becomes the identity."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------------ state dict
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameter name → a copy of its array (later training does not change the dict)."""
+        return {name: param.data.copy() for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy the arrays of ``state_dict`` into the parameters, in place.
+
+        Everything is checked before anything is copied, so on error the model is unchanged
+        and the error lists every problem: missing and unexpected keys (only when ``strict``),
+        shape mismatches and non-numeric values (always). Copying into the existing arrays keeps
+        every reference to them (an optimizer's, for instance) valid.
+        """
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing key(s): {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected key(s): {', '.join(unexpected)}")
+        values = {}
+        for name, param in own.items():
+            if name not in state_dict:
+                continue
+            value = np.asarray(state_dict[name])
+            if value.dtype.kind not in "fiu":
+                problems.append(f"{name}: expected a real numeric array, got dtype {value.dtype}")
+            elif value.shape != param.shape:
+                problems.append(
+                    f"size mismatch for {name}: the state dict has shape {value.shape}, "
+                    f"the model has {param.shape}"
+                )
+            else:
+                values[name] = value
+        if problems:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
+                f"loaded):\n  " + "\n  ".join(problems)
+            )
+        for name, value in values.items():
+            np.copyto(own[name].data, value)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---------------------------------------------------------------------------- display
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's parentheses, e.g. ``in_features=3``."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = [extra] if extra else []
+        lines += [f"({name}): {child!r}" for name, child in children]
+        body = textwrap.indent("\n".join(lines), "  ")
+        return f"{type(self).__name__}(\n{body}\n)"

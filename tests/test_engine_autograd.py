@@ -1,0 +1,175 @@
+"""Behaviour of the backward pass: accumulation, reuse, grad mode, deep graphs, memory."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.functional as F
+from minigrad import Tensor, no_grad
+
+
+def test_tensor_used_twice_gets_the_sum_of_both_paths():
+    a = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    b = a + a
+    c = b * b  # c = 4a², dc/da = 8a
+    c.sum().backward()
+    np.testing.assert_allclose(a.grad, 8 * a.data)
+
+
+def test_diamond_graph():
+    a = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    b = a.exp()
+    c = b * a + b.log() - b  # dc/da = e^a·a + e^a + 1 - e^a = a·e^a + 1
+    c.sum().backward()
+    np.testing.assert_allclose(a.grad, a.data * np.exp(a.data) + 1)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    for _ in range(3):
+        (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, 3 * 2 * w.data)
+    w.grad = None
+    (w * 3).sum().backward()
+    np.testing.assert_allclose(w.grad, [3.0, 3.0])
+
+
+def test_leaf_gradient_is_a_private_array_even_when_shared_in_the_graph():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(2), requires_grad=True)
+    seed = np.array([1.0, 2.0])
+    (a + b).backward(seed)
+    a.grad += 10
+    np.testing.assert_allclose(b.grad, [1.0, 2.0])
+    np.testing.assert_allclose(seed, [1.0, 2.0])
+
+
+def test_second_backward_over_a_freed_graph_raises_unless_retained():
+    x = Tensor([2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, [8.0])
+    with pytest.raises(RuntimeError, match="already freed"):
+        y.backward()
+
+
+def test_no_grad_records_nothing():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        y = x * 2
+        assert not minigrad.is_grad_enabled()
+    assert minigrad.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.sum().backward()
+
+
+def test_detach_cuts_the_graph_but_shares_data():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad
+    assert np.shares_memory(d.data, y.data)
+    (y * d).sum().backward()  # d is a constant: d(y·d)/dx = 3·d
+    np.testing.assert_allclose(x.grad, 3 * d.data)
+
+
+def test_intermediate_tensors_are_not_leaves_and_get_no_grad():
+    x = Tensor([1.0], requires_grad=True)
+    h = x * 2
+    (h * h).sum().backward()
+    assert x.is_leaf and not h.is_leaf
+    assert h.grad is None
+
+
+def test_backward_through_a_chain_of_100000_ops():
+    x = Tensor(np.array([1.0]), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0])
+
+
+def test_max_and_maximum_share_the_gradient_equally_at_ties():
+    x = Tensor(np.array([1.0, 3.0, 3.0, 2.0]), requires_grad=True)
+    x.max().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.5, 0.5, 0.0])
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    minigrad.maximum(a, b).sum().backward()
+    np.testing.assert_allclose(a.grad, [0.5, 1.0])
+    np.testing.assert_allclose(b.grad, [0.5, 0.0])
+
+
+def test_nan_free_gradients_at_edge_points():
+    x = Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    (x.sqrt() * Tensor([0.0, 1.0])).sum().backward()  # the √0 branch is multiplied by 0
+    np.testing.assert_allclose(x.grad, [0.0, 0.25])
+    base = Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    exponent = Tensor(np.array([2.0, 2.0, 2.0]), requires_grad=True)
+    (base**exponent).sum().backward()
+    np.testing.assert_allclose(base.grad, [-4.0, 0.0, 6.0])
+    np.testing.assert_allclose(exponent.grad, [0.0, 0.0, 9.0 * np.log(3.0)])
+
+
+def _raw_mlp_step(params, x, y, lr=0.1):
+    w1, b1, w2, b2 = params
+    h = (x @ w1 + b1).relu()
+    loss = F.cross_entropy(h @ w2 + b2, y)
+    loss.backward()
+    with no_grad():
+        for p in params:
+            p.data -= lr * p.grad
+            p.grad = None
+    return loss
+
+
+def test_memory_stays_flat_without_the_garbage_collector():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(32, 16)))
+    y = rng.integers(0, 4, size=32)
+    params = [Tensor(rng.normal(size=s) * 0.1, requires_grad=True) for s in [(16, 32), (32,), (32, 4), (4,)]]
+    gc.collect()
+    gc.disable()
+    try:
+        tracemalloc.start()
+        # numpy keeps a small cache of freed buffers; it fills up (~200 KiB) in the first steps.
+        for _ in range(2000):
+            _raw_mlp_step(params, x, y)
+        before, _ = tracemalloc.get_traced_memory()
+        objects_before = len(gc.get_objects())
+        for _ in range(2000):
+            loss = _raw_mlp_step(params, x, y)
+        after, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert len(gc.get_objects()) - objects_before < 50
+        assert after - before < 16 * 1024, f"memory grew by {after - before} bytes over 2000 steps"
+        probe = weakref.ref(loss._ctx)
+        del loss
+        assert probe() is None, "the graph is kept alive by a reference cycle"
+    finally:
+        gc.enable()
+
+
+def test_graph_nodes_are_freed_by_reference_counting_alone():
+    gc.disable()
+    try:
+        x = Tensor(np.ones(3), requires_grad=True)
+        y = (x * 2).exp().sum()
+        probe = weakref.ref(y._ctx.inputs[0]._ctx)
+        y.backward()
+        assert probe() is None  # released by backward
+        z = (x * 2).exp().sum()
+        probe = weakref.ref(z._ctx)
+        del z  # never backpropagated: freed as soon as the last reference goes
+        assert probe() is None
+    finally:
+        gc.enable()

@@ -1,0 +1,94 @@
+"""Bad input raises a clear error at the call that is wrong, naming the shapes or values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.functional as F
+from minigrad import Tensor
+
+
+def test_matmul_of_incompatible_shapes_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 2\).*inner dimensions"):
+        Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2)))
+    with pytest.raises(ValueError, match="at least one dimension"):
+        Tensor(2.0) @ Tensor(np.ones(3))
+
+
+def test_shapes_that_do_not_broadcast_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add of shapes \(2, 3\), \(4,\)"):
+        Tensor(np.ones((2, 3))) + Tensor(np.ones(4))
+    with pytest.raises(ValueError, match=r"mul of shapes \(2,\), \(3,\)"):
+        Tensor(np.ones(2)) * np.ones(3)
+
+
+def test_backward_grad_of_the_wrong_shape():
+    y = Tensor(np.ones(3), requires_grad=True) * 2
+    with pytest.raises(ValueError, match=r"shape \(2,\) for a tensor of shape \(3,\)"):
+        y.backward(np.ones(2))
+
+
+def test_backward_on_non_scalar_without_grad():
+    y = Tensor(np.ones((2, 2)), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"scalar output.*\(2, 2\)"):
+        y.backward()
+
+
+def test_backward_on_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor([1.0]) * 2).sum().backward()
+
+
+def test_cross_entropy_targets_out_of_range_or_wrong_dtype():
+    logits = Tensor(np.zeros((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"\[0, 3\).*from 0 to 3"):
+        F.cross_entropy(logits, np.array([0, 3]))
+    with pytest.raises(ValueError, match="from -1"):
+        F.cross_entropy(logits, np.array([-1, 0]))
+    with pytest.raises(TypeError, match="integer class indices.*float64"):
+        F.cross_entropy(logits, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        F.cross_entropy(logits, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        F.cross_entropy(Tensor(np.zeros(3)), np.array([0]))
+
+
+def test_loss_shape_mismatches_are_not_silently_broadcast():
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        F.mse_loss(Tensor(np.zeros((4, 1))), np.zeros(4))
+    with pytest.raises(ValueError, match="do not match"):
+        F.binary_cross_entropy_with_logits(Tensor(np.zeros((4, 1))), np.zeros(4))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        F.binary_cross_entropy_with_logits(Tensor(np.zeros(2)), np.array([0.0, 2.0]))
+
+
+def test_bad_reduction_and_axes():
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.mse_loss(Tensor(np.zeros(2)), np.zeros(2), reduction="avg")
+    with pytest.raises(ValueError, match="axis 2 is out of range for a tensor with 2 dimensions"):
+        Tensor(np.zeros((2, 2))).sum(axis=2)
+    with pytest.raises(ValueError, match="not a permutation"):
+        Tensor(np.zeros((2, 2))).transpose(0, 0)
+
+
+def test_bad_tensor_construction():
+    with pytest.raises(TypeError, match="cannot make a Tensor"):
+        Tensor([[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match="cannot make a Tensor"):
+        Tensor("abc")
+    with pytest.raises(TypeError, match="floating dtype"):
+        Tensor([1, 2], dtype=np.int64)
+    with pytest.raises(TypeError, match="floating dtype"):
+        minigrad.set_default_dtype(np.int32)
+
+
+def test_index_out_of_range_names_the_shape():
+    with pytest.raises(IndexError, match=r"getitem of shapes \(3,\)"):
+        Tensor(np.zeros(3))[5]
+
+
+def test_item_of_many_elements():
+    with pytest.raises(ValueError, match=r"one element.*\(2,\)"):
+        Tensor([1.0, 2.0]).item()

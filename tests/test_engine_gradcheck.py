@@ -1,0 +1,203 @@
+"""Every differentiable op agrees with central finite differences in float64, on random shapes
+drawn by hypothesis, including broadcasting (added leading axes, size-1 axes) and batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad
+import minigrad.functional as F
+from minigrad import Tensor, gradcheck
+from tests.strategies import broadcast_pairs, leaf, nonempty_shapes, seeds, small_shapes
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "maximum": minigrad.maximum,
+    "minimum": minigrad.minimum,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(shapes=broadcast_pairs, seed=seeds)
+def test_binary_ops_match_finite_differences_under_broadcasting(name, shapes, seed):
+    shape_a, shape_b = shapes.input_shapes
+    # pow needs a positive base for d/db; div needs a denominator away from 0
+    a = leaf(shape_a, seed, 0.5, 2.0) if name == "pow" else leaf(shape_a, seed)
+    b = leaf(shape_b, seed + 1, away_from_zero=0.5)
+    assert gradcheck(BINARY[name], [a, b])
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow"])
+@given(shape=small_shapes, seed=seeds, number=st.floats(0.5, 3.0))
+def test_binary_ops_with_python_numbers_on_either_side(name, shape, seed, number):
+    x = leaf(shape, seed, 0.5, 2.0)
+    op = BINARY[name]
+    assert gradcheck(lambda t: op(t, number), [x])
+    assert gradcheck(lambda t: op(number, t), [x])
+
+
+UNARY = {
+    "neg": (lambda x: -x, {}),
+    "exp": (lambda x: x.exp(), {}),
+    "log": (lambda x: x.log(), {"low": 0.2, "high": 3.0}),
+    "sqrt": (lambda x: x.sqrt(), {"low": 0.2, "high": 3.0}),
+    "abs": (lambda x: x.abs(), {"away_from_zero": 0.1}),
+    "tanh": (lambda x: x.tanh(), {}),
+    "sigmoid": (lambda x: x.sigmoid(), {}),
+    "relu": (lambda x: x.relu(), {"away_from_zero": 0.1}),
+    "clip": (lambda x: x.clip(-1.0, 1.0), {"low": -0.9, "high": 0.9, "away_from_zero": 0.0}),
+    "clip_outside": (lambda x: x.clip(-0.5, 0.5), {"low": 0.6, "high": 2.0}),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), {"away_from_zero": 0.1}),
+    "gelu": (F.gelu, {}),
+    "square_negative_base": (lambda x: x**2, {"low": -2.0, "high": -0.1}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(shape=small_shapes, seed=seeds)
+def test_unary_ops_match_finite_differences(name, shape, seed):
+    fn, value_range = UNARY[name]
+    assert gradcheck(fn, [leaf(shape, seed, **value_range)])
+
+
+@given(shape=nonempty_shapes, seed=seeds, data=st.data())
+@pytest.mark.parametrize("reduction", ["sum", "mean", "max", "min", "logsumexp"])
+def test_reductions_over_any_axes(reduction, shape, seed, data):
+    axis = data.draw(
+        st.none()
+        | st.integers(-len(shape), len(shape) - 1)
+        | st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True).map(tuple)
+    )
+    keepdims = data.draw(st.booleans())
+    x = leaf(shape, seed)
+    if reduction == "logsumexp":
+        fn = lambda t: F.logsumexp(t, axis=axis, keepdims=keepdims)  # noqa: E731
+    else:
+        fn = lambda t: getattr(t, reduction)(axis=axis, keepdims=keepdims)  # noqa: E731
+    assert gradcheck(fn, [x])
+
+
+@given(shapes=hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=4), seed=seeds)
+def test_matmul_vectors_matrices_and_broadcast_batches(shapes, seed):
+    shape_a, shape_b = shapes.input_shapes
+    assert gradcheck(lambda a, b: a @ b, [leaf(shape_a, seed), leaf(shape_b, seed + 1)])
+
+
+@given(batch=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), n_in=st.integers(1, 4),
+       n_out=st.integers(1, 4), bias=st.booleans(), seed=seeds)
+def test_fused_linear(batch, n_in, n_out, bias, seed):
+    x = leaf(batch + (n_in,), seed)
+    w = leaf((n_out, n_in), seed + 1)
+    inputs = [x, w] + ([leaf((n_out,), seed + 2)] if bias else [])
+    assert gradcheck(F.linear, inputs)
+
+
+@given(shape=nonempty_shapes, seed=seeds, data=st.data())
+def test_reshape_and_transpose(shape, seed, data):
+    x = leaf(shape, seed)
+    permutation = data.draw(st.permutations(range(len(shape))))
+    assert gradcheck(lambda t: t.reshape(-1) * 2, [x])
+    assert gradcheck(lambda t: t.transpose(*permutation), [x])
+    assert gradcheck(lambda t: t.T, [x])
+
+
+@given(shape=nonempty_shapes, seed=seeds, data=st.data())
+def test_getitem_basic_slices(shape, seed, data):
+    x = leaf(shape, seed)
+    index = tuple(
+        data.draw(st.integers(0, n - 1) | st.slices(n)) for n in shape
+    )
+    assert gradcheck(lambda t: t[index], [x])
+
+
+@given(rows=st.integers(1, 5), cols=st.integers(1, 3), seed=seeds, data=st.data())
+def test_getitem_integer_arrays_with_repeats(rows, cols, seed, data):
+    x = leaf((rows, cols), seed)
+    picks = np.array(data.draw(st.lists(st.integers(0, rows - 1), min_size=1, max_size=8)))
+    assert gradcheck(lambda t: t[picks], [x])
+    assert gradcheck(lambda t: t[picks, picks % cols], [x])
+
+
+def test_repeated_index_gradients_accumulate():
+    x = Tensor(np.zeros(3), requires_grad=True)
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+
+
+@given(shape=nonempty_shapes, count=st.integers(1, 3), seed=seeds, data=st.data())
+def test_concatenate_and_stack(shape, count, seed, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    parts = [leaf(shape, seed + i) for i in range(count)]
+    assert gradcheck(lambda *ts: minigrad.concatenate(ts, axis=axis), parts)
+    assert gradcheck(lambda *ts: minigrad.stack(ts, axis=axis), parts)
+
+
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3), seed=seeds)
+def test_where_with_broadcasting(shapes, seed):
+    shape_c, shape_a, shape_b = shapes.input_shapes
+    cond = np.random.default_rng(seed).random(shape_c) > 0.5
+    assert gradcheck(lambda a, b: minigrad.where(cond, a, b), [leaf(shape_a, seed), leaf(shape_b, seed + 1)])
+
+
+@given(batch=st.integers(1, 5), classes=st.integers(2, 5), seed=seeds, axis=st.sampled_from([0, 1, -1]))
+def test_softmax_family(batch, classes, seed, axis):
+    x = leaf((batch, classes), seed, -3, 3)
+    assert gradcheck(lambda t: F.softmax(t, axis=axis), [x])
+    assert gradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(batch=st.integers(1, 5), classes=st.integers(2, 5), seed=seeds)
+def test_losses(reduction, batch, classes, seed):
+    rng = np.random.default_rng(seed)
+    logits = leaf((batch, classes), seed, -3, 3)
+    labels = rng.integers(0, classes, size=batch)
+    assert gradcheck(lambda t: F.cross_entropy(t, labels, reduction=reduction), [logits])
+    probabilities = rng.random((batch, classes))
+    assert gradcheck(
+        lambda t: F.binary_cross_entropy_with_logits(t, probabilities, reduction=reduction), [logits]
+    )
+    target = rng.normal(size=(batch, classes))
+    assert gradcheck(lambda t: F.mse_loss(t, target, reduction=reduction), [logits])
+
+
+def test_composite_expression_reusing_inputs():
+    a = leaf((3, 4), 1)
+    b = leaf((4,), 2)
+    fn = lambda a, b: ((a * b + a).tanh() @ b.reshape(4, 1)).sum() + (a / (b * b + 1)).mean()  # noqa: E731
+    assert gradcheck(fn, [a, b])
+
+
+def test_gradcheck_catches_a_wrong_gradient():
+    class WrongSquare(minigrad.autograd.Function):
+        def forward(self, a):
+            self.a = a
+            return a * a
+
+        def backward(self, g):
+            return (g * self.a,)  # should be 2·a·g
+
+    with pytest.raises(minigrad.GradcheckError, match="input 0 at element"):
+        gradcheck(WrongSquare.apply, [leaf((2, 2), 0)])
+
+
+def test_gradcheck_weights_nonscalar_outputs_so_softmax_errors_show():
+    # softmax rows sum to 1, so d(sum softmax)/dx = 0 for ANY backward; a weighted sum is needed.
+    class SoftmaxWithZeroGrad(minigrad.autograd.Function):
+        def forward(self, a):
+            e = np.exp(a - a.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+
+        def backward(self, g):
+            return (np.zeros_like(g),)
+
+    with pytest.raises(minigrad.GradcheckError):
+        gradcheck(SoftmaxWithZeroGrad.apply, [leaf((2, 3), 0)])

@@ -1,0 +1,45 @@
+"""Softmax-family functions, sigmoid and the losses stay finite at inputs of ±1e4."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad.functional as F
+from minigrad import Tensor
+
+EXTREME = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: F.softmax(x),
+        lambda x: F.log_softmax(x),
+        lambda x: F.logsumexp(x),
+        lambda x: F.cross_entropy(x, np.array([1, 0, 2])),
+        lambda x: x.sigmoid(),
+        lambda x: F.binary_cross_entropy_with_logits(x, np.ones_like(EXTREME) * 0.5),
+    ],
+    ids=["softmax", "log_softmax", "logsumexp", "cross_entropy", "sigmoid", "bce_with_logits"],
+)
+def test_finite_values_and_gradients_at_1e4(fn, dtype):
+    x = Tensor(EXTREME.astype(dtype), requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        out = fn(x)
+        out.backward(np.ones_like(out.data))
+    assert np.all(np.isfinite(out.data))
+    assert np.all(np.isfinite(x.grad))
+
+
+def test_extreme_values_are_exact_where_known():
+    x = Tensor(np.array([[1e4, -1e4]]), requires_grad=True)
+    np.testing.assert_allclose(F.softmax(x).data, [[1.0, 0.0]])
+    np.testing.assert_allclose(F.log_softmax(x).data, [[0.0, -2e4]])
+    np.testing.assert_allclose(F.logsumexp(x).data, [1e4])
+    loss = F.cross_entropy(x, np.array([1]))
+    np.testing.assert_allclose(loss.data, 2e4)
+    loss.backward()
+    np.testing.assert_allclose(x.grad, [[1.0, -1.0]])
+    np.testing.assert_allclose(Tensor(np.array([-1e4, 1e4])).sigmoid().data, [0.0, 1.0])
