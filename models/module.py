@@ -24,6 +24,9 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
+    def __repr__(self) -> str:
+        return f"Parameter containing:\n{super().__repr__()}"
+
 
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(..., strict=False)`` skipped."""
