@@ -1,0 +1,152 @@
+"""Linear, its named uses, Dropout, activation and loss modules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.functional as F
+import models
+from minigrad import Tensor
+
+
+def test_linear_computes_x_times_w_transposed_plus_b():
+    layer = models.Linear(3, 2, rng=0, dtype=np.float64)
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    expected = x @ layer.weight.data.T + layer.bias.data
+    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-12)
+    assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
+
+
+def test_linear_without_bias_has_only_a_weight():
+    layer = models.Linear(3, 2, bias=False, rng=0)
+    assert layer.bias is None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+    np.testing.assert_allclose(layer(Tensor(np.eye(3))).data, layer.weight.data.T)
+
+
+def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():
+    layer = models.Linear(16, 400, rng=0)
+    bound = 1 / np.sqrt(16)
+    for param in (layer.weight, layer.bias):
+        assert np.abs(param.data).max() <= bound
+        assert np.abs(param.data).max() > 0.95 * bound
+    assert abs(layer.weight.data.mean()) < 0.01
+    # the variance of U(-a, a) is a²/3
+    np.testing.assert_allclose(layer.weight.data.var(), bound**2 / 3, rtol=0.05)
+
+
+def test_linear_dtype_defaults_to_float32_and_can_be_float64():
+    assert models.Linear(2, 2, rng=0).weight.dtype == np.float32
+    assert models.Linear(2, 2, rng=0, dtype=np.float64).bias.dtype == np.float64
+
+
+def test_the_same_seed_or_generator_state_gives_the_same_layer():
+    np.testing.assert_array_equal(models.Linear(4, 3, rng=7).weight.data, models.Linear(4, 3, rng=7).weight.data)
+    first = models.Linear(4, 3, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(first.weight.data, models.Linear(4, 3, rng=7).weight.data)
+    assert not np.array_equal(first.weight.data, models.Linear(4, 3, rng=8).weight.data)
+
+
+def test_manual_seed_makes_default_initialisation_reproducible():
+    minigrad.manual_seed(3)
+    first = models.Linear(4, 3)
+    minigrad.manual_seed(3)
+    np.testing.assert_array_equal(first.weight.data, models.Linear(4, 3).weight.data)
+
+
+@pytest.mark.parametrize("in_features, out_features", [(0, 2), (2, -1), (2.5, 2), (True, 2)])
+def test_linear_rejects_sizes_that_are_not_positive_integers(in_features, out_features):
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        models.Linear(in_features, out_features)
+
+
+def test_linear_and_logistic_regression_are_named_linear_layers():
+    regression = models.LinearRegression(4, rng=0)
+    assert isinstance(regression, models.Linear) and regression.out_features == 1
+    classifier = models.LogisticRegression(4, 3, rng=0)
+    assert classifier.weight.shape == (3, 4)
+    assert repr(classifier) == "LogisticRegression(in_features=4, out_features=3, bias=True)"
+    with pytest.raises(ValueError, match="n_classes >= 2"):
+        models.LogisticRegression(4, 1)
+
+
+# ------------------------------------------------------------------------------------ Dropout
+def test_dropout_is_the_identity_in_eval_mode():
+    dropout = models.Dropout(0.5, rng=0).eval()
+    x = Tensor(np.ones((3, 4)))
+    assert dropout(x) is x
+
+
+def test_dropout_in_training_zeroes_about_p_and_scales_survivors_by_one_over_one_minus_p():
+    p = 0.3
+    out = models.Dropout(p, rng=0)(Tensor(np.ones(100_000))).data
+    survivors = out[out != 0]
+    np.testing.assert_allclose(survivors, 1 / (1 - p), rtol=1e-6)
+    assert abs((out == 0).mean() - p) < 0.01
+    assert abs(out.mean() - 1) < 0.02
+
+
+def test_dropout_gradient_is_the_same_mask():
+    x = Tensor(np.ones((50, 20)), requires_grad=True)
+    out = models.Dropout(0.5, rng=0)(x)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, out.data)
+
+
+def test_dropout_masks_are_seeded_and_change_from_call_to_call():
+    x = Tensor(np.ones(64))
+    a, b = models.Dropout(0.5, rng=5), models.Dropout(0.5, rng=5)
+    first = a(x).data
+    np.testing.assert_array_equal(first, b(x).data)
+    assert not np.array_equal(first, a(x).data)
+
+
+def test_dropout_keeps_the_input_dtype():
+    assert models.Dropout(0.5, rng=0)(Tensor(np.ones(8, dtype=np.float32))).dtype == np.float32
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5", True])
+def test_dropout_rejects_p_outside_zero_to_one(p):
+    with pytest.raises(ValueError, match=r"in \[0, 1\)"):
+        models.Dropout(p)
+
+
+# ----------------------------------------------------------------------- activations, losses
+ACTIVATION_CASES = [
+    (models.ReLU(), lambda x: np.maximum(x, 0)),
+    (models.Tanh(), np.tanh),
+    (models.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    (models.GELU(), lambda x: F.gelu(Tensor(x)).data),
+    (models.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (models.Identity(), lambda x: x),
+]
+
+
+@pytest.mark.parametrize("module, reference", ACTIVATION_CASES, ids=lambda c: type(c).__name__)
+def test_activation_modules_compute_their_function(module, reference):
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(module(Tensor(x)).data, reference(x), rtol=1e-12)
+    assert module.parameters() == []
+
+
+def test_loss_modules_match_the_functional_losses():
+    rng = np.random.default_rng(0)
+    logits = Tensor(rng.normal(size=(6, 3)))
+    classes = rng.integers(0, 3, size=6)
+    labels = rng.integers(0, 2, size=(6, 3)).astype(float)
+    cases = [
+        (models.MSELoss(), F.mse_loss, labels),
+        (models.CrossEntropyLoss(), F.cross_entropy, classes),
+        (models.BCEWithLogitsLoss(reduction="sum"), F.binary_cross_entropy_with_logits, labels),
+    ]
+    for module, function, target in cases:
+        expected = function(logits, target, module.reduction).data
+        np.testing.assert_array_equal(module(logits, target).data, expected)
+
+
+def test_loss_modules_validate_and_show_their_reduction():
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        models.MSELoss(reduction="avg")
+    assert repr(models.CrossEntropyLoss(reduction="none")) == "CrossEntropyLoss(reduction='none')"

@@ -1,0 +1,104 @@
+"""MLP: structure, activations by name, reproducibility, and gradients checked numerically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import models
+from minigrad import Tensor, gradcheck
+from models.activations import ACTIVATIONS
+
+
+def forward_with(model: models.Module, params: list, replacements: tuple, x: Tensor) -> Tensor:
+    """``model(x)`` with each of ``params`` temporarily replaced by the tensor at its position.
+
+    gradcheck differentiates with respect to its own float64 copies of the inputs; putting those
+    copies in the parameters' places checks the model's real forward and backward.
+    """
+    by_id = {id(param): tensor for param, tensor in zip(params, replacements)}
+    swapped = [
+        (module, name, value)
+        for module in model.modules()
+        for name, value in vars(module).items()
+        if id(value) in by_id
+    ]
+    for module, name, value in swapped:
+        setattr(module, name, by_id[id(value)])
+    try:
+        return model(x)
+    finally:
+        for module, name, value in swapped:
+            setattr(module, name, value)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_mlp_gradients_with_respect_to_input_and_every_parameter_pass_gradcheck(activation):
+    model = models.MLP(3, (4, 3), 2, activation=activation, rng=0, dtype=np.float64)
+    params = model.parameters()
+    x = Tensor(np.random.default_rng(1).normal(size=(5, 3)), requires_grad=True)
+    assert gradcheck(lambda x, *ps: forward_with(model, params, ps, x), [x, *params])
+
+
+def test_mlp_through_a_loss_passes_gradcheck():
+    model = models.MLP(2, (5,), 3, activation="tanh", rng=0, dtype=np.float64)
+    params = model.parameters()
+    x = Tensor(np.random.default_rng(2).normal(size=(6, 2)))
+    y = np.array([0, 1, 2, 2, 1, 0])
+    loss = models.CrossEntropyLoss()
+    assert gradcheck(lambda *ps: loss(forward_with(model, params, ps, x), y), params)
+
+
+def test_mlp_stacks_linear_layers_with_activations_between_and_none_at_the_output():
+    model = models.MLP(2, (16, 8), 1, activation="tanh", rng=0)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert [(m.in_features, m.out_features) for m in model if isinstance(m, models.Linear)] == [
+        (2, 16), (16, 8), (8, 1)
+    ]
+    assert model(Tensor(np.ones((7, 2)))).shape == (7, 1)
+
+
+def test_mlp_without_hidden_layers_is_a_linear_model():
+    model = models.MLP(4, (), 3, rng=0)
+    assert len(model) == 1 and isinstance(model[0], models.Linear)
+
+
+def test_mlp_dropout_follows_each_hidden_activation_and_is_off_in_eval():
+    model = models.MLP(2, (8, 8), 1, dropout=0.5, rng=0)
+    assert [type(m).__name__ for m in model] == [
+        "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"
+    ]
+    x = Tensor(np.ones((3, 2)))
+    model.eval()
+    np.testing.assert_array_equal(model(x).data, model(x).data)
+
+
+def test_the_same_seed_builds_identical_models():
+    a, b = models.MLP(3, (6, 6), 2, rng=11), models.MLP(3, (6, 6), 2, rng=11)
+    for (name_a, pa), (name_b, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert name_a == name_b
+        np.testing.assert_array_equal(pa.data, pb.data)
+    different = models.MLP(3, (6, 6), 2, rng=12)
+    assert not np.array_equal(a[0].weight.data, different[0].weight.data)
+
+
+def test_layers_draw_from_one_stream_so_they_differ_from_each_other():
+    model = models.MLP(4, (4,), 4, rng=0)
+    assert not np.array_equal(model[0].weight.data, model[2].weight.data)
+
+
+def test_unknown_activation_lists_the_known_ones():
+    with pytest.raises(ValueError) as error:
+        models.MLP(2, (4,), 1, activation="swish")
+    for name in ACTIVATIONS:
+        assert name in str(error.value)
+
+
+def test_mlp_validates_hidden_sizes_and_dropout():
+    with pytest.raises(TypeError, match="sequence of layer widths"):
+        models.MLP(2, 4, 1)
+    with pytest.raises(ValueError, match="positive integer"):
+        models.MLP(2, (4, 0), 1)
+    with pytest.raises(ValueError, match="dropout probability"):
+        models.MLP(2, (), 1, dropout=1.0)

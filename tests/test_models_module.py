@@ -1,0 +1,188 @@
+"""Module: registration by attribute, stable names, tree traversal, modes, repr, state dicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import models
+from minigrad import Tensor
+
+
+class Block(models.Module):
+    """Parameters assigned out of alphabetical order, plus a child, a list and a ModuleList."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = models.Parameter(np.ones(3))
+        self.inner = models.Linear(3, 2, rng=0)
+        self.offset = models.Parameter(np.zeros(2))
+        self.unregistered = [models.Linear(2, 2, rng=1)]
+        self.heads = models.ModuleList([models.Linear(2, 1, rng=2), models.Linear(2, 1, rng=3)])
+
+    def forward(self, x):
+        return self.inner(x * self.scale) + self.offset
+
+
+def test_parameters_are_named_by_dotted_path_in_assignment_order():
+    names = [name for name, _ in Block().named_parameters()]
+    assert names == [
+        "scale", "offset", "inner.weight", "inner.bias",
+        "heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias",
+    ]
+
+
+def test_named_parameters_order_is_the_same_on_every_call_and_across_instances():
+    block = Block()
+    first = [name for name, _ in block.named_parameters()]
+    assert first == [name for name, _ in block.named_parameters()]
+    assert first == [name for name, _ in Block().named_parameters()]
+
+
+def test_reassigning_an_attribute_keeps_its_place_in_the_order():
+    block = Block()
+    block.scale = models.Parameter(np.full(3, 2.0))
+    assert [name for name, _ in block.named_parameters()][:2] == ["scale", "offset"]
+    assert block.parameters()[0] is block.scale
+
+
+def test_parameters_in_a_plain_list_are_not_registered_but_a_module_list_is():
+    block = Block()
+    registered = {id(p) for p in block.parameters()}
+    assert id(block.unregistered[0].weight) not in registered
+    assert id(block.heads[1].weight) in registered
+
+
+def test_module_list_indexes_iterates_and_appends():
+    layers = models.ModuleList([models.ReLU(), models.Tanh()])
+    layers.append(models.Linear(2, 2, rng=0))
+    assert len(layers) == 3
+    assert isinstance(layers[-1], models.Linear)
+    assert [type(m).__name__ for m in layers] == ["ReLU", "Tanh", "Linear"]
+    assert [name for name, _ in layers.named_parameters()] == ["2.weight", "2.bias"]
+    with pytest.raises(TypeError, match="ModuleList holds Modules"):
+        layers.append(np.zeros(2))
+
+
+def test_a_shared_parameter_is_listed_once():
+    shared = models.Linear(2, 2, rng=0)
+    model = models.Sequential(shared, models.ReLU(), shared)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    assert len(model.modules()) == 3
+
+
+def test_children_and_modules_walk_the_tree_depth_first():
+    block = Block()
+    assert block.children() == [block.inner, block.heads]
+    assert [name for name, _ in block.named_modules()] == ["", "inner", "heads", "heads.0", "heads.1"]
+
+
+def test_call_runs_forward():
+    block = Block()
+    x = Tensor(np.ones((4, 3)))
+    np.testing.assert_array_equal(block(x).data, block.forward(x).data)
+
+
+def test_zero_grad_sets_none_or_zeros_in_place():
+    block = Block()
+    block(Tensor(np.ones((4, 3)))).sum().backward()
+    grad = block.inner.weight.grad
+    assert grad is not None
+    block.zero_grad(set_to_none=False)
+    assert block.inner.weight.grad is grad and not grad.any()
+    block.zero_grad()
+    assert all(p.grad is None for p in block.parameters())
+
+
+def test_train_and_eval_set_the_flag_on_every_module_and_return_self():
+    block = Block()
+    assert all(m.training for m in block.modules())
+    assert block.eval() is block
+    assert not any(m.training for m in block.modules())
+    block.train()
+    assert all(m.training for m in block.modules())
+
+
+def test_repr_shows_the_layer_tree():
+    model = models.Sequential(
+        models.Linear(2, 3, rng=0), models.LeakyReLU(0.1), models.Sequential(models.Dropout(0.25))
+    )
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  (1): LeakyReLU(negative_slope=0.1)\n"
+        "  (2): Sequential(\n"
+        "    (0): Dropout(p=0.25)\n"
+        "  )\n"
+        ")"
+    )
+
+
+def test_parameter_requires_grad_and_says_what_it_is():
+    param = models.Parameter([1.0, 2.0])
+    assert param.requires_grad and param.is_leaf
+    assert repr(param).startswith("Parameter containing:\n")
+
+
+# ------------------------------------------------------------------------------ state dicts
+def test_state_dict_round_trip_reproduces_the_model():
+    source, target = models.MLP(3, (5,), 2, rng=0), models.MLP(3, (5,), 2, rng=1)
+    target.load_state_dict(source.state_dict())
+    x = Tensor(np.random.default_rng(0).normal(size=(4, 3)))
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+
+
+def test_state_dict_is_a_snapshot_of_copies():
+    model = models.Linear(2, 2, rng=0)
+    state = model.state_dict()
+    model.weight.data += 1
+    assert not np.array_equal(state["weight"], model.weight.data)
+
+
+def test_load_state_dict_copies_into_the_existing_arrays():
+    model = models.Linear(2, 2, rng=0)
+    weight_array = model.weight.data
+    model.load_state_dict({"weight": np.eye(2), "bias": np.zeros(2)})
+    assert model.weight.data is weight_array
+    np.testing.assert_array_equal(weight_array, np.eye(2))
+    assert weight_array.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda sd: sd.pop("0.bias"), "missing key\\(s\\): 0.bias"),
+        (lambda sd: sd.update(extra=np.zeros(1)), "unexpected key\\(s\\): extra"),
+        (lambda sd: sd.update({"2.weight": np.zeros((3, 2))}), "size mismatch for 2.weight"),
+        (lambda sd: sd.update({"2.bias": np.array(["a", "b"])}), "2.bias: expected a real numeric"),
+    ],
+)
+def test_a_bad_state_dict_raises_and_leaves_the_model_unchanged(edit, message):
+    model = models.MLP(3, (4,), 2, rng=0)
+    before = model.state_dict()
+    state = {name: value + 1 for name, value in before.items()}
+    edit(state)
+    with pytest.raises(RuntimeError, match=message):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_all_problems_are_reported_together():
+    model = models.Linear(2, 2, rng=0)
+    with pytest.raises(RuntimeError) as error:
+        model.load_state_dict({"weight": np.zeros((2, 3)), "stray": np.zeros(1)})
+    text = str(error.value)
+    assert "missing key(s): bias" in text and "unexpected key(s): stray" in text
+    assert "size mismatch for weight" in text and "(2, 3)" in text
+
+
+def test_non_strict_load_reports_skipped_keys_and_loads_the_rest():
+    model = models.Linear(2, 2, rng=0)
+    bias_before = model.bias.data.copy()
+    result = model.load_state_dict({"weight": np.eye(2), "stray": np.zeros(1)}, strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["stray"]
+    np.testing.assert_array_equal(model.weight.data, np.eye(2))
+    np.testing.assert_array_equal(model.bias.data, bias_before)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        model.load_state_dict({"weight": np.eye(3)}, strict=False)

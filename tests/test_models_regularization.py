@@ -1,0 +1,78 @@
+"""Coupled L2 regularization (L' = L + λ/2·‖θ‖²) and the decay / no-decay parameter groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import models
+from minigrad import Tensor
+
+
+def ids(tensors: list) -> list[int]:
+    return [id(t) for t in tensors]
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-4, 0.3, 2.0])
+def test_gradient_of_l2_penalty_is_exactly_lambda_theta(dtype, weight_decay):
+    model = models.MLP(3, (4,), 2, rng=0, dtype=dtype)
+    models.l2_penalty(model.parameters(), weight_decay).backward()
+    for param in model.parameters():
+        np.testing.assert_array_equal(param.grad, dtype(weight_decay) * param.data)
+
+
+def test_l2_penalty_value_is_half_lambda_times_the_squared_norm():
+    params = [Tensor(np.array([1.0, -2.0]), requires_grad=True), Tensor(np.array([[3.0]]), requires_grad=True)]
+    assert models.l2_penalty(params, 0.5).item() == pytest.approx(0.25 * (1 + 4 + 9))
+
+
+def test_adding_the_penalty_to_a_loss_adds_lambda_theta_to_its_gradient():
+    model = models.LinearRegression(3, rng=0, dtype=np.float64)
+    x = Tensor(np.random.default_rng(0).normal(size=(8, 3)))
+    y = np.random.default_rng(1).normal(size=(8, 1))
+    models.MSELoss()(model(x), y).backward()
+    plain = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    (models.MSELoss()(model(x), y) + models.l2_penalty(model.parameters(), 0.1)).backward()
+    for param, grad in zip(model.parameters(), plain):
+        np.testing.assert_allclose(param.grad, grad + 0.1 * param.data, rtol=1e-12)
+
+
+def test_l2_penalty_rejects_negative_decay_and_empty_parameters():
+    params = [Tensor(np.ones(2), requires_grad=True)]
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        models.l2_penalty(params, -0.1)
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        models.l2_penalty(params, float("nan"))
+    used_up = iter(params)
+    list(used_up)
+    with pytest.raises(ValueError, match="no parameters"):
+        models.l2_penalty(used_up, 0.1)
+
+
+def test_param_groups_decay_weights_but_not_biases():
+    model = models.MLP(3, (4,), 2, rng=0)
+    decayed, not_decayed = models.param_groups(model, 0.01)
+    assert decayed["weight_decay"] == 0.01 and not_decayed["weight_decay"] == 0.0
+    assert ids(decayed["params"]) == ids([model[0].weight, model[2].weight])
+    assert ids(not_decayed["params"]) == ids([model[0].bias, model[2].bias])
+
+
+def test_param_groups_match_whole_name_parts_or_full_names():
+    class Scaled(models.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = models.Linear(2, 2, rng=0)
+            self.unbiased_gain = models.Parameter(np.ones(2))
+
+    model = Scaled()
+    groups = models.param_groups(model, 0.1, no_decay=("body.weight",))
+    assert ids(groups[0]["params"]) == ids([model.unbiased_gain, model.body.bias])
+    assert ids(groups[1]["params"]) == ids([model.body.weight])
+    whole_module = models.param_groups(model, 0.1, no_decay="body")
+    assert ids(whole_module[0]["params"]) == ids([model.unbiased_gain])
+
+
+def test_param_groups_reject_negative_decay():
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        models.param_groups(models.Linear(2, 2, rng=0), -1.0)
