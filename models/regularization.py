@@ -45,7 +45,8 @@ def param_groups(
         [{"params": decayed, "weight_decay": weight_decay},
          {"params": not_decayed, "weight_decay": 0.0}]
 
-    (either list may be empty), ready for ``optim.SGD(param_groups(model, 1e-4), lr=0.1)``.
+    ready for ``optim.SGD(param_groups(model, 1e-4), lr=0.1)``. A group that would hold no
+    parameter (a model without biases, say) is left out, since optimizers reject empty groups.
     """
     _check_weight_decay(weight_decay)
     excluded = {no_decay} if isinstance(no_decay, str) else set(no_decay)
@@ -53,7 +54,8 @@ def param_groups(
     for name, param in model.named_parameters():
         skip = name in excluded or not excluded.isdisjoint(name.split("."))
         (not_decayed if skip else decayed).append(param)
-    return [
+    groups = [
         {"params": decayed, "weight_decay": weight_decay},
         {"params": not_decayed, "weight_decay": 0.0},
     ]
+    return [group for group in groups if group["params"]]

@@ -73,6 +73,11 @@ def test_param_groups_match_whole_name_parts_or_full_names():
     assert ids(whole_module[0]["params"]) == ids([model.unbiased_gain])
 
 
+def test_param_groups_leave_out_an_empty_group():
+    model = models.Linear(2, 2, bias=False, rng=0)
+    assert models.param_groups(model, 0.1) == [{"params": [model.weight], "weight_decay": 0.1}]
+
+
 def test_param_groups_reject_negative_decay():
     with pytest.raises(ValueError, match="weight_decay must be >= 0"):
         models.param_groups(models.Linear(2, 2, rng=0), -1.0)
