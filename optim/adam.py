@@ -1,0 +1,99 @@
+"""Adam (Kingma & Ba, 2015) with coupled L2, and AdamW (Loshchilov & Hutter, 2019) with
+decoupled weight decay: the same update function, differing in one branch."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from optim._checks import check_betas, check_lr_eps_weight_decay
+from optim.optimizer import Optimizer, ParamGroup
+
+
+def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+                step: int, *, lr: float, beta1: float, beta2: float, eps: float,
+                weight_decay: float, decoupled: bool, amsgrad: bool = False,
+                max_exp_avg_sq: np.ndarray | None = None, maximize: bool = False) -> None:
+    """One Adam step, in place on ``param`` and the moments ``m`` (exp_avg), ``v`` (exp_avg_sq)::
+
+        g ← −g                                   if maximize
+        θ ← θ·(1 − γλ)                           if decoupled (AdamW)
+        g ← g + λθ                               otherwise    (Adam: coupled L2)
+        m ← β1·m + (1 − β1)·g
+        v ← β2·v + (1 − β2)·g²
+        v_max ← max(v_max, v), used for v below  if amsgrad
+        m̂ = m / (1 − β1^t),   v̂ = v / (1 − β2^t)
+        θ ← θ − γ·m̂ / (√v̂ + ε)
+    """
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        if decoupled:
+            # AdamW: θ ← θ(1 − γλ). Every parameter shrinks by the same factor, whatever its
+            # gradient history, and the decay never touches the moments m and v.
+            param *= 1 - lr * weight_decay
+        else:
+            # Adam + L2: g ← g + λθ, the gradient of λ/2‖θ‖². This term enters m and v and is then
+            # divided by √v̂, so parameters with a large gradient history are barely regularized.
+            g = g + weight_decay * param
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * np.square(g)
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        exp_avg_sq = max_exp_avg_sq
+    denom = np.sqrt(exp_avg_sq / (1 - beta2**step))
+    denom += eps
+    param -= (lr / (1 - beta1**step)) * exp_avg / denom
+
+
+class Adam(Optimizer):
+    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False).
+
+    ``weight_decay`` here is an L2 penalty λ/2‖θ‖² added to the loss (coupled): it is scaled by
+    1/√v̂ like the rest of the gradient. For decay that is not, use AdamW. See ``adam_update``.
+    State per parameter: ``exp_avg`` (m), ``exp_avg_sq`` (v), and ``max_exp_avg_sq`` if amsgrad.
+    """
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: ParamGroup) -> None:
+        check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
+        check_betas(group["betas"])
+
+    def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
+        state = {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+        return state
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
+        beta1, beta2 = group["betas"]
+        adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], lr=group["lr"],
+                    beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                    decoupled=self.decoupled, amsgrad=group["amsgrad"],
+                    max_exp_avg_sq=state.get("max_exp_avg_sq"), maximize=group["maximize"])
+
+
+class AdamW(Adam):
+    """AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False).
+
+    Adam with decoupled weight decay θ ← θ·(1 − γλ) applied before the Adam step, with γ the
+    group's current (scheduled) learning rate. Note the default weight_decay is 1e-2.
+    """
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)

@@ -1,0 +1,234 @@
+"""Learning-rate schedules, PyTorch-shaped: ``scheduler = CosineAnnealingLR(optimizer, T_max)``,
+then ``scheduler.step()`` once per epoch (or per batch), after ``optimizer.step()``.
+
+Each schedule is a closed form γ_e = f(γ_0, e) of the epoch counter e = ``last_epoch``, written in
+``lr_at``. On construction a scheduler records each group's starting rate as
+``group["initial_lr"]`` (γ_0; kept if already there, so schedulers can share an optimizer),
+and sets the rate for e = 0. ``step()`` advances e and writes γ_e into every group's ``"lr"``,
+which is where the optimizers read it (AdamW's decoupled decay γλ included).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any, Callable, Sequence
+
+from optim.optimizer import Optimizer
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if not (isinstance(value, int) and value >= 1):
+        raise ValueError(f"Invalid {name}: {value} (expected a positive integer)")
+
+
+def _check_number(name: str, value: float, low: float, high: float = math.inf) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"Invalid {name}: {value} (expected a value in [{low}, {high}])")
+
+
+class LRScheduler:
+    """Base class: subclasses define ``lr_at(base_lr, epoch)``."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = -1
+        self.step()
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set every group's learning rate to the schedule's value."""
+        self.last_epoch += 1
+        self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last ``step()``, one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Epoch counter, base rates and hyperparameters: plain numbers (and lists of them)."""
+        return self._own_state()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise)."""
+        vars(self).update(self._checked(state_dict))
+
+    _not_saved: tuple[str, ...] = ("optimizer",)
+
+    def _own_state(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, list) else v
+                for k, v in vars(self).items() if k not in self._not_saved}
+
+    def _checked(self, state_dict: dict[str, Any]) -> dict[str, Any]:
+        """A copy of ``state_dict`` after checking it has exactly this scheduler's entries."""
+        expected = set(self._own_state())
+        if set(state_dict) != expected:
+            raise ValueError(
+                f"this {type(self).__name__} state dict has entries {sorted(state_dict)}, "
+                f"expected {sorted(expected)}"
+            )
+        return {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
+
+
+class StepLR(LRScheduler):
+    """γ_e = γ_0 · gamma^⌊e / step_size⌋: multiply by gamma every step_size epochs."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        _check_positive_int("step_size", step_size)
+        _check_number("gamma", gamma, 0.0)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """γ_e = γ_0 · gamma^e."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        _check_number("gamma", gamma, 0.0)
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma**epoch
+
+
+def _cosine(base_lr: float, eta_min: float, epoch: int, period: int) -> float:
+    """η_min + (γ_0 − η_min)·(1 + cos(π·e/T))/2: from γ_0 at e = 0 down to η_min at e = T."""
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * epoch / period)) / 2
+
+
+class CosineAnnealingLR(LRScheduler):
+    """γ_e = η_min + (γ_0 − η_min)·(1 + cos(π·e/T_max))/2 (Loshchilov & Hutter, SGDR).
+
+    As in PyTorch's closed form, past T_max the cosine continues (the rate rises again).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        _check_positive_int("T_max", T_max)
+        _check_number("eta_min", eta_min, 0.0)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return _cosine(base_lr, self.eta_min, epoch, self.T_max)
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (as used by AdamWR): the cosine above, restarted at γ_0 after periods
+    T_0, T_0·T_mult, T_0·T_mult², …, with e counted from the last restart."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
+        _check_positive_int("T_0", T_0)
+        _check_positive_int("T_mult", T_mult)
+        _check_number("eta_min", eta_min, 0.0)
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        period, since_restart = self.T_0, epoch
+        if self.T_mult == 1:
+            since_restart %= period
+        while since_restart >= period:
+            since_restart -= period
+            period *= self.T_mult
+        return _cosine(base_lr, self.eta_min, since_restart, period)
+
+
+class LinearLR(LRScheduler):
+    """γ_e = γ_0 · (start_factor + (end_factor − start_factor)·min(e, total_iters)/total_iters):
+    a linear warm-up from start_factor·γ_0 to end_factor·γ_0, then constant."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"Invalid start_factor: {start_factor} (expected a value in (0, 1])")
+        _check_number("end_factor", end_factor, 0.0, 1.0)
+        _check_positive_int("total_iters", total_iters)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        progress = min(epoch, self.total_iters) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+
+
+class LambdaLR(LRScheduler):
+    """γ_e = γ_0 · lr_lambda(e). The function is not part of the state dict."""
+
+    _not_saved = ("optimizer", "lr_lambda")
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"lr_lambda must be callable, got {type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.lr_lambda(epoch)
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (its epochs counted
+    from that milestone), and so on; e.g. a LinearLR warm-up followed by a cosine decay."""
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int]) -> None:
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"Invalid milestones: {list(milestones)}; {len(schedulers)} schedulers need "
+                f"{len(schedulers) - 1} milestones"
+            )
+        if any(b <= a for a, b in zip([0, *milestones], milestones)):
+            raise ValueError(f"Invalid milestones: {list(milestones)} (expected increasing positive epochs)")
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("every scheduler of a SequentialLR must drive the same optimizer")
+        self.schedulers, self.milestones = list(schedulers), list(milestones)
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        i = bisect.bisect_right(self.milestones, epoch)
+        start = self.milestones[i - 1] if i > 0 else 0
+        return self.schedulers[i].lr_at(base_lr, epoch - start)
+
+    _not_saved = ("optimizer", "schedulers")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**self._own_state(), "schedulers": [s.state_dict() for s in self.schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        inner = state_dict.get("schedulers", [])
+        if len(inner) != len(self.schedulers):
+            raise ValueError(
+                f"the state dict holds {len(inner)} schedulers, this SequentialLR {len(self.schedulers)}"
+            )
+        own = self._checked({k: v for k, v in state_dict.items() if k != "schedulers"})
+        updates = [s._checked(saved) for s, saved in zip(self.schedulers, inner)]
+        for scheduler, update in zip(self.schedulers, updates):
+            vars(scheduler).update(update)
+        vars(self).update(own)
+
+
+def warmup_cosine(optimizer: Optimizer, warmup_epochs: int, total_epochs: int,
+                  start_factor: float = 0.01, eta_min: float = 0.0) -> SequentialLR:
+    """A linear warm-up over ``warmup_epochs`` from start_factor·γ_0 to γ_0, then a cosine
+    decay to ``eta_min`` at ``total_epochs``."""
+    if not 0 < warmup_epochs < total_epochs:
+        raise ValueError(
+            f"Invalid warmup_epochs: {warmup_epochs} (expected 0 < warmup_epochs < total_epochs = {total_epochs})"
+        )
+    warmup = LinearLR(optimizer, start_factor, 1.0, warmup_epochs)
+    cosine = CosineAnnealingLR(optimizer, total_epochs - warmup_epochs, eta_min)
+    return SequentialLR(optimizer, [warmup, cosine], [warmup_epochs])
+

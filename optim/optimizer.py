@@ -1,0 +1,204 @@
+"""The Optimizer base: parameter groups, per-parameter state, the step loop, state dicts.
+
+A concrete optimizer supplies three small things:
+
+- ``_check_hyperparameters(group)``: raise ValueError naming any invalid hyperparameter;
+- ``_init_state(param, group)``: the zero state of one parameter (arrays shaped like it, numbers);
+- ``_update(param, grad, state, group)``: one step for one parameter, done by calling the
+  optimizer's pure update function (which updates ``param`` and the state arrays in place).
+
+The base does all the bookkeeping: ``state[p]["step"]`` is incremented before each ``_update``,
+and a parameter whose ``grad`` is None is skipped entirely (no state change, no decay).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from minigrad import Tensor
+
+ParamGroup = dict[str, Any]
+
+
+class Optimizer:
+    """Base class, PyTorch-shaped: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of Tensors, or of dicts (parameter groups) each holding
+    ``"params"`` and any hyperparameters that override ``defaults`` for that group, e.g.
+    ``[{"params": weights}, {"params": biases, "weight_decay": 0.0}]``.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
+        if isinstance(params, (Tensor, dict)):
+            raise TypeError(
+                "params should be an iterable of Tensors or of dicts (parameter groups), "
+                f"but got a single {type(params).__name__}; wrap it in a list"
+            )
+        self.defaults = dict(defaults)
+        self._check_hyperparameters(self.defaults)
+        self.param_groups: list[ParamGroup] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def _check_hyperparameters(self, group: ParamGroup) -> None:
+        raise NotImplementedError
+
+    def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- groups
+    def add_param_group(self, group: ParamGroup) -> None:
+        """Add a group of parameters; hyperparameters it does not set are taken from defaults."""
+        if not isinstance(group, dict):
+            raise TypeError(f"a parameter group must be a dict, got {type(group).__name__}")
+        if "params" not in group:
+            raise ValueError("a parameter group must have a 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not p.requires_grad or not p.is_leaf:
+                raise ValueError(
+                    f"can't optimize a tensor of shape {p.shape} that is not a leaf requiring "
+                    "grad; create it with requires_grad=True"
+                )
+            if id(p) in seen:
+                raise ValueError(
+                    f"a parameter of shape {p.shape} appears more than once in the parameter groups"
+                )
+            seen.add(id(p))
+        full = {**self.defaults, **group, "params": params}
+        self._check_hyperparameters(full)
+        self.param_groups.append(full)
+
+    def _params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    # ------------------------------------------------------------------------------- step
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set ``grad`` to None (default) or fill it with zeros in place."""
+        for p in self._params():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.fill(0)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient. A closure re-evaluates the loss
+        (and its gradients) first; its result is returned."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = self._new_state(p.data, group)
+                state["step"] += 1
+                self._update(p.data, p.grad, state, group)
+        return loss
+
+    def _new_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
+        return {"step": 0, **self._init_state(param, group)}
+
+    # ------------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the optimizer: plain numbers, strings and copied numpy arrays only.
+
+        Parameters are referred to by their index in the order of ``param_groups``, as in
+        PyTorch, so the dict can be saved without pickle and loaded into a fresh optimizer.
+        """
+        index = {id(p): i for i, p in enumerate(self._params())}
+        groups = [
+            {**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
+            for g in self.param_groups
+        ]
+        state = {index[id(p)]: _snapshot(s) for p, s in self.state.items()}
+        return {"optimizer": type(self).__name__, "state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by ``state_dict()``.
+
+        The dict must come from the same optimizer class over the same parameter layout (groups
+        of the same sizes, state arrays of the same shapes); otherwise a ValueError is raised and
+        nothing changes. The arrays are copied.
+        """
+        name = state_dict.get("optimizer")
+        if name != type(self).__name__:
+            raise ValueError(f"cannot load the state of a {name} optimizer into a {type(self).__name__}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"the state dict has {len(saved_groups)} parameter groups, this optimizer has "
+                f"{len(self.param_groups)}"
+            )
+        param_at: dict[int, tuple[Tensor, ParamGroup]] = {}
+        new_groups = []
+        for i, (saved, ours) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(ours["params"]):
+                raise ValueError(
+                    f"parameter group {i} has {len(saved['params'])} parameters in the state dict, "
+                    f"{len(ours['params'])} here"
+                )
+            missing = set(self.defaults) - set(saved)
+            if missing:
+                raise ValueError(f"parameter group {i} of the state dict lacks {sorted(missing)}")
+            group = {**saved, "params": ours["params"]}
+            self._check_hyperparameters(group)
+            new_groups.append(group)
+            param_at.update({int(k): (p, group) for k, p in zip(saved["params"], ours["params"])})
+        new_state = {}
+        for k, saved_state in state_dict["state"].items():
+            if int(k) not in param_at:
+                raise ValueError(f"the state dict has state for parameter {k}, which is not in any group")
+            p, group = param_at[int(k)]
+            new_state[p] = _restore(saved_state, self._new_state(p.data, group), f"state[{k}]")
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {i}: {len(group['params'])} params, {settings}")
+        return "\n".join(lines + [")"])
+
+
+def _snapshot(value: Any) -> Any:
+    """A copy of a state value: dicts are walked, arrays copied, numbers kept."""
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def _restore(saved: Any, expected: Any, where: str) -> Any:
+    """A copy of ``saved`` checked against ``expected`` (a fresh state): same keys, same array
+    shapes (cast to the parameter's dtype), numbers where numbers belong."""
+    if isinstance(expected, dict):
+        if not isinstance(saved, dict) or set(saved) != set(expected):
+            found = sorted(saved) if isinstance(saved, dict) else type(saved).__name__
+            raise ValueError(f"{where} has entries {found}, expected {sorted(expected)}")
+        return {k: _restore(saved[k], expected[k], f"{where}[{k!r}]") for k in expected}
+    if isinstance(saved, dict) or np.shape(saved) != np.shape(expected):
+        raise ValueError(f"{where} has shape {np.shape(saved)}, expected {np.shape(expected)}")
+    if isinstance(expected, np.ndarray):
+        return np.array(saved, dtype=expected.dtype)
+    return type(expected)(saved)

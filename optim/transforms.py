@@ -1,0 +1,104 @@
+"""Optimizers as chains of small gradient transformations, in the style of optax.
+
+A ``Transform`` turns an update (at first, the gradient) into a new update, one parameter at a
+time, keeping any state it needs in a dict of its own::
+
+    state = transform.init(param)                      # arrays shaped like param, numbers
+    update = transform.update(update, state, param)    # state is updated in place
+
+``chain`` runs transforms in order, and ``TransformOptimizer`` applies the final update to the
+parameter, θ ← θ + update. The whole Adam+L2 versus AdamW story is the order of two lines::
+
+    adam_l2 = chain(add_decayed_weights(λ), scale_by_adam(), scale_by_learning_rate(γ))
+    adamw   = chain(scale_by_adam(), add_decayed_weights(λ), scale_by_learning_rate(γ))
+
+In the first, λθ joins the gradient *before* Adam divides it by √v̂; in the second it is added
+after, so every parameter decays by the same γλθ.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, NamedTuple
+
+import numpy as np
+
+from optim.optimizer import Optimizer, ParamGroup
+
+State = dict[str, Any]
+
+
+class Transform(NamedTuple):
+    init: Callable[[np.ndarray], State]
+    update: Callable[[np.ndarray, State, np.ndarray], np.ndarray]
+
+
+def _no_state(param: np.ndarray) -> State:
+    return {}
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Transform:
+    """u ← m̂ / (√v̂ + ε), with m, v the bias-corrected moving averages of u and u²."""
+
+    def init(param: np.ndarray) -> State:
+        return {"count": 0, "mu": np.zeros_like(param), "nu": np.zeros_like(param)}
+
+    def update(u: np.ndarray, state: State, param: np.ndarray) -> np.ndarray:
+        state["count"] += 1
+        t, mu, nu = state["count"], state["mu"], state["nu"]
+        mu[...] = b1 * mu + (1 - b1) * u
+        nu[...] = b2 * nu + (1 - b2) * u * u
+        return (mu / (1 - b1**t)) / (np.sqrt(nu / (1 - b2**t)) + eps)
+
+    return Transform(init, update)
+
+
+def add_decayed_weights(weight_decay: float) -> Transform:
+    """u ← u + λθ."""
+    return Transform(_no_state, lambda u, state, param: u + weight_decay * param)
+
+
+def scale_by_learning_rate(learning_rate: float | Callable[[int], float]) -> Transform:
+    """u ← −γ·u, where γ may be a schedule: a function of the step count 0, 1, 2, …"""
+    schedule = learning_rate if callable(learning_rate) else (lambda count: learning_rate)
+
+    def init(param: np.ndarray) -> State:
+        return {"count": 0}
+
+    def update(u: np.ndarray, state: State, param: np.ndarray) -> np.ndarray:
+        lr = schedule(state["count"])
+        state["count"] += 1
+        return -lr * u
+
+    return Transform(init, update)
+
+
+def chain(*transforms: Transform) -> Transform:
+    """Apply ``transforms`` one after the other; transform i keeps its state under key "i"."""
+
+    def init(param: np.ndarray) -> State:
+        return {str(i): t.init(param) for i, t in enumerate(transforms)}
+
+    def update(u: np.ndarray, state: State, param: np.ndarray) -> np.ndarray:
+        for i, t in enumerate(transforms):
+            u = t.update(u, state[str(i)], param)
+        return u
+
+    return Transform(init, update)
+
+
+class TransformOptimizer(Optimizer):
+    """Run a Transform as an Optimizer: θ ← θ + transform.update(g, state, θ) for each parameter
+    with a gradient. Hyperparameters live in the transform, so groups carry none."""
+
+    def __init__(self, params: Iterable[Any], transform: Transform) -> None:
+        self.transform = transform
+        super().__init__(params, {})
+
+    def _check_hyperparameters(self, group: ParamGroup) -> None:
+        """Nothing to check: the transforms hold the hyperparameters."""
+
+    def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
+        return {"transform": self.transform.init(param)}
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
+        param += self.transform.update(grad, state["transform"], param)
