@@ -15,13 +15,14 @@ Everything else is done here, once, for every op:
   cast to its dtype, and accumulated: a tensor used twice receives the sum of both paths.
 
 The graph holds no reference cycles: an output tensor points to the Function that made it, the
-Function points to its inputs, and nothing points back. After ``backward`` each Function drops
-its inputs and saved arrays, so intermediate memory is freed at once, without the garbage
+Function points to its inputs, and nothing points back. After ``backward`` each node lets go of
+its Function, which frees the Function's inputs and saved arrays, so intermediate memory is freed at once, without the garbage
 collector.
 """
 
 from __future__ import annotations
 
+import itertools
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 _grad_enabled = True
+_sequence = itertools.count()  # numbers the recorded Functions in the order they were made
 
 
 def is_grad_enabled() -> bool:
@@ -72,6 +74,7 @@ class Function:
 
     inputs: tuple[Tensor, ...]
     needs_grad: tuple[bool, ...]
+    seq: int
     released = False
 
     def forward(self, *arrays: np.ndarray, **params) -> np.ndarray:  # pragma: no cover
@@ -85,38 +88,51 @@ class Function:
         """Run the op forward on tensors (or numbers/arrays) and record it if needed."""
         inputs = _as_tensors(operands)
         fn = cls()
-        arrays = [t.data for t in inputs]
         try:
-            out = fn.forward(*arrays, **params)
+            out = fn.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError) as error:
-            shapes = ", ".join(str(a.shape) for a in arrays)
+            shapes = ", ".join(str(t.data.shape) for t in inputs)
             raise type(error)(f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
         if _grad_enabled:
-            needs = tuple(t.requires_grad for t in inputs)
-            if any(needs):
-                fn.inputs = inputs
-                fn.needs_grad = needs
-                return _tensor_cls._from_op(out, fn)
+            for t in inputs:
+                if t.requires_grad:
+                    fn.seq = next(_sequence)
+                    fn.inputs = inputs
+                    fn.needs_grad = tuple([t.requires_grad for t in inputs])
+                    return _tensor_cls._from_op(out, fn)
         return _tensor_cls._from_op(out, None)
 
-    def release(self) -> None:
-        """Drop the inputs and everything saved for backward (called after backward)."""
-        self.__dict__.clear()
-        self.released = True
+
+
+class _Freed(Function):
+    """Stands in for a Function after backward has used it and let it go."""
+
+    seq = -1
+    released = True
+
+
+_FREED = _Freed()
 
 
 def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
     """Wrap numbers and arrays into constant tensors; numbers take a tensor operand's dtype."""
     Tensor = _tensor_cls
-    if all(type(x) is Tensor for x in operands):
-        return operands
-    like = next((x.dtype for x in operands if isinstance(x, Tensor)), None)
+    like = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            like = x.data.dtype
+        else:
+            break
+    else:
+        return operands  # the common case: all operands are tensors already
+    if like is None:
+        like = next((x.data.dtype for x in operands if isinstance(x, Tensor)), None)
     wrapped = []
     for x in operands:
         if isinstance(x, Tensor):
             wrapped.append(x)
         elif isinstance(x, (bool, int, float)) and like is not None:
-            wrapped.append(Tensor(np.asarray(x, dtype=like)))
+            wrapped.append(Tensor._from_op(np.asarray(x, dtype=like), None))
         else:
             wrapped.append(Tensor(x))
     return tuple(wrapped)
@@ -127,18 +143,22 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
 
     Nodes are visited in reverse topological order, so a node's gradient is complete (all its
     consumers have contributed) before it is passed on to its inputs.
+
+    A leaf keeps the gradient array it receives without copying it only when that array is
+    *private*: made by a backward for this input alone. The caller's ``grad`` and an incoming
+    gradient passed straight through (``Add`` returns ``g, g``) may be seen elsewhere, so a
+    leaf copies those. (A backward may therefore return its own ``g`` for several inputs, but
+    must not return one new array for two inputs.)
     """
-    order = _topological_order(root)
     grads: dict[int, np.ndarray] = {id(root): grad}
-    # How many places each gradient array was handed to (the caller's counts as one more), so
-    # that a leaf keeps an array without copying only when nobody else can see it.
-    holders: dict[int, list] = {id(grad): [grad, 2]}
-    for node in reversed(order):
-        g = grads.pop(id(node), None)
+    private: dict[int, bool] = {id(root): False}
+    for node in reversed(_topological_order(root)):
+        key = id(node)
+        g = grads.pop(key, None)
         fn = node._ctx
         if fn is None:
             if g is not None:
-                _accumulate_leaf(node, g, holders[id(g)][1] == 1)
+                _accumulate_leaf(node, g, private[key])
             continue
         if fn.released:
             raise RuntimeError(
@@ -149,50 +169,59 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             for inp, needs, ig in zip(fn.inputs, fn.needs_grad, fn.backward(g)):
                 if not needs or ig is None:
                     continue
-                ig = unbroadcast(ig, inp.data.shape)
-                if ig.dtype != inp.data.dtype:
-                    ig = ig.astype(inp.data.dtype)
+                data = inp.data
+                own = ig is not g
+                if ig.shape != data.shape:
+                    ig, own = unbroadcast(ig, data.shape), True
+                if ig.dtype is not data.dtype:
+                    cast = ig.astype(data.dtype, copy=False)
+                    ig, own = cast, own or cast is not ig
                 previous = grads.get(id(inp))
                 # The first gradient to arrive is kept as it is (no copy); later ones are added
                 # out of place, since the first array may be shared with another input.
-                total = ig if previous is None else previous + ig
-                grads[id(inp)] = total
-                holders.setdefault(id(total), [total, 0])[1] += 1
+                if previous is None:
+                    grads[id(inp)] = ig
+                    private[id(inp)] = own
+                else:
+                    grads[id(inp)] = previous + ig
+                    private[id(inp)] = True
         if not retain_graph:
-            fn.release()
+            # Dropping the Function frees its inputs and saved arrays at once; the node keeps a
+            # marker so that a second backward through it can say what went wrong.
+            node._ctx = _FREED
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Inputs-before-outputs order of the nodes that require grad, by iterative DFS.
+    """The nodes that ``root`` depends on (and that require grad), inputs before outputs.
 
-    No recursion, so a chain of 100,000 ops is fine. Each node is pushed once unexpanded; when
-    popped it is pushed again as "done" below its inputs, so it is emitted after all of them.
+    Every op is recorded after its inputs exist, so the recording sequence number of each
+    Function is already a topological order: collecting the reachable nodes (iteratively, no
+    recursion, so a chain of 100,000 ops is fine) and sorting them by that number suffices.
+    Leaves have no Function and come first.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+    nodes = [root]
+    seen = {id(root)}
+    for node in nodes:  # the list grows while we walk it: a breadth-first search
         fn = node._ctx
         if fn is not None and not fn.released:
             for inp, needs in zip(fn.inputs, fn.needs_grad):
-                if needs and id(inp) not in visited:
-                    stack.append((inp, False))
-    return order
+                if needs and id(inp) not in seen:
+                    seen.add(id(inp))
+                    nodes.append(inp)
+    nodes.sort(key=_sequence_number)
+    return nodes
 
 
-def _accumulate_leaf(leaf: Tensor, g: np.ndarray, sole_holder: bool) -> None:
+def _sequence_number(node: Tensor) -> int:
+    fn = node._ctx
+    return -1 if fn is None else fn.seq
+
+
+def _accumulate_leaf(leaf: Tensor, g: np.ndarray, private: bool) -> None:
     """Add ``g`` into ``leaf.grad`` (PyTorch semantics: gradients accumulate until zeroed)."""
     if leaf.grad is not None:
         leaf.grad += g
-    elif sole_holder and g.base is None and g.flags.writeable and g.flags.c_contiguous:
+    elif private and g.base is None and g.flags.writeable and g.flags.c_contiguous:
         leaf.grad = g
     else:
         leaf.grad = np.array(g, dtype=leaf.data.dtype, order="C")
