@@ -141,7 +141,7 @@ class Optimizer:
         """
         name = state_dict.get("optimizer")
         if name != type(self).__name__:
-            raise ValueError(f"cannot load the state of a {name} optimizer into a {type(self).__name__}")
+            raise ValueError(f"cannot load a state dict saved by {name} into {type(self).__name__}")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(

@@ -1,0 +1,289 @@
+"""The Optimizer base contract: parameters and groups, zero_grad, step and its closure, skipped
+parameters, and state dicts (plain, snapshots, exact resumption, safe loading)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optim
+from minigrad import Tensor
+
+ALL_OPTIMIZERS = [
+    (optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    (optim.SGD, {"lr": 0.05}),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.01}),
+    (optim.RMSprop, {"centered": True, "momentum": 0.5, "weight_decay": 0.01}),
+    (optim.Adam, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01}),
+    (optim.AdamW, {"lr": 0.01}),
+    (optim.NAdam, {"weight_decay": 0.01}),
+    (optim.Adamax, {"weight_decay": 0.01}),
+    (optim.RAdam, {"weight_decay": 0.01}),
+    (optim.Lion, {"lr": 1e-3, "weight_decay": 0.1}),
+    (optim.Muon, {"lr": 0.02}),
+]
+IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(ALL_OPTIMIZERS)]
+
+
+def make_params(seed: int = 0, shapes=((3, 4), (4, 2))) -> list[Tensor]:
+    rng = np.random.default_rng(seed)
+    return [Tensor(rng.normal(size=s), requires_grad=True) for s in shapes]
+
+
+def set_grads(params: list[Tensor], step: int) -> None:
+    """A gradient depending on θ and on the step: θ³ − θ + sin(step)·0.5."""
+    for p in params:
+        p.grad = p.data**3 - p.data + 0.5 * np.sin(step + np.arange(p.data.size).reshape(p.shape))
+
+
+def train(optimizer: optim.Optimizer, params: list[Tensor], steps: range) -> None:
+    for step in steps:
+        set_grads(params, step)
+        optimizer.step()
+
+
+def assert_same_tree(a, b) -> None:
+    """Equal structure, bit-identical arrays, equal numbers."""
+    assert type(a) is type(b) or (np.isscalar(a) and np.isscalar(b)), (a, b)
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert_same_tree(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_tree(x, y)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    else:
+        assert a == b
+
+
+def assert_plain(value) -> None:
+    """Only dicts, lists/tuples, numbers, strings and numpy arrays: savable without pickle."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert isinstance(k, (str, int))
+            assert_plain(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            assert_plain(v)
+    else:
+        assert isinstance(value, (bool, int, float, str, np.ndarray)), type(value)
+
+
+# ------------------------------------------------------------------------------- parameters
+def test_a_bare_tensor_instead_of_a_list_is_a_type_error():
+    with pytest.raises(TypeError, match="iterable"):
+        optim.SGD(make_params()[0])
+
+
+def test_an_empty_parameter_list_is_rejected():
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        optim.Adam([])
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        optim.Adam(p for p in [])
+
+
+def test_a_parameter_in_two_groups_is_rejected():
+    a, b = make_params()
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([{"params": [a, b]}, {"params": [a]}])
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([a, b, a])
+
+
+def test_a_parameter_that_does_not_require_grad_is_rejected():
+    with pytest.raises(ValueError, match=r"requires_grad=True"):
+        optim.SGD([Tensor(np.zeros(3))])
+
+
+def test_a_non_leaf_tensor_is_rejected():
+    a = make_params()[0]
+    with pytest.raises(ValueError, match="not a leaf"):
+        optim.SGD([a * 2])
+
+
+def test_something_else_than_a_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="ndarray"):
+        optim.SGD([np.zeros(3)])
+
+
+def test_groups_take_the_defaults_they_do_not_override():
+    a, b = make_params()
+    opt = optim.Adam([{"params": [a]}, {"params": b, "lr": 0.5, "weight_decay": 0.0}], lr=0.1,
+                     weight_decay=0.01)
+    first, second = opt.param_groups
+    assert first["lr"] == 0.1 and first["weight_decay"] == 0.01 and first["betas"] == (0.9, 0.999)
+    assert second["lr"] == 0.5 and second["weight_decay"] == 0.0 and second["params"] == [b]
+
+
+def test_add_param_group_appends_a_checked_group():
+    a, b = make_params()
+    opt = optim.SGD([a], lr=0.1)
+    opt.add_param_group({"params": [b], "momentum": 0.9})
+    assert len(opt.param_groups) == 2 and opt.param_groups[1]["lr"] == 0.1
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        opt.add_param_group({"params": [make_params(1)[0]], "lr": -1})
+    with pytest.raises(ValueError, match="more than once"):
+        opt.add_param_group({"params": [a]})
+    assert len(opt.param_groups) == 2
+
+
+# ---------------------------------------------------------------------------- zero_grad, step
+def test_zero_grad_sets_grads_to_none_by_default():
+    params = make_params()
+    set_grads(params, 0)
+    optim.SGD(params).zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_zero_grad_can_zero_in_place():
+    params = make_params()
+    set_grads(params, 0)
+    arrays = [p.grad for p in params]
+    optim.SGD(params).zero_grad(set_to_none=False)
+    assert all(p.grad is g and not g.any() for p, g in zip(params, arrays))
+
+
+def test_step_calls_the_closure_once_and_returns_its_loss():
+    (p,) = make_params(shapes=((3,),))
+    opt = optim.SGD([p], lr=0.1)
+    calls = []
+
+    def closure():
+        calls.append(1)
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    before = p.data.copy()
+    loss = opt.step(closure)
+    assert len(calls) == 1 and loss.item() == pytest.approx(np.sum(before**2))
+    np.testing.assert_allclose(p.data, before - 0.1 * 2 * before)
+    assert opt.step() is None
+
+
+@pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS, ids=IDS)
+def test_a_parameter_without_grad_is_skipped_entirely(cls, kwargs):
+    with_grad, without = make_params()
+    opt = cls([with_grad, without], **kwargs)
+    before = without.data.copy()
+    for step in range(3):
+        set_grads([with_grad], step)
+        opt.step()
+    assert without.grad is None and np.array_equal(without.data, before)
+    assert without not in opt.state and with_grad in opt.state and opt.state[with_grad]["step"] == 3
+
+
+@pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS, ids=IDS)
+def test_float32_parameters_and_state_stay_float32(cls, kwargs):
+    params = [Tensor(p.data.astype(np.float32), requires_grad=True) for p in make_params()]
+    opt = cls(params, **kwargs)
+    for step in range(3):
+        for p in params:
+            p.grad = np.full(p.shape, 0.5, dtype=np.float32)
+        opt.step()
+    assert all(p.data.dtype == np.float32 for p in params)
+    arrays = [v for state in opt.state.values() for v in state.values() if isinstance(v, np.ndarray)]
+    assert all(a.dtype == np.float32 for a in arrays)
+
+
+# ------------------------------------------------------------------------------- state dicts
+@pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS, ids=IDS)
+def test_resuming_from_a_state_dict_is_bit_identical_to_not_stopping(cls, kwargs):
+    uninterrupted = make_params()
+    opt = cls(uninterrupted, **kwargs)
+    train(opt, uninterrupted, range(40))
+
+    first_half = make_params()
+    opt = cls(first_half, **kwargs)
+    train(opt, first_half, range(20))
+    saved = opt.state_dict()
+    values = [p.data.copy() for p in first_half]
+
+    resumed = [Tensor(v, requires_grad=True) for v in values]
+    fresh = cls(resumed, lr=123.0)  # the loaded state dict restores the hyperparameters too
+    fresh.load_state_dict(saved)
+    train(fresh, resumed, range(20, 40))
+    for a, b in zip(uninterrupted, resumed):
+        assert np.array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS, ids=IDS)
+def test_a_state_dict_is_a_plain_snapshot(cls, kwargs):
+    params = make_params()
+    opt = cls(params, **kwargs)
+    train(opt, params, range(3))
+    saved = opt.state_dict()
+    assert_plain(saved)
+    assert set(saved) == {"optimizer", "state", "param_groups"}
+    assert [g["params"] for g in saved["param_groups"]] == [[0, 1]]
+    copy = opt.state_dict()
+    train(opt, params, range(3, 6))
+    assert_same_tree(saved, copy)
+
+
+def test_a_loaded_state_dict_is_copied_not_shared():
+    params = make_params()
+    opt = optim.Adam(params, lr=0.01)
+    train(opt, params, range(3))
+    saved = opt.state_dict()
+    fresh = optim.Adam(params)
+    fresh.load_state_dict(saved)
+    kept = fresh.state_dict()
+    train(fresh, params, range(3, 6))
+    saved["state"][0]["exp_avg"][...] = 7.0
+    assert not np.any(fresh.state[params[0]]["exp_avg"] == 7.0)
+    assert not np.array_equal(kept["state"][0]["exp_avg"], fresh.state_dict()["state"][0]["exp_avg"])
+
+
+def trained(cls, params, **kwargs):
+    opt = cls(params, **kwargs)
+    train(opt, [p for group in opt.param_groups for p in group["params"]], range(3))
+    return opt
+
+
+MISMATCHES = {
+    "another optimizer": lambda: trained(optim.SGD, make_params(), momentum=0.9).state_dict(),
+    "Adam into AdamW": lambda: trained(optim.Adam, make_params()).state_dict(),
+    "more groups": lambda: trained(optim.AdamW, [{"params": [p]} for p in make_params()]).state_dict(),
+    "fewer parameters": lambda: trained(optim.AdamW, make_params()[:1]).state_dict(),
+    "other shapes": lambda: trained(optim.AdamW, make_params(shapes=((4, 3), (4, 2)))).state_dict(),
+    "missing hyperparameter": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "param_groups": [{k: v for k, v in sd["param_groups"][0].items() if k != "betas"}],
+    },
+    "invalid hyperparameter": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "param_groups": [{**sd["param_groups"][0], "lr": -1.0}],
+    },
+    "missing state entry": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {0: {"step": 3, "exp_avg": sd["state"][0]["exp_avg"]}, 1: sd["state"][1]},
+    },
+    "state for an unknown parameter": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {**sd["state"], 5: sd["state"][0]},
+    },
+}
+
+
+@pytest.mark.parametrize("name", MISMATCHES)
+def test_loading_a_mismatched_state_dict_raises_and_changes_nothing(name):
+    params = make_params()
+    opt = optim.AdamW(params, lr=0.01)
+    train(opt, params, range(2))
+    before = opt.state_dict()
+    groups_before = opt.param_groups
+    with pytest.raises(ValueError):
+        opt.load_state_dict(MISMATCHES[name]())
+    assert opt.param_groups is groups_before
+    assert_same_tree(opt.state_dict(), before)
+
+
+def test_repr_lists_the_groups_and_their_settings():
+    a, b = make_params()
+    text = repr(optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1))
+    assert "SGD" in text and "group 0: 1 params, lr=0.1" in text and "group 1: 1 params, lr=0.5" in text
