@@ -1,0 +1,129 @@
+"""Argument checks: every invalid hyperparameter raises a ValueError that names it and its value,
+at construction and in parameter groups; valid edge values are accepted."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import optim
+from minigrad import Tensor
+
+ALL = [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam, optim.AdamW, optim.NAdam, optim.Adamax,
+       optim.RAdam, optim.Lion, optim.Muon]
+WITH_EPS = [optim.Adagrad, optim.RMSprop, optim.Adam, optim.AdamW, optim.NAdam, optim.Adamax,
+            optim.RAdam, optim.Muon]
+WITH_BETAS = [optim.Adam, optim.AdamW, optim.NAdam, optim.Adamax, optim.RAdam, optim.Lion]
+
+
+def matrix() -> list[Tensor]:
+    return [Tensor(np.zeros((2, 3)), requires_grad=True)]
+
+
+def raises_exactly(message: str):
+    return pytest.raises(ValueError, match="^" + re.escape(message))
+
+
+@settings(max_examples=20)
+@given(cls=st.sampled_from(ALL), lr=st.floats(max_value=-1e-300) | st.just(float("nan")))
+def test_a_negative_or_nan_learning_rate_is_rejected(cls, lr):
+    with raises_exactly(f"Invalid learning rate: {lr}"):
+        cls(matrix(), lr=lr)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_a_negative_weight_decay_is_rejected(cls):
+    with raises_exactly("Invalid weight_decay value: -0.01"):
+        cls(matrix(), weight_decay=-0.01)
+
+
+@pytest.mark.parametrize("cls", WITH_EPS)
+def test_a_negative_epsilon_is_rejected(cls):
+    with raises_exactly("Invalid epsilon value: -1e-08"):
+        cls(matrix(), eps=-1e-8)
+
+
+@pytest.mark.parametrize("cls", WITH_BETAS)
+@pytest.mark.parametrize("betas,message", [
+    ((1.0, 0.999), "Invalid beta parameter at index 0: 1.0"),
+    ((-0.1, 0.999), "Invalid beta parameter at index 0: -0.1"),
+    ((0.9, 1.5), "Invalid beta parameter at index 1: 1.5"),
+    ((0.9, float("nan")), "Invalid beta parameter at index 1: nan"),
+    ((0.9,), "Invalid betas: (0.9,)"),
+])
+def test_betas_outside_zero_to_one_are_rejected(cls, betas, message):
+    with raises_exactly(message):
+        cls(matrix(), betas=betas)
+
+
+@pytest.mark.parametrize("cls,kwargs,message", [
+    (optim.SGD, {"momentum": -0.5}, "Invalid momentum value: -0.5"),
+    (optim.SGD, {"dampening": 1.5}, "Invalid dampening value: 1.5"),
+    (optim.SGD, {"nesterov": True}, "Nesterov momentum requires a momentum > 0 and zero dampening"),
+    (optim.SGD, {"nesterov": True, "momentum": 0.9, "dampening": 0.1},
+     "Nesterov momentum requires a momentum > 0 and zero dampening"),
+    (optim.Adagrad, {"lr_decay": -1.0}, "Invalid lr_decay value: -1.0"),
+    (optim.Adagrad, {"initial_accumulator_value": -1.0}, "Invalid initial_accumulator_value value: -1.0"),
+    (optim.RMSprop, {"alpha": -0.1}, "Invalid alpha value: -0.1"),
+    (optim.RMSprop, {"alpha": 1.5}, "Invalid alpha value: 1.5"),
+    (optim.RMSprop, {"momentum": -0.1}, "Invalid momentum value: -0.1"),
+    (optim.NAdam, {"momentum_decay": -1.0}, "Invalid momentum_decay value: -1.0"),
+    (optim.Muon, {"momentum": 1.0}, "Invalid momentum value: 1.0"),
+    (optim.Muon, {"ns_steps": 0}, "Invalid ns_steps value: 0"),
+    (optim.Muon, {"ns_steps": 2.5}, "Invalid ns_steps value: 2.5"),
+])
+def test_each_optimizer_specific_hyperparameter_is_checked(cls, kwargs, message):
+    with raises_exactly(message):
+        cls(matrix(), **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3, 4), ()])
+def test_muon_rejects_parameters_that_are_not_matrices_naming_the_shape(shape):
+    weight = matrix()[0]
+    other = Tensor(np.zeros(shape), requires_grad=True)
+    with pytest.raises(ValueError, match=re.escape(f"2-D parameters, got one of shape {shape}")):
+        optim.Muon([weight, other])
+    opt = optim.Muon([weight])
+    with pytest.raises(ValueError, match=re.escape(str(shape))):
+        opt.add_param_group({"params": other})
+    assert len(opt.param_groups) == 1
+
+
+def test_hyperparameters_of_a_group_are_checked_too():
+    a, b = matrix(), matrix()
+    with raises_exactly("Invalid beta parameter at index 1: 1.0"):
+        optim.Adam([{"params": a}, {"params": b, "betas": (0.9, 1.0)}])
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    (optim.SGD, {"lr": 0.0, "momentum": 0.0, "dampening": 1.0, "weight_decay": 0.0}),
+    (optim.Adam, {"lr": 0.0, "betas": (0.0, 0.0), "eps": 0.0}),
+    (optim.RMSprop, {"alpha": 0.0}),
+    (optim.RMSprop, {"alpha": 1.0}),
+    (optim.Muon, {"momentum": 0.0, "ns_steps": 1}),
+])
+def test_edge_values_are_accepted(cls, kwargs):
+    cls(matrix(), **kwargs)
+
+
+def test_the_spec_defaults():
+    defaults = {
+        optim.SGD: dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False),
+        optim.Adagrad: dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10),
+        optim.RMSprop: dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False),
+        optim.Adam: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                         maximize=False),
+        optim.AdamW: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                          maximize=False),
+        optim.NAdam: dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3),
+        optim.Adamax: dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
+        optim.RAdam: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
+        optim.Lion: dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0),
+        optim.Muon: dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7),
+    }
+    for cls, expected in defaults.items():
+        assert cls(matrix()).defaults == expected, cls.__name__
