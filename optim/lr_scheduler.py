@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 from typing import Any, Callable, Sequence
 
 from optim.optimizer import Optimizer
 
 
 def _check_positive_int(name: str, value: Any) -> None:
-    if not (isinstance(value, int) and value >= 1):
+    if not (isinstance(value, numbers.Integral) and value >= 1):
         raise ValueError(f"Invalid {name}: {value} (expected a positive integer)")
 
 
@@ -29,6 +30,8 @@ def _check_number(name: str, value: float, low: float, high: float = math.inf) -
 
 class LRScheduler:
     """Base class: subclasses define ``lr_at(base_lr, epoch)``."""
+
+    _not_saved: tuple[str, ...] = ("optimizer",)  # attributes left out of the state dict
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -62,8 +65,6 @@ class LRScheduler:
         """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise)."""
         vars(self).update(self._checked(state_dict))
 
-    _not_saved: tuple[str, ...] = ("optimizer",)
-
     def _own_state(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, list) else v
                 for k, v in vars(self).items() if k not in self._not_saved}
@@ -75,6 +76,11 @@ class LRScheduler:
             raise ValueError(
                 f"this {type(self).__name__} state dict has entries {sorted(state_dict)}, "
                 f"expected {sorted(expected)}"
+            )
+        if len(state_dict["base_lrs"]) != len(self.base_lrs):
+            raise ValueError(
+                f"the state dict has {len(state_dict['base_lrs'])} base rates, the optimizer "
+                f"{len(self.base_lrs)} parameter groups"
             )
         return {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
 

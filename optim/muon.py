@@ -5,6 +5,7 @@ AdamW optimizer."""
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterable
 
 import numpy as np
@@ -88,7 +89,7 @@ class Muon(Optimizer):
         check_range("weight_decay value", group["weight_decay"])
         check_range("momentum value", group["momentum"], high=1.0, high_inclusive=False)
         check_range("epsilon value", group["eps"])
-        if not (isinstance(group["ns_steps"], int) and group["ns_steps"] >= 1):
+        if not (isinstance(group["ns_steps"], numbers.Integral) and group["ns_steps"] >= 1):
             raise ValueError(f"Invalid ns_steps value: {group['ns_steps']}")
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:

@@ -1,0 +1,224 @@
+"""Learning-rate schedules follow their closed forms, drive every group of the optimizer, chain
+(warm-up then cosine), and save / restore as plain numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import optim
+from minigrad import Tensor
+from optim.lr_scheduler import (CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR,
+                                LinearLR, SequentialLR, StepLR, warmup_cosine)
+
+BASE_LRS = (0.1, 0.03)
+EPOCHS = 40
+
+
+def optimizer() -> optim.SGD:
+    """An optimizer with two groups of different base rates."""
+    a, b = (Tensor(np.zeros(2), requires_grad=True) for _ in range(2))
+    return optim.SGD([{"params": [a], "lr": BASE_LRS[0]}, {"params": [b], "lr": BASE_LRS[1]}])
+
+
+def follow(make_scheduler, epochs: int = EPOCHS) -> list[list[float]]:
+    """The rates of both groups at epochs 0 … epochs−1 (read from the optimizer itself)."""
+    opt = optimizer()
+    scheduler = make_scheduler(opt)
+    rates = []
+    for _ in range(epochs):
+        rates.append([group["lr"] for group in opt.param_groups])
+        assert scheduler.get_last_lr() == rates[-1]
+        scheduler.step()
+    return rates
+
+
+def assert_closed_form(make_scheduler, closed_form) -> None:
+    expected = [[closed_form(base, e) for base in BASE_LRS] for e in range(EPOCHS)]
+    np.testing.assert_allclose(follow(make_scheduler), expected, rtol=1e-13, atol=1e-16)
+
+
+@settings(max_examples=10)
+@given(step_size=st.integers(1, 10), gamma=st.floats(0.05, 1.0))
+def test_step_lr(step_size, gamma):
+    assert_closed_form(lambda opt: StepLR(opt, step_size, gamma),
+                       lambda base, e: base * gamma ** (e // step_size))
+
+
+@settings(max_examples=10)
+@given(gamma=st.floats(0.5, 1.0))
+def test_exponential_lr(gamma):
+    assert_closed_form(lambda opt: ExponentialLR(opt, gamma), lambda base, e: base * gamma**e)
+
+
+@settings(max_examples=10)
+@given(t_max=st.integers(1, 50), eta_min=st.floats(0.0, 0.01))
+def test_cosine_annealing_lr(t_max, eta_min):
+    assert_closed_form(lambda opt: CosineAnnealingLR(opt, t_max, eta_min),
+                       lambda base, e: eta_min + (base - eta_min) * (1 + math.cos(math.pi * e / t_max)) / 2)
+
+
+def test_cosine_annealing_reaches_eta_min_at_t_max_and_the_midpoint_halfway():
+    rates = follow(lambda opt: CosineAnnealingLR(opt, T_max=10, eta_min=0.001), epochs=11)
+    assert rates[0][0] == pytest.approx(0.1)
+    assert rates[5][0] == pytest.approx((0.1 + 0.001) / 2)
+    assert rates[10][0] == pytest.approx(0.001)
+
+
+@settings(max_examples=10)
+@given(t_0=st.integers(1, 8), t_mult=st.integers(1, 3), eta_min=st.floats(0.0, 0.01))
+def test_cosine_annealing_warm_restarts(t_0, t_mult, eta_min):
+    # the epochs since the last restart and the current period, counted one epoch at a time
+    since, period, positions = 0, t_0, []
+    for _ in range(EPOCHS):
+        positions.append((since, period))
+        since += 1
+        if since == period:
+            since, period = 0, period * t_mult
+    assert_closed_form(
+        lambda opt: CosineAnnealingWarmRestarts(opt, t_0, t_mult, eta_min),
+        lambda base, e: eta_min + (base - eta_min) * (1 + math.cos(math.pi * positions[e][0] / positions[e][1])) / 2,
+    )
+
+
+def test_sgdr_restarts_at_the_base_rate_after_periods_growing_by_t_mult():
+    rates = [r[0] for r in follow(lambda opt: CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2), epochs=15)]
+    restarts = [e for e, r in enumerate(rates) if r == pytest.approx(0.1)]
+    assert restarts == [0, 2, 6, 14]
+
+
+@settings(max_examples=10)
+@given(start=st.floats(0.01, 1.0), end=st.floats(0.0, 1.0), total=st.integers(1, 20))
+def test_linear_lr(start, end, total):
+    assert_closed_form(lambda opt: LinearLR(opt, start, end, total),
+                       lambda base, e: base * (start + (end - start) * min(e, total) / total))
+
+
+def test_lambda_lr():
+    assert_closed_form(lambda opt: LambdaLR(opt, lambda e: 1 / (1 + e)), lambda base, e: base / (1 + e))
+
+
+def test_warm_up_then_cosine_with_sequential_lr():
+    def make(opt):
+        warmup = LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=5)
+        cosine = CosineAnnealingLR(opt, T_max=20, eta_min=0.0)
+        return SequentialLR(opt, [warmup, cosine], milestones=[5])
+
+    def closed_form(base, e):
+        if e < 5:
+            return base * (0.1 + 0.9 * e / 5)
+        return base * (1 + math.cos(math.pi * (e - 5) / 20)) / 2
+
+    assert_closed_form(make, closed_form)
+    assert_closed_form(lambda opt: warmup_cosine(opt, 5, 25, start_factor=0.1), closed_form)
+
+
+def test_schedulers_record_the_initial_rate_and_share_it():
+    opt = optimizer()
+    StepLR(opt, step_size=1, gamma=0.5).step()
+    assert [g["lr"] for g in opt.param_groups] == [0.05, 0.015]
+    second = ExponentialLR(opt, gamma=0.9)
+    assert [g["initial_lr"] for g in opt.param_groups] == list(BASE_LRS)
+    assert second.get_last_lr() == list(BASE_LRS)
+
+
+# ------------------------------------------------------------------------------- state dicts
+def is_plain(value) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(is_plain(v) for v in value)
+    return isinstance(value, (int, float))
+
+
+SCHEDULERS = {
+    "step": lambda opt: StepLR(opt, 3, 0.5),
+    "exponential": lambda opt: ExponentialLR(opt, 0.9),
+    "cosine": lambda opt: CosineAnnealingLR(opt, 10, 1e-3),
+    "sgdr": lambda opt: CosineAnnealingWarmRestarts(opt, 3, 2),
+    "linear": lambda opt: LinearLR(opt, 0.2, 1.0, 6),
+    "lambda": lambda opt: LambdaLR(opt, lambda e: 0.95**e),
+    "warmup-cosine": lambda opt: warmup_cosine(opt, 4, 20),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_a_restored_scheduler_continues_exactly(name):
+    make = SCHEDULERS[name]
+    uninterrupted = follow(make, epochs=20)
+
+    opt = optimizer()
+    scheduler = make(opt)
+    for _ in range(8):
+        scheduler.step()
+    saved = scheduler.state_dict()
+    assert is_plain(saved) and "lr_lambda" not in saved
+
+    fresh_opt = optimizer()
+    fresh = make(fresh_opt)
+    fresh.load_state_dict(saved)
+    scheduler.step()  # the saved dict is a copy: it does not follow the old scheduler
+    assert fresh.last_epoch == 8
+    resumed = []
+    for _ in range(9, 20):
+        fresh.step()
+        resumed.append(fresh.get_last_lr())
+    assert resumed == uninterrupted[9:]
+
+
+def test_loading_another_schedulers_state_raises_and_changes_nothing():
+    opt = optimizer()
+    cosine = CosineAnnealingLR(opt, 10)
+    cosine.step()
+    before = cosine.state_dict()
+    with pytest.raises(ValueError, match="entries"):
+        cosine.load_state_dict(StepLR(optimizer(), 3).state_dict())
+    one_group = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="base rates"):
+        cosine.load_state_dict(CosineAnnealingLR(one_group, 10).state_dict())
+    assert cosine.state_dict() == before
+
+
+def test_a_sequential_lr_with_other_inner_schedulers_raises_and_changes_nothing():
+    scheduler = warmup_cosine(optimizer(), 4, 20)
+    before = scheduler.state_dict()
+    opt = optimizer()
+    other = SequentialLR(opt, [StepLR(opt, 2), CosineAnnealingLR(opt, 10)], milestones=[4])
+    with pytest.raises(ValueError):
+        scheduler.load_state_dict(other.state_dict())
+    assert scheduler.state_dict() == before
+
+
+# -------------------------------------------------------------------------------- arguments
+@pytest.mark.parametrize("make,message", [
+    (lambda opt: StepLR(opt, 0), "Invalid step_size: 0"),
+    (lambda opt: StepLR(opt, 2.5), "Invalid step_size: 2.5"),
+    (lambda opt: StepLR(opt, 2, gamma=-0.1), "Invalid gamma: -0.1"),
+    (lambda opt: ExponentialLR(opt, float("nan")), "Invalid gamma: nan"),
+    (lambda opt: CosineAnnealingLR(opt, 0), "Invalid T_max: 0"),
+    (lambda opt: CosineAnnealingLR(opt, 10, eta_min=-1.0), "Invalid eta_min: -1.0"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, 0), "Invalid T_0: 0"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, 5, T_mult=0), "Invalid T_mult: 0"),
+    (lambda opt: LinearLR(opt, start_factor=0.0), "Invalid start_factor: 0.0"),
+    (lambda opt: LinearLR(opt, end_factor=1.5), "Invalid end_factor: 1.5"),
+    (lambda opt: LinearLR(opt, total_iters=0), "Invalid total_iters: 0"),
+    (lambda opt: SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[]), "Invalid milestones"),
+    (lambda opt: SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[0]), "Invalid milestones"),
+    (lambda opt: SequentialLR(opt, [StepLR(optimizer(), 2), StepLR(opt, 3)], milestones=[3]),
+     "same optimizer"),
+    (lambda opt: warmup_cosine(opt, 10, 10), "Invalid warmup_epochs: 10"),
+])
+def test_invalid_arguments_raise_naming_them(make, message):
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        make(optimizer())
+
+
+def test_a_scheduler_needs_an_optimizer_and_lambda_lr_a_function():
+    with pytest.raises(TypeError, match="not an Optimizer"):
+        StepLR([Tensor(np.zeros(1), requires_grad=True)], 2)
+    with pytest.raises(TypeError, match="callable"):
+        LambdaLR(optimizer(), 0.5)
