@@ -1,0 +1,107 @@
+"""optim.transforms: the optax-style chains equal the optimizer classes step by step, and the
+Adam+L2 / AdamW difference is the order of two transformations."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import optim
+from minigrad import Tensor
+from optim.lr_scheduler import LambdaLR
+from optim.transforms import (TransformOptimizer, add_decayed_weights, chain, scale_by_adam,
+                              scale_by_learning_rate)
+
+STEPS = 50
+ROUNDING = 1e-12
+
+
+def start() -> list[Tensor]:
+    rng = np.random.default_rng(0)
+    return [Tensor(rng.normal(size=s), requires_grad=True) for s in [(3, 4), (4,)]]
+
+
+def gradient(theta: np.ndarray, step: int) -> np.ndarray:
+    """A θ-dependent gradient with coordinates of very different scales."""
+    scales = np.logspace(-2, 1, theta.size).reshape(theta.shape)
+    return scales * (theta - 1.0) + 0.1 * np.cos(step + theta)
+
+
+def trajectory(make_optimizer, schedule=None) -> list[list[np.ndarray]]:
+    params = start()
+    opt = make_optimizer(params)
+    scheduler = LambdaLR(opt, schedule) if schedule else None
+    out = []
+    for step in range(STEPS):
+        for p in params:
+            p.grad = gradient(p.data, step)
+        opt.step()
+        if scheduler:
+            scheduler.step()
+        out.append([p.data.copy() for p in params])
+    return out
+
+
+def max_difference(a, b) -> float:
+    return max(float(np.max(np.abs(x - y))) for xs, ys in zip(a, b) for x, y in zip(xs, ys))
+
+
+hyperparameters = dict(lr=st.floats(1e-3, 0.1), lam=st.floats(1e-3, 0.5), b1=st.floats(0.0, 0.95),
+                       b2=st.floats(0.5, 0.999))
+
+
+@settings(max_examples=10)
+@given(**hyperparameters)
+def test_decay_before_adam_is_adam_with_l2(lr, lam, b1, b2):
+    adam_l2 = chain(add_decayed_weights(lam), scale_by_adam(b1, b2), scale_by_learning_rate(lr))
+    ours = trajectory(lambda params: TransformOptimizer(params, adam_l2))
+    theirs = trajectory(lambda params: optim.Adam(params, lr=lr, betas=(b1, b2), weight_decay=lam))
+    assert max_difference(ours, theirs) < ROUNDING
+
+
+@settings(max_examples=10)
+@given(**hyperparameters)
+def test_decay_after_adam_is_adamw(lr, lam, b1, b2):
+    adamw = chain(scale_by_adam(b1, b2), add_decayed_weights(lam), scale_by_learning_rate(lr))
+    ours = trajectory(lambda params: TransformOptimizer(params, adamw))
+    theirs = trajectory(lambda params: optim.AdamW(params, lr=lr, betas=(b1, b2), weight_decay=lam))
+    assert max_difference(ours, theirs) < ROUNDING
+
+
+def test_moving_one_line_changes_the_optimizer():
+    adam_l2 = chain(add_decayed_weights(0.1), scale_by_adam(), scale_by_learning_rate(0.05))
+    adamw = chain(scale_by_adam(), add_decayed_weights(0.1), scale_by_learning_rate(0.05))
+    a = trajectory(lambda params: TransformOptimizer(params, adam_l2))
+    b = trajectory(lambda params: TransformOptimizer(params, adamw))
+    assert max_difference(a, b) > 1e-2
+
+
+def test_a_scheduled_learning_rate_matches_adamw_under_the_same_schedule():
+    def schedule(count: int) -> float:
+        return 0.05 / (1 + 0.1 * count)
+
+    adamw = chain(scale_by_adam(), add_decayed_weights(0.1), scale_by_learning_rate(schedule))
+    ours = trajectory(lambda params: TransformOptimizer(params, adamw))
+    theirs = trajectory(lambda params: optim.AdamW(params, lr=0.05, weight_decay=0.1),
+                        schedule=lambda epoch: 1 / (1 + 0.1 * epoch))
+    assert max_difference(ours, theirs) < ROUNDING
+
+
+def test_a_transform_optimizer_saves_and_resumes_exactly():
+    def make(params):
+        return TransformOptimizer(params, chain(scale_by_adam(), scale_by_learning_rate(0.01)))
+
+    uninterrupted = trajectory(make)[-1]
+    params = start()
+    opt = make(params)
+    for step in range(STEPS):
+        if step == 20:
+            saved = opt.state_dict()
+            params = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+            opt = make(params)
+            opt.load_state_dict(saved)
+        for p in params:
+            p.grad = gradient(p.data, step)
+        opt.step()
+    assert all(np.array_equal(p.data, u) for p, u in zip(params, uninterrupted))
