@@ -3,7 +3,7 @@ decoupled weight decay: the same update function, differing in one branch."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -48,7 +48,30 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
     param -= (lr / (1 - beta1**step)) * exp_avg / denom
 
 
-class Adam(Optimizer):
+class AdamFamily(Optimizer):
+    """Bookkeeping shared by Adam and its variants (NAdam, Adamax, RAdam): the hyperparameters
+    lr, betas, eps and weight_decay, and two moments per parameter starting at zero: ``exp_avg``
+    (m) and a second one named by ``second_moment`` (v, or Adamax's u). A variant whose update
+    needs nothing more names its pure update function as ``update_rule``."""
+
+    second_moment = "exp_avg_sq"
+    update_rule: Callable[..., None]
+
+    def _check_hyperparameters(self, group: ParamGroup) -> None:
+        check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
+        check_betas(group["betas"])
+
+    def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
+        return {"exp_avg": np.zeros_like(param), self.second_moment: np.zeros_like(param)}
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
+        beta1, beta2 = group["betas"]
+        self.update_rule(param, grad, state["exp_avg"], state[self.second_moment], state["step"],
+                         lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                         weight_decay=group["weight_decay"])
+
+
+class Adam(AdamFamily):
     """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False).
 
     ``weight_decay`` here is an L2 penalty λ/2‖θ‖² added to the loss (coupled): it is scaled by
@@ -65,12 +88,8 @@ class Adam(Optimizer):
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
 
-    def _check_hyperparameters(self, group: ParamGroup) -> None:
-        check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
-        check_betas(group["betas"])
-
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
-        state = {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
+        state = super()._init_state(param, group)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = np.zeros_like(param)
         return state

@@ -6,8 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_betas, check_lr_eps_weight_decay
-from optim.optimizer import Optimizer, ParamGroup
+from optim.adam import AdamFamily
 
 
 def adamax_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_inf: np.ndarray,
@@ -28,24 +27,15 @@ def adamax_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_
     param -= (lr / (1 - beta1**step)) * exp_avg / exp_inf
 
 
-class Adamax(Optimizer):
+class Adamax(AdamFamily):
     """Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0).
 
     State per parameter: ``exp_avg``, ``exp_inf``. See ``adamax_update``.
     """
 
+    second_moment = "exp_inf"
+    update_rule = staticmethod(adamax_update)
+
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
-
-    def _check_hyperparameters(self, group: ParamGroup) -> None:
-        check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
-        check_betas(group["betas"])
-
-    def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
-        return {"exp_avg": np.zeros_like(param), "exp_inf": np.zeros_like(param)}
-
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
-        beta1, beta2 = group["betas"]
-        adamax_update(param, grad, state["exp_avg"], state["exp_inf"], state["step"], lr=group["lr"],
-                      beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"])

@@ -6,8 +6,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_betas, check_lr_eps_weight_decay, check_range
-from optim.optimizer import Optimizer, ParamGroup
+from optim._checks import check_range
+from optim.adam import AdamFamily
+from optim.optimizer import ParamGroup
 
 
 def nadam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
@@ -38,7 +39,7 @@ def nadam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
     return mu_product
 
 
-class NAdam(Optimizer):
+class NAdam(AdamFamily):
     """NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3).
 
     State per parameter: ``exp_avg``, ``exp_avg_sq``, ``mu_product``. See ``nadam_update``.
@@ -51,12 +52,11 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group: ParamGroup) -> None:
-        check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
-        check_betas(group["betas"])
+        super()._check_hyperparameters(group)
         check_range("momentum_decay value", group["momentum_decay"])
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
-        return {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param), "mu_product": 1.0}
+        return {**super()._init_state(param, group), "mu_product": 1.0}
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         beta1, beta2 = group["betas"]

@@ -8,8 +8,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_betas, check_lr_eps_weight_decay
-from optim.optimizer import Optimizer, ParamGroup
+from optim.adam import AdamFamily
 
 
 def radam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
@@ -42,24 +41,14 @@ def radam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
         param -= (lr / bias_correction1) * exp_avg
 
 
-class RAdam(Optimizer):
+class RAdam(AdamFamily):
     """RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0).
 
     State per parameter: ``exp_avg``, ``exp_avg_sq``. See ``radam_update``.
     """
 
+    update_rule = staticmethod(radam_update)
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
-
-    def _check_hyperparameters(self, group: ParamGroup) -> None:
-        check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
-        check_betas(group["betas"])
-
-    def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
-        return {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
-
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
-        beta1, beta2 = group["betas"]
-        radam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], lr=group["lr"],
-                     beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"])

@@ -90,6 +90,11 @@ class LeastSquares:
         w, b = params
         return ((self.X @ w + b - self.y) ** 2).mean()
 
+    def run(self, cls, l2: float = 0.0, decoupled_decay: float = 0.0, **hyperparameters) -> list[np.ndarray]:
+        """100 steps of ``cls(params, **hyperparameters)`` from the fixed start."""
+        params = self.params()
+        return self.train(cls(params, **hyperparameters), params, l2=l2, decoupled_decay=decoupled_decay)
+
     def train(self, optimizer: optim.Optimizer, params: list[Tensor], steps: int = 100,
               l2: float = 0.0, decoupled_decay: float = 0.0) -> list[np.ndarray]:
         """Full-batch steps; ``l2`` adds models.l2_penalty to the loss, ``decoupled_decay`` applies
@@ -113,49 +118,38 @@ def max_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
 
 def test_fact_1_adam_weight_decay_is_an_l2_penalty_in_the_loss():
     problem, lam = LeastSquares(), 0.1
-    params = problem.params()
-    with_weight_decay = problem.train(optim.Adam(params, lr=0.05, weight_decay=lam), params)
-    params = problem.params()
-    with_penalty = problem.train(optim.Adam(params, lr=0.05), params, l2=lam)
+    with_weight_decay = problem.run(optim.Adam, lr=0.05, weight_decay=lam)
+    with_penalty = problem.run(optim.Adam, lr=0.05, l2=lam)
     assert max_difference(with_weight_decay, with_penalty) < ROUNDING
 
 
 def test_fact_2_plain_sgd_weight_decay_l2_and_decoupled_decay_coincide():
     problem, lam, lr = LeastSquares(), 0.1, 0.01
-    params = problem.params()
-    with_weight_decay = problem.train(optim.SGD(params, lr=lr, weight_decay=lam), params)
-    params = problem.params()
-    with_penalty = problem.train(optim.SGD(params, lr=lr), params, l2=lam)
-    params = problem.params()
-    decoupled = problem.train(optim.SGD(params, lr=lr), params, decoupled_decay=lam)
+    with_weight_decay = problem.run(optim.SGD, lr=lr, weight_decay=lam)
+    with_penalty = problem.run(optim.SGD, lr=lr, l2=lam)
+    decoupled = problem.run(optim.SGD, lr=lr, decoupled_decay=lam)
     assert max_difference(with_weight_decay, with_penalty) < ROUNDING
     assert max_difference(with_weight_decay, decoupled) < ROUNDING
 
 
 def test_fact_2_with_momentum_coupled_and_decoupled_sgd_differ():
     problem, lam, lr = LeastSquares(), 0.1, 0.01
-    params = problem.params()
-    coupled = problem.train(optim.SGD(params, lr=lr, momentum=0.9, weight_decay=lam), params)
-    params = problem.params()
-    decoupled = problem.train(optim.SGD(params, lr=lr, momentum=0.9), params, decoupled_decay=lam)
+    coupled = problem.run(optim.SGD, lr=lr, momentum=0.9, weight_decay=lam)
+    decoupled = problem.run(optim.SGD, lr=lr, momentum=0.9, decoupled_decay=lam)
     assert max_difference(coupled, decoupled) > 1e-3
 
 
 def test_fact_3_adamw_is_not_adam_with_l2():
     problem, lam = LeastSquares(), 0.1
-    params = problem.params()
-    adam_l2 = problem.train(optim.Adam(params, lr=0.05, weight_decay=lam), params)
-    params = problem.params()
-    adamw = problem.train(optim.AdamW(params, lr=0.05, weight_decay=lam), params)
+    adam_l2 = problem.run(optim.Adam, lr=0.05, weight_decay=lam)
+    adamw = problem.run(optim.AdamW, lr=0.05, weight_decay=lam)
     assert max_difference(adam_l2, adamw) > 0.05
 
 
 def test_adamw_is_adam_plus_decoupled_decay_by_hand():
     problem, lam = LeastSquares(), 0.1
-    params = problem.params()
-    adamw = problem.train(optim.AdamW(params, lr=0.05, weight_decay=lam), params)
-    params = problem.params()
-    by_hand = problem.train(optim.Adam(params, lr=0.05), params, decoupled_decay=lam)
+    adamw = problem.run(optim.AdamW, lr=0.05, weight_decay=lam)
+    by_hand = problem.run(optim.Adam, lr=0.05, decoupled_decay=lam)
     assert max_difference(adamw, by_hand) < ROUNDING
 
 
