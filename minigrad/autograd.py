@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from operator import attrgetter
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -94,14 +95,13 @@ class Function:
             shapes = ", ".join(str(t.data.shape) for t in inputs)
             raise type(error)(f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
         if _grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    fn.seq = next(_sequence)
-                    fn.inputs = inputs
-                    fn.needs_grad = tuple([t.requires_grad for t in inputs])
-                    return _tensor_cls._from_op(out, fn)
-        return _tensor_cls._from_op(out, None)
-
+            needs = tuple([t.requires_grad for t in inputs])
+            if True in needs:
+                fn.seq = next(_sequence)
+                fn.inputs = inputs
+                fn.needs_grad = needs
+                return _make_tensor(out, fn)
+        return _make_tensor(out, None)
 
 
 class _Freed(Function):
@@ -150,16 +150,13 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     leaf copies those. (A backward may therefore return its own ``g`` for several inputs, but
     must not return one new array for two inputs.)
     """
-    grads: dict[int, np.ndarray] = {id(root): grad}
-    private: dict[int, bool] = {id(root): False}
-    for node in reversed(_topological_order(root)):
-        key = id(node)
-        g = grads.pop(key, None)
+    leaves, nodes = _graph(root)
+    # Pending gradients, keyed by tensor (tensors hash by identity), with their privacy flag.
+    grads: dict[Tensor, np.ndarray] = {root: grad}
+    private: dict[Tensor, bool] = {root: False}
+    for node in reversed(nodes):
+        g = grads.pop(node, None)
         fn = node._ctx
-        if fn is None:
-            if g is not None:
-                _accumulate_leaf(node, g, private[key])
-            continue
         if fn.released:
             raise RuntimeError(
                 "backward through a graph that was already freed: a second backward over the "
@@ -176,45 +173,51 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                 if ig.dtype is not data.dtype:
                     cast = ig.astype(data.dtype, copy=False)
                     ig, own = cast, own or cast is not ig
-                previous = grads.get(id(inp))
+                previous = grads.get(inp)
                 # The first gradient to arrive is kept as it is (no copy); later ones are added
                 # out of place, since the first array may be shared with another input.
                 if previous is None:
-                    grads[id(inp)] = ig
-                    private[id(inp)] = own
+                    grads[inp] = ig
+                    private[inp] = own
                 else:
-                    grads[id(inp)] = previous + ig
-                    private[id(inp)] = True
+                    grads[inp] = previous + ig
+                    private[inp] = True
         if not retain_graph:
             # Dropping the Function frees its inputs and saved arrays at once; the node keeps a
             # marker so that a second backward through it can say what went wrong.
             node._ctx = _FREED
+    for leaf in leaves:
+        g = grads.get(leaf)
+        if g is not None:
+            _accumulate_leaf(leaf, g, private[leaf])
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """The nodes that ``root`` depends on (and that require grad), inputs before outputs.
+def _graph(root: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    """The leaves and the op nodes that ``root`` depends on (through tensors requiring grad),
+    the nodes in topological order: inputs before outputs.
 
     Every op is recorded after its inputs exist, so the recording sequence number of each
     Function is already a topological order: collecting the reachable nodes (iteratively, no
     recursion, so a chain of 100,000 ops is fine) and sorting them by that number suffices.
-    Leaves have no Function and come first.
     """
+    if root._ctx is None:
+        return [root], []
     nodes = [root]
-    seen = {id(root)}
+    leaves = []
+    seen = {root}
     for node in nodes:  # the list grows while we walk it: a breadth-first search
         fn = node._ctx
-        if fn is not None and not fn.released:
-            for inp, needs in zip(fn.inputs, fn.needs_grad):
-                if needs and id(inp) not in seen:
-                    seen.add(id(inp))
-                    nodes.append(inp)
-    nodes.sort(key=_sequence_number)
-    return nodes
+        if fn.released:
+            continue
+        for inp, needs in zip(fn.inputs, fn.needs_grad):
+            if needs and inp not in seen:
+                seen.add(inp)
+                (leaves if inp._ctx is None else nodes).append(inp)
+    nodes.sort(key=_by_sequence)
+    return leaves, nodes
 
 
-def _sequence_number(node: Tensor) -> int:
-    fn = node._ctx
-    return -1 if fn is None else fn.seq
+_by_sequence = attrgetter("_ctx.seq")
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, private: bool) -> None:
@@ -228,9 +231,11 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray, private: bool) -> None:
 
 
 _tensor_cls: type[Tensor]
+_make_tensor: Callable[[np.ndarray, Function | None], Tensor]
 
 
 def _bind_tensor_class(cls: type[Tensor]) -> None:
     """Called once by ``minigrad.tensor``: lets this module build Tensors without an import cycle."""
-    global _tensor_cls
+    global _tensor_cls, _make_tensor
     _tensor_cls = cls
+    _make_tensor = cls._from_op

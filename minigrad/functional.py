@@ -89,7 +89,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     n, classes = logits.shape
     if t.shape != (n,):
         raise ValueError(f"cross_entropy targets must have shape ({n},), got {t.shape}")
-    if n and (t.min() < 0 or t.max() >= classes):
+    if n and (np.minimum.reduce(t) < 0 or np.maximum.reduce(t) >= classes):
         raise ValueError(
             f"cross_entropy targets must lie in [0, {classes}) for {classes} classes; "
             f"got values from {t.min()} to {t.max()}"

@@ -1,0 +1,205 @@
+"""Benchmark: minigrad's training step against hand-written numpy, scikit-learn and PyTorch.
+
+The same MLP 64-H-H-10 (ReLU, cross-entropy, AdamW, float32) is trained on digits minibatches
+by every tool at three sizes. Measurements are interleaved (one timed block per tool in turn,
+repeated), and each tool's time per step is the median over the blocks. Also measured: the
+per-op overhead of the engine, backward through a 100,000-op chain, and the peak memory (RSS)
+of a training run.
+
+    python examples/benchmark.py                 # full run, a few minutes
+    python examples/benchmark.py --quick         # smoke test, seconds
+    python examples/benchmark.py --out results/benchmark   # also JSON and a PNG
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmarks.runners import Batches, available_runners, initial_layers  # noqa: E402
+
+import minigrad  # noqa: E402
+from minigrad import Tensor  # noqa: E402
+
+SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """Digits, standardized, float32 features and int64 labels."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-8)
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def steps_per_block(hidden: int, quick: bool) -> int:
+    """Enough steps that one timed block lasts ~50 ms (fewer in quick mode)."""
+    full = {32: 200, 256: 50, 1024: 5}.get(hidden, 5)
+    return max(1, full // 20) if quick else full
+
+
+def time_training_steps(hidden: int, batch: int, rounds: int, quick: bool) -> dict[str, float]:
+    """Median µs per training step of every available tool, measured interleaved."""
+    X, y = digits()
+    runner_classes, _ = available_runners()
+    layers = initial_layers(hidden)
+    runners = [cls(layers, Batches(X, y, batch)) for cls in runner_classes]
+    k = steps_per_block(hidden, quick)
+    samples: dict[str, list[float]] = {r.name: [] for r in runners}
+    for r in runners:
+        r.steps(k)  # warm-up: caches, lazy allocations, sklearn's first fit
+    for _ in range(rounds):
+        for r in runners:
+            start = time.perf_counter()
+            r.steps(k)
+            samples[r.name].append((time.perf_counter() - start) / k * 1e6)
+    return {name: float(np.median(times)) for name, times in samples.items()}
+
+
+def per_op_overhead(n_ops: int = 1000, repeats: int = 20) -> float:
+    """µs per op, forward + backward, of a chain of small elementwise ops (best of repeats)."""
+    x = Tensor(np.ones(8, dtype=np.float32), requires_grad=True)
+    c = Tensor(np.full(8, 0.999, dtype=np.float32))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        y = x
+        for i in range(n_ops // 2):
+            y = (y * c) + c
+        y.sum().backward()
+        best = min(best, time.perf_counter() - start)
+        x.grad = None
+    return best / n_ops * 1e6
+
+
+def deep_chain_backward(n_ops: int = 100_000) -> float:
+    """Seconds for backward through a chain of n_ops ops (it must not hit a recursion limit)."""
+    x = Tensor(np.ones(1), requires_grad=True)
+    y = x
+    for _ in range(n_ops):
+        y = y * 1.0
+    start = time.perf_counter()
+    y.sum().backward()
+    return time.perf_counter() - start
+
+
+PEAK_MEMORY_SCRIPT = """
+import resource, sys
+sys.path.insert(0, {examples!r})
+from benchmark import digits
+from benchmarks.runners import Batches, MinigradRunner, initial_layers
+X, y = digits()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+MinigradRunner(initial_layers({hidden}), Batches(X, y, {batch})).steps({steps})
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, after)
+"""
+
+
+def peak_memory(hidden: int, batch: int, steps: int) -> dict[str, float]:
+    """Peak resident set size (MiB) of a fresh process before and after a training run."""
+    script = PEAK_MEMORY_SCRIPT.format(examples=str(Path(__file__).resolve().parent),
+                                       hidden=hidden, batch=batch, steps=steps)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    before, after = (int(v) / 1024 for v in out.stdout.split())  # ru_maxrss is in KiB on Linux
+    return {"hidden": hidden, "batch": batch, "steps": steps,
+            "rss_before_mib": before, "rss_peak_mib": after}
+
+
+def format_table(results: list[dict]) -> str:
+    tools = [t for t in results[0]["us_per_step"]]
+    header = f"{'H':>5} {'batch':>5} " + " ".join(f"{t:>16}" for t in tools)
+    lines = [header, "-" * len(header)]
+    for row in results:
+        ref = row["us_per_step"]["numpy"]
+        cells = " ".join(
+            f"{us:>9,.0f} ({us / ref:4.2f})" for us in row["us_per_step"].values()
+        )
+        lines.append(f"{row['hidden']:>5} {row['batch']:>5} {cells}")
+    lines.append("µs per training step (ratio to the hand-written numpy reference)")
+    return "\n".join(lines)
+
+
+def plot(results: list[dict], path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 4))
+    hs = [r["hidden"] for r in results]
+    for tool in results[0]["us_per_step"]:
+        ax.plot(hs, [r["us_per_step"][tool] for r in results], marker="o", label=tool)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden width H (batch 32 / 64 / 256)")
+    ax.set_ylabel("µs per training step")
+    ax.set_title("MLP 64-H-H-10, AdamW, float32")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
+    parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for benchmark.json and benchmark.png")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (2 if args.quick else 15)
+    if rounds < 1:
+        parser.error("--rounds must be at least 1")
+
+    _, notes = available_runners()
+    results = []
+    for hidden, batch in SIZES:
+        us = time_training_steps(hidden, batch, rounds, args.quick)
+        results.append({"hidden": hidden, "batch": batch, "us_per_step": us,
+                        "ratio_to_numpy": {t: v / us["numpy"] for t, v in us.items()}})
+        print(f"H={hidden:<5} batch={batch:<4} " + "  ".join(f"{t}: {v:,.0f} µs" for t, v in us.items()), flush=True)
+    report = {
+        "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                    "minigrad": minigrad.__name__, "cpus": os.cpu_count()},
+        "training_steps": results,
+        "per_op_overhead_us": per_op_overhead(repeats=3 if args.quick else 20),
+        "backward_100k_chain_s": deep_chain_backward(10_000 if args.quick else 100_000),
+        "peak_memory": peak_memory(256, 64, 20 if args.quick else 500),
+        "notes": notes,
+    }
+    print()
+    print(format_table(results))
+    print(f"per-op overhead (forward + backward): {report['per_op_overhead_us']:.1f} µs per op")
+    chain = "10,000" if args.quick else "100,000"
+    print(f"backward through a {chain}-op chain: {report['backward_100k_chain_s']:.2f} s")
+    mem = report["peak_memory"]
+    print(f"peak RSS of a training run (H=256, {mem['steps']} steps): {mem['rss_peak_mib']:.0f} MiB "
+          f"(after imports and data: {mem['rss_before_mib']:.0f} MiB)")
+    for note in notes:
+        print("note:", note)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "benchmark.json").write_text(json.dumps(report, indent=2))
+        drawn = plot(results, args.out / "benchmark.png")
+        print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else
+              " (no PNG: matplotlib is not installed)"))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""Checkpoints: a model, its optimizer and scheduler, an RNG state and metadata in one ``.npz``.
+
+    from minigrad.checkpoint import save_checkpoint, load_checkpoint
+    save_checkpoint("run.npz", model, optimizer, scheduler, epoch=5,
+                    rng_state=rng.bit_generator.state, note="after warm-up")
+    saved = load_checkpoint("run.npz", model, optimizer, scheduler)
+    saved.epoch, saved.meta["note"], generator_from_state(saved.rng_state)
+
+The file is a plain numpy ``.npz`` archive: every array of the states is one entry (named after
+where it lives, e.g. ``model/layers.0.weight``), and everything else (numbers, strings, the
+structure of the state dicts, the RNG state, the metadata) is one JSON document in the entry
+``__checkpoint__``. It is read with ``allow_pickle=False``: loading a checkpoint never runs code.
+
+Writing is atomic: the archive goes to a temporary file in the target's folder, is flushed to
+disk (fsync), and only then renamed over the target (``os.replace``, atomic on POSIX and
+Windows). A crash or Ctrl-C mid-write leaves the previous checkpoint intact and removes the
+temporary file.
+
+Loading is all-or-nothing: the whole archive is read and decoded first (the zip CRCs catch a
+corrupted or truncated file), then the model, optimizer and scheduler states are loaded, and if
+any of them does not fit (another architecture, another optimizer) the ones already loaded get
+their previous state back before the error is raised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from models.module import Module
+from optim.lr_scheduler import LRScheduler
+from optim.optimizer import Optimizer
+
+FORMAT = "minigrad-checkpoint"
+VERSION = 1
+_HEADER = "__checkpoint__"
+# The bit generators numpy ships; a checkpoint's RNG state must name one of them.
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or does not fit the model, optimizer or scheduler."""
+
+
+class Checkpoint(NamedTuple):
+    """What ``load_checkpoint`` returns besides the states it loads."""
+
+    epoch: int | None
+    rng_state: dict[str, Any] | None
+    meta: dict[str, Any]
+
+
+def generator_from_state(state: dict[str, Any]) -> np.random.Generator:
+    """A numpy Generator whose bit generator has the given ``bit_generator.state``."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise CheckpointError(f"unknown bit generator {name!r} in RNG state (known: {', '.join(_BIT_GENERATORS)})")
+    bit_generator = getattr(np.random, name)()
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise CheckpointError(f"invalid {name} RNG state: {error}") from error
+    return np.random.Generator(bit_generator)
+
+
+# ------------------------------------------------------------------------------------ saving
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: Module,
+    optimizer: Optimizer,
+    scheduler: LRScheduler | None = None,
+    epoch: int | None = None,
+    rng_state: dict[str, Any] | None = None,
+    **meta: Any,
+) -> Path:
+    """Write model, optimizer (and scheduler) states, ``epoch``, an RNG state (a numpy
+    ``generator.bit_generator.state``) and the keyword arguments ``meta`` to ``path``, atomically.
+
+    ``meta`` values may be numbers, strings, None, lists, tuples, dicts and numpy arrays. The
+    file name is used as given (no ``.npz`` is appended). Returns the path.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model_class": type(model).__name__,
+        "optimizer_class": type(optimizer).__name__,
+        "scheduler_class": None if scheduler is None else type(scheduler).__name__,
+        "model": _encode(model.state_dict(), "model", arrays),
+        "optimizer": _encode(optimizer.state_dict(), "optimizer", arrays),
+        "scheduler": None if scheduler is None else _encode(scheduler.state_dict(), "scheduler", arrays),
+        "epoch": epoch,
+        "rng_state": _encode(rng_state, "rng_state", arrays),
+        "meta": _encode(meta, "meta", arrays),
+    }
+    arrays[_HEADER] = np.array(json.dumps(header))
+    path = Path(path)
+    _write_atomically(path, arrays)
+    return path
+
+
+def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write the archive to a temporary file beside ``path``, fsync it, rename it onto ``path``."""
+    folder = path.parent
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+# The JSON document stands in for the arrays and the two Python types JSON lacks:
+#   ndarray → {"__array__": entry name}, tuple → {"__tuple__": [...]},
+#   dict with int keys (optimizer state by parameter index) → {"__int_keys__": [[k, v], ...]}.
+def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` as JSON-ready data, its arrays moved into ``arrays`` under names from ``where``."""
+    if isinstance(value, np.ndarray):
+        arrays[where] = value
+        return {"__array__": where}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_encode(v, f"{where}/{i}", arrays) for i, v in enumerate(value)]
+        return {"__tuple__": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _encode(v, f"{where}/{k}", arrays) for k, v in value.items()}
+        if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in value):
+            return {"__int_keys__": [[int(k), _encode(v, f"{where}/{k}", arrays)] for k, v in value.items()]}
+        raise TypeError(f"{where}: dict keys must be all strings or all integers")
+    raise TypeError(f"{where}: cannot store a {type(value).__name__} in a checkpoint")
+
+
+def _decode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """The inverse of ``_encode``."""
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"__array__"}:
+        if value["__array__"] not in arrays:
+            raise CheckpointError(f"the array {value['__array__']!r} is missing from the archive")
+        return arrays[value["__array__"]]
+    if set(value) == {"__tuple__"}:
+        return tuple(_decode(v, arrays) for v in value["__tuple__"])
+    if set(value) == {"__int_keys__"}:
+        return {int(k): _decode(v, arrays) for k, v in value["__int_keys__"]}
+    return {k: _decode(v, arrays) for k, v in value.items()}
+
+
+# ----------------------------------------------------------------------------------- loading
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    model: Module,
+    optimizer: Optimizer | None,
+    scheduler: LRScheduler | None = None,
+) -> Checkpoint:
+    """Load a checkpoint written by ``save_checkpoint`` into ``model``, ``optimizer`` and
+    ``scheduler``, and return its epoch, RNG state and metadata.
+
+    Pass ``optimizer=None`` to load only the model (for evaluation); a scheduler is loaded only
+    when given, and the checkpoint must then hold one. Raises ``CheckpointError`` (and changes
+    nothing) when the file is truncated, corrupted or not a checkpoint, or when a state does not
+    fit; ``FileNotFoundError`` when there is no file.
+    """
+    path = Path(path)
+    parts, saved = _read_and_decode(path)
+    if scheduler is not None and parts["scheduler"][0] is None:
+        raise CheckpointError(f"{path} holds no scheduler state, but a scheduler was given")
+    wanted = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    targets = [(target, part, *parts[part]) for part, target in wanted.items() if target is not None]
+    for target, part, _, saved_class in targets:
+        if type(target).__name__ != saved_class:
+            raise CheckpointError(
+                f"{path} holds the {part} state of a {saved_class}, not of a {type(target).__name__}"
+            )
+    _load_all_or_nothing(path, [(target, state) for target, _, state, _ in targets])
+    return saved
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """The epoch, RNG state and metadata of a checkpoint, without loading any state."""
+    return _read_and_decode(Path(path))[1]
+
+
+def _read_and_decode(path: Path) -> tuple[dict[str, tuple[Any, str | None]], Checkpoint]:
+    """{part: (state dict or None, class name)} for model, optimizer and scheduler, and the rest;
+    the RNG state is checked by building a generator from it."""
+    arrays, header = _read(path)
+    try:
+        parts = {
+            part: (_decode(header[part], arrays), header[f"{part}_class"])
+            for part in ("model", "optimizer", "scheduler")
+        }
+        saved = Checkpoint(header["epoch"], _decode(header["rng_state"], arrays), _decode(header["meta"], arrays))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path} is not a valid minigrad checkpoint: {error!r}") from error
+    if saved.rng_state is not None:
+        generator_from_state(saved.rng_state)
+    return parts, saved
+
+
+def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Every array of the archive (read in full, so that a bad CRC shows now) and the header."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        header = json.loads(str(arrays.pop(_HEADER)))
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        raise CheckpointError(f"cannot read checkpoint {path} (truncated or corrupted?): {error}") from error
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is an .npz archive but not a minigrad checkpoint")
+    if header.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint format version {header.get('version')}, expected {VERSION}")
+    return arrays, header
+
+
+def _load_all_or_nothing(path: Path, targets: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Load each state into its target; if one fails, give every target its previous state back."""
+    previous = [target.state_dict() for target, _ in targets]
+    for target, state in targets:
+        try:
+            target.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            for (loaded, _), before in zip(targets, previous):
+                loaded.load_state_dict(before)
+            raise CheckpointError(
+                f"{path} does not fit this {type(target).__name__} (nothing was loaded): {error}"
+            ) from error

@@ -1,0 +1,360 @@
+"""The training loop: ``fit`` a model, ``evaluate`` it, and keep a per-epoch ``History``.
+
+    from minigrad.data import load_dataset
+    from minigrad.train import fit, evaluate
+    data = load_dataset("digits", val_size=0.1, seed=0)
+    model = models.MLP(data.n_features, (128,), data.n_outputs, rng=0)
+    optimizer = optim.AdamW(model.parameters(), lr=1e-3)
+    history = fit(model, optimizer, models.CrossEntropyLoss(), data.train, epochs=20,
+                  val_data=data.val, checkpoint="run.npz")
+    evaluate(model, data.test, models.CrossEntropyLoss())   # {"loss": ..., "accuracy": ...}
+
+One epoch of ``fit`` is: shuffle the training rows (a generator seeded with ``seed``), and for
+each minibatch B
+
+    L_B(θ) = loss(model(X_B), y_B) + λ/2·‖w‖²      (the L2 term only when l2 = λ > 0)
+    zero the gradients, back-propagate L_B, optimizer.step();
+
+then ``scheduler.step()`` (once per epoch: a schedule's "epoch" is an epoch here), then the
+evaluation on ``val_data``, the History entry, the checkpoint and the callbacks. The L2 term is
+``models.l2_penalty`` over the weights, not the biases (as Ridge and scikit-learn's
+LogisticRegression do): the coupled route, through the gradient.
+
+The same seed gives bit-identical runs, and a run resumed from the checkpoint of epoch k ends
+with bit-identical parameters to the run that was never interrupted: the checkpoint holds
+model, optimizer and scheduler states, the shuffling generator's state and the History. (The
+masks of ``Dropout`` layers come from generators of their own, which are not saved.)
+
+The metric is chosen by the targets: integer class labels give the accuracy (the arg-max of
+the logits, or logit > 0 when the model has a single output), float targets give R².
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+import models
+import optim
+from minigrad import Tensor, no_grad
+from minigrad.checkpoint import generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint
+from minigrad.data import Dataset, Split, batches
+from models.module import Module
+from optim.lr_scheduler import LRScheduler
+from optim.optimizer import Optimizer
+
+LossFn = Callable[[Tensor, np.ndarray], Tensor]
+Callback = Callable[[int, "History"], Any]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped before stepping on it."""
+
+
+@dataclass
+class History:
+    """Per-epoch records of a run, one list entry per epoch (``val_loss`` and ``val_metric``
+    stay empty without validation data).
+
+    - ``train_loss``: mean of the minibatch losses over the epoch, weighted by batch size,
+      without the L2 term;
+    - ``val_loss``, ``val_metric``: after the epoch, on the validation data; ``metric`` names
+      the metric ("accuracy" or "r2");
+    - ``lr``: the learning rate of the first parameter group during the epoch;
+    - ``weight_norm``: ‖θ‖ = √(Σ over all parameters of Σθ²) after the epoch;
+    - ``time``: seconds the epoch took, evaluation included.
+    """
+
+    metric: str = "accuracy"
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    weight_norm: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and strings, ready for ``json.dump``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> History:
+        """The inverse of ``to_dict``."""
+        return cls(**values)
+
+
+# ------------------------------------------------------------------------------- evaluation
+def metric_name(targets: np.ndarray) -> str:
+    """"accuracy" for integer class labels, "r2" for float targets."""
+    return "accuracy" if np.asarray(targets).dtype.kind in "iub" else "r2"
+
+
+def score(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Accuracy for integer targets (arg-max of the logits, or logit > 0 for a single output);
+    for float targets R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², averaged over output columns."""
+    targets = np.asarray(targets)
+    if metric_name(targets) == "accuracy":
+        predicted = outputs.argmax(axis=1) if outputs.ndim == 2 and outputs.shape[1] > 1 else outputs.reshape(-1) > 0
+        return float(np.mean(predicted == targets.reshape(-1)))
+    residual = ((targets - outputs) ** 2).sum(axis=0)
+    total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
+    return float(np.mean(1 - residual / total))
+
+
+def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[str, float]:
+    """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
+    forward pass under ``no_grad`` in eval mode; the model's training mode is restored after."""
+    X, y = data
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = model(Tensor(X))
+            result = {} if loss_fn is None else {"loss": loss_fn(outputs, y).item()}
+    finally:
+        model.train(was_training)
+    result[metric_name(y)] = score(outputs.data, y)
+    return result
+
+
+def weight_norm(model: Module) -> float:
+    """‖θ‖ = √(Σ θ²) over every parameter of ``model``."""
+    return math.sqrt(sum(float(np.vdot(p.data, p.data)) for p in model.parameters()))
+
+
+# ----------------------------------------------------------------------------------- fitting
+def fit(
+    model: Module,
+    optimizer: Optimizer,
+    loss_fn: LossFn,
+    train_data: Split,
+    epochs: int,
+    *,
+    val_data: Split | None = None,
+    scheduler: LRScheduler | None = None,
+    l2: float = 0.0,
+    batch_size: int | None = 32,
+    seed: int = 0,
+    progress: bool | str = True,
+    callbacks: Sequence[Callback] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+) -> History:
+    """Train ``model`` on ``train_data`` = (X, y) until ``epochs`` epochs are done; return the
+    History (see the module docstring for what one epoch does).
+
+    - ``batch_size=None`` trains full batch (one step per epoch);
+    - ``progress``: a tqdm bar over the epochs, on stderr, shown when stderr is a terminal
+      (True), always ("always") or never (False);
+    - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch (epochs
+      count from 1); one that returns True stops the run there;
+    - ``checkpoint``: a path where the run is saved after every epoch; with ``resume=True``
+      the run continues from that file (which must exist) up to ``epochs`` in total, with the
+      same ``batch_size``, ``l2`` and ``seed`` as the run that wrote it.
+
+    Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
+    infinite (that step is not taken).
+    """
+    X, y = train_data
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if not l2 >= 0:
+        raise ValueError(f"l2 must be >= 0, got {l2!r}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint path to resume from")
+    batch_size = len(X) if batch_size is None else batch_size
+    settings = {"batch_size": batch_size, "l2": l2, "seed": seed}
+    rng = np.random.default_rng(seed)
+    history = History(metric=metric_name(y))
+    if resume:
+        rng, history = _resume(checkpoint, model, optimizer, scheduler, settings, epochs)
+    penalized = [p for group in models.param_groups(model, l2) if group["weight_decay"] for p in group["params"]]
+    tracker = _LossTracker()
+    bar = tqdm(range(len(history.epoch), epochs), initial=len(history.epoch), total=epochs, unit="epoch",
+               file=sys.stderr, disable=None if progress is True else not progress, dynamic_ncols=True)
+    with bar:
+        for epoch in bar:
+            start = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            model.train()
+            tracker.start_epoch()
+            for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True, rng=rng), start=1):
+                optimizer.zero_grad()
+                loss = loss_fn(model(Tensor(xb)), yb)
+                objective = loss + models.l2_penalty(penalized, l2) if penalized else loss
+                tracker.check(objective.item(), epoch + 1, step)
+                objective.backward()
+                optimizer.step()
+                tracker.add(loss.item(), len(xb))
+            if scheduler is not None:
+                scheduler.step()
+            _record(history, model, loss_fn, val_data, epoch + 1, tracker.mean(), lr, start)
+            bar.set_postfix(_summary(history), refresh=False)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, optimizer, scheduler, epoch=epoch + 1,
+                                rng_state=rng.bit_generator.state, history=history.to_dict(), **settings)
+            if any([callback(epoch + 1, history) is True for callback in callbacks or ()]):
+                break
+    return history
+
+
+class _LossTracker:
+    """The epoch's running mean loss, and the NaN/inf guard with the last finite value."""
+
+    def __init__(self) -> None:
+        self.last_finite: tuple[float, int, int] | None = None
+        self.start_epoch()
+
+    def start_epoch(self) -> None:
+        self.total, self.count = 0.0, 0
+
+    def check(self, value: float, epoch: int, step: int) -> None:
+        if math.isfinite(value):
+            self.last_finite = (value, epoch, step)
+            return
+        before = "no finite loss before it"
+        if self.last_finite is not None:
+            before = "last finite loss {:.6g} at epoch {}, step {}".format(*self.last_finite)
+        raise TrainingDivergedError(
+            f"the loss became {value} at epoch {epoch}, step {step} ({before}); training stopped "
+            f"before that step (try a smaller learning rate)"
+        )
+
+    def add(self, value: float, weight: int) -> None:
+        self.total += value * weight
+        self.count += weight
+
+    def mean(self) -> float:
+        return self.total / self.count if self.count else math.nan
+
+
+def _record(history: History, model: Module, loss_fn: LossFn, val_data: Split | None, epoch: int,
+            train_loss: float, lr: float, start: float) -> None:
+    history.epoch.append(epoch)
+    history.train_loss.append(train_loss)
+    if val_data is not None:
+        result = evaluate(model, val_data, loss_fn)
+        history.val_loss.append(result["loss"])
+        history.val_metric.append(result[history.metric])
+    history.lr.append(float(lr))
+    history.weight_norm.append(weight_norm(model))
+    history.time.append(time.perf_counter() - start)
+
+
+def _summary(history: History) -> dict[str, str]:
+    """The progress bar's postfix: the last train loss and validation metric."""
+    shown = {"loss": f"{history.train_loss[-1]:.4g}"}
+    if history.val_metric:
+        shown[f"val_{history.metric}"] = f"{history.val_metric[-1]:.4f}"
+    return shown
+
+
+def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
+            settings: dict[str, Any], epochs: int) -> tuple[np.random.Generator, History]:
+    """Check that the checkpoint at ``path`` continues this run, then load it; return the
+    shuffling generator and the History it holds."""
+    saved = read_checkpoint(path)
+    if saved.rng_state is None or "history" not in saved.meta:
+        raise ValueError(f"cannot resume from {path}: it was not written by fit (no RNG state or history)")
+    problems = [f"{k}={v!r} (the checkpoint has {saved.meta.get(k)!r})"
+                for k, v in settings.items() if saved.meta.get(k) != v]
+    if saved.epoch > epochs:
+        problems.append(f"epochs={epochs} (the checkpoint is at epoch {saved.epoch})")
+    if problems:
+        raise ValueError(f"cannot resume from {path} with {', '.join(problems)}")
+    load_checkpoint(path, model, optimizer, scheduler)
+    return generator_from_state(saved.rng_state), History.from_dict(saved.meta["history"])
+
+
+# --------------------------------------------------------- building blocks of examples/train.py
+# Name → (class, learning rate used when none is given, other settings).
+OPTIMIZERS: dict[str, tuple[type[Optimizer], float, dict[str, Any]]] = {
+    "sgd": (optim.SGD, 0.05, {"momentum": 0.9}),
+    "adagrad": (optim.Adagrad, 1e-2, {}),
+    "rmsprop": (optim.RMSprop, 1e-3, {}),
+    "adam": (optim.Adam, 1e-3, {}),
+    "adamw": (optim.AdamW, 1e-3, {}),
+    "nadam": (optim.NAdam, 2e-3, {}),
+    "adamax": (optim.Adamax, 2e-3, {}),
+    "radam": (optim.RAdam, 1e-3, {}),
+    "lion": (optim.Lion, 1e-4, {}),
+    "muon": (optim.Muon, 2e-2, {}),
+}
+SCHEDULES = ("constant", "step", "cosine", "warmup-cosine", "sgdr")
+
+
+def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), bias: bool = True,
+                seed: int = 0) -> Module:
+    """An ``MLP`` with the given hidden widths, or the linear model of the task
+    (``LogisticRegression`` or ``LinearRegression``), sized for ``data``."""
+    if kind == "mlp":
+        return models.MLP(data.n_features, tuple(hidden), data.n_outputs, bias=bias, rng=seed)
+    if kind == "linear" and data.task == "classification":
+        return models.LogisticRegression(data.n_features, data.n_classes, bias=bias, rng=seed)
+    if kind == "linear":
+        return models.LinearRegression(data.n_features, 1, bias=bias, rng=seed)
+    raise ValueError(f"unknown model {kind!r}; known: mlp, linear")
+
+
+def loss_for(task: str) -> Module:
+    """Cross-entropy for classification, mean squared error for regression."""
+    return models.CrossEntropyLoss() if task == "classification" else models.MSELoss()
+
+
+def build_optimizer(name: str, model: Module, lr: float | None = None, weight_decay: float = 0.0) -> Optimizer:
+    """Optimizer ``name`` (a key of ``OPTIMIZERS``) over ``model``'s parameters, with
+    ``weight_decay`` on the weights only (the biases are in a group without decay)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+    cls, default_lr, settings = OPTIMIZERS[name]
+    groups = models.param_groups(model, weight_decay)
+    return cls(groups, lr=default_lr if lr is None else lr, weight_decay=weight_decay, **settings)
+
+
+def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler | None:
+    """The learning-rate schedule ``name`` (one of ``SCHEDULES``) over ``epochs`` epochs:
+
+    - constant: none;  step: ×0.1 after each third of the run;  cosine: from γ₀ to 0;
+    - warmup-cosine: linear warm-up over the first tenth (at least one epoch), then cosine;
+    - sgdr: cosine with warm restarts, periods T, 2T, 4T with T = epochs/7 (at least 1).
+    """
+    lr_scheduler = optim.lr_scheduler
+    if name == "constant":
+        return None
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "warmup-cosine":
+        return lr_scheduler.warmup_cosine(optimizer, max(1, epochs // 10), epochs)
+    if name == "sgdr":
+        return lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=max(1, epochs // 7), T_mult=2)
+    raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")
+
+
+def plot_history(history: History, path: str | os.PathLike[str]) -> bool:
+    """Save the loss curves and the validation metric to an image at ``path``; returns False
+    (and writes nothing) when matplotlib is not installed."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return False
+    figure = Figure(figsize=(10, 4), layout="tight")
+    left, right = figure.subplots(1, 2)
+    left.plot(history.epoch, history.train_loss, label="train")
+    if history.val_loss:
+        left.plot(history.epoch, history.val_loss, label="validation")
+        right.plot(history.epoch, history.val_metric, color="tab:green")
+    left.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
+    left.legend()
+    right.set(xlabel="epoch", ylabel=history.metric, title=f"validation {history.metric}")
+    figure.savefig(path, dpi=120)
+    return True

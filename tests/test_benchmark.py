@@ -1,0 +1,54 @@
+"""The benchmark compares equal work: every tool computes the same gradients on the same batch.
+And its quick mode runs end to end (no timing is asserted anywhere in the tests)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+import benchmark  # noqa: E402
+from benchmarks.runners import Batches, available_runners, initial_layers  # noqa: E402
+
+
+def test_every_tool_computes_the_same_gradients_on_the_same_batch():
+    X, y = benchmark.digits()
+    x, labels = X[:32], y[:32]
+    layers = initial_layers(16)
+    runner_classes, _ = available_runners()
+    grads = {cls.name: cls(layers, Batches(X, y, 32)).gradients(x, labels) for cls in runner_classes}
+    assert {"minigrad", "numpy", "sklearn"} <= set(grads)
+    reference = grads.pop("numpy")
+    for name, tool_grads in grads.items():
+        for (dw, db), (rw, rb) in zip(tool_grads, reference):
+            np.testing.assert_allclose(dw, rw, rtol=1e-4, atol=1e-6, err_msg=name)
+            np.testing.assert_allclose(db, rb, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_numpy_reference_adamw_step_matches_optim_adamw():
+    from benchmarks.runners import MinigradRunner, NumpyRunner
+
+    X, y = benchmark.digits()
+    layers = initial_layers(8)
+    ours, ref = MinigradRunner(layers, Batches(X, y, 16)), NumpyRunner(layers, Batches(X, y, 16))
+    ours.steps(5)
+    ref.steps(5)
+    params = ours.model.parameters()
+    for i, (w, b) in enumerate(ref.net.params):
+        np.testing.assert_allclose(params[2 * i].data, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(params[2 * i + 1].data, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_quick_mode_runs_and_writes_json(tmp_path):
+    report = benchmark.main(["--quick", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "benchmark.json").read_text())
+    assert [r["hidden"] for r in saved["training_steps"]] == [32, 256, 1024]
+    assert saved["per_op_overhead_us"] > 0 and saved["peak_memory"]["rss_peak_mib"] > 0
+    assert report["training_steps"][0]["ratio_to_numpy"]["numpy"] == 1.0
