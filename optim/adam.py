@@ -3,6 +3,7 @@ decoupled weight decay: the same update function, differing in one branch."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -36,16 +37,23 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
             # Adam + L2: g ← g + λθ, the gradient of λ/2‖θ‖². This term enters m and v and is then
             # divided by √v̂, so parameters with a large gradient history are barely regularized.
             g = g + weight_decay * param
+    # One scratch array serves every intermediate, so a step allocates almost nothing.
+    scratch = np.multiply(g, 1 - beta1)
     exp_avg *= beta1
-    exp_avg += (1 - beta1) * g
+    exp_avg += scratch                                   # m ← β1·m + (1 − β1)·g
+    np.square(g, out=scratch)
+    scratch *= 1 - beta2
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * np.square(g)
+    exp_avg_sq += scratch                                # v ← β2·v + (1 − β2)·g²
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         exp_avg_sq = max_exp_avg_sq
-    denom = np.sqrt(exp_avg_sq / (1 - beta2**step))
-    denom += eps
-    param -= (lr / (1 - beta1**step)) * exp_avg / denom
+    np.sqrt(exp_avg_sq, out=scratch)
+    scratch /= math.sqrt(1 - beta2**step)
+    scratch += eps                                       # √v̂ + ε
+    np.divide(exp_avg, scratch, out=scratch)
+    scratch *= lr / (1 - beta1**step)                    # γ·m̂ / (√v̂ + ε)
+    param -= scratch
 
 
 class AdamFamily(Optimizer):
