@@ -187,7 +187,12 @@ class LambdaLR(LRScheduler):
 
 class SequentialLR(LRScheduler):
     """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (its epochs counted
-    from that milestone), and so on; e.g. a LinearLR warm-up followed by a cosine decay."""
+    from that milestone), and so on; e.g. a LinearLR warm-up followed by a cosine decay.
+
+    The inner schedulers serve as formulas only: step the SequentialLR, not them.
+    """
+
+    _not_saved = ("optimizer", "schedulers")
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
@@ -207,8 +212,6 @@ class SequentialLR(LRScheduler):
         i = bisect.bisect_right(self.milestones, epoch)
         start = self.milestones[i - 1] if i > 0 else 0
         return self.schedulers[i].lr_at(base_lr, epoch - start)
-
-    _not_saved = ("optimizer", "schedulers")
 
     def state_dict(self) -> dict[str, Any]:
         return {**self._own_state(), "schedulers": [s.state_dict() for s in self.schedulers]}

@@ -28,6 +28,8 @@ State = dict[str, Any]
 
 
 class Transform(NamedTuple):
+    """A gradient transformation: ``init(param) -> state`` and ``update(u, state, param) -> u``."""
+
     init: Callable[[np.ndarray], State]
     update: Callable[[np.ndarray, State, np.ndarray], np.ndarray]
 
