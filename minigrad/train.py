@@ -277,7 +277,7 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
 # --------------------------------------------------------- building blocks of examples/train.py
 # Name → (class, learning rate used when none is given, other settings).
 OPTIMIZERS: dict[str, tuple[type[Optimizer], float, dict[str, Any]]] = {
-    "sgd": (optim.SGD, 0.05, {"momentum": 0.9}),
+    "sgd": (optim.SGD, 1e-2, {"momentum": 0.9}),
     "adagrad": (optim.Adagrad, 1e-2, {}),
     "rmsprop": (optim.RMSprop, 1e-3, {}),
     "adam": (optim.Adam, 1e-3, {}),

@@ -1,0 +1,137 @@
+"""Train a model from scratch on a small dataset, from the command line.
+
+    python examples/train.py --dataset digits --model mlp --hidden 128 128 --optimizer adamw \\
+        --lr 1e-3 --weight-decay 1e-2 --epochs 30 --seed 0
+    python examples/train.py --dataset diabetes --model linear --optimizer sgd --l2 1e-3
+    python examples/train.py --checkpoint run.npz --epochs 30          # stop it with Ctrl-C, then
+    python examples/train.py --checkpoint run.npz --epochs 30 --resume # ... continue where it was
+    python examples/train.py --quick                                   # smoke test, seconds
+
+Prints a final summary (test accuracy or R², time); ``--out DIR`` also writes metrics.json and,
+when matplotlib is installed, curves.png. The work is done by ``minigrad.data`` and
+``minigrad.train``; this file only reads the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+from minigrad.checkpoint import CheckpointError
+from minigrad.data import DATASETS, load_dataset
+from minigrad.train import (
+    OPTIMIZERS, SCHEDULES, TrainingDivergedError, build_model, build_optimizer, build_scheduler,
+    evaluate, fit, loss_for, plot_history,
+)
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block), then exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def number(kind: Callable[[str], Any], low: float, strict: bool) -> Callable[[str], Any]:
+    """An argparse type: ``kind(text)``, which must be > low (``strict``) or >= low."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (value > low if strict else value >= low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {text}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = OneLineErrorParser(
+        description="Train a model from scratch and print its test accuracy (or R²).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--dataset", choices=DATASETS, default="digits",
+                        help="a dataset shipped with scikit-learn, or a seeded synthetic one")
+    parser.add_argument("--model", choices=("mlp", "linear"), default="mlp",
+                        help="an MLP, or the linear model of the task (logistic or least squares)")
+    parser.add_argument("--hidden", type=number(int, 0, True), nargs="+", default=[128], metavar="WIDTH",
+                        help="hidden layer widths of the MLP")
+    parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adamw",
+                        help="sgd has momentum 0.9; muon trains an MLP without biases (it takes "
+                             "only matrices)")
+    parser.add_argument("--lr", type=number(float, 0, True), default=None,
+                        help="learning rate (default: " + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items()) + ")")
+    parser.add_argument("--weight-decay", type=number(float, 0, False), default=0.0,
+                        help="the optimizer's weight_decay, on weights, not biases (coupled L2 in "
+                             "sgd/adam/…, decoupled in adamw/lion/muon)")
+    parser.add_argument("--l2", type=number(float, 0, False), default=0.0,
+                        help="λ of the penalty λ/2·‖w‖² added to the loss (weights, not biases)")
+    parser.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                        help="learning-rate schedule, stepped once per epoch")
+    parser.add_argument("--epochs", type=number(int, 0, True), default=30)
+    parser.add_argument("--batch-size", type=number(int, 0, True), default=32)
+    parser.add_argument("--val-size", type=number(float, 0, False), default=0.1,
+                        help="fraction of the rows used for validation after each epoch")
+    parser.add_argument("--seed", type=int, default=0, help="fixes split, initial weights and shuffling")
+    parser.add_argument("--checkpoint", type=Path, metavar="PATH",
+                        help="save the run here after every epoch (an .npz, written atomically)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run saved in --checkpoint up to --epochs in total")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json (and curves.png) here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs, one hidden layer of 32")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.hidden = 2, [32]
+    if args.resume and args.checkpoint is None:
+        parser.error("--resume needs --checkpoint PATH")
+    if args.resume and not args.checkpoint.is_file():
+        parser.error(f"--resume: there is no checkpoint at {args.checkpoint}")
+    if args.schedule == "warmup-cosine" and args.epochs < 2:
+        parser.error("--schedule warmup-cosine needs --epochs 2 or more")
+    if args.val_size >= 0.5:
+        parser.error(f"argument --val-size: must be < 0.5, got {args.val_size}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    data = load_dataset(args.dataset, val_size=args.val_size, seed=args.seed)
+    model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
+    optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
+    scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
+    loss_fn = loss_for(data.task)
+    start = time.perf_counter()
+    try:
+        history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
+                      scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
+                      progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume)
+    except (TrainingDivergedError, CheckpointError, ValueError) as error:
+        sys.exit(f"train.py: error: {error}")
+    seconds = time.perf_counter() - start
+    test = evaluate(model, data.test, loss_fn)
+    metric = history.metric
+    print(f"{data!r}")
+    print(f"{args.model} · {args.optimizer} (lr {optimizer.defaults['lr']:g}, weight decay "
+          f"{args.weight_decay:g}, l2 {args.l2:g}, {args.schedule} schedule) · "
+          f"{len(history.epoch)} epochs in {seconds:.1f} s")
+    print(f"test {metric} {test[metric]:.4f}   test loss {test['loss']:.4g}   "
+          f"final train loss {history.train_loss[-1]:.4g}")
+    results = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+               "test": test, "seconds": seconds, "history": history.to_dict()}
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "metrics.json").write_text(json.dumps(results, indent=2))
+        plotted = plot_history(history, args.out / "curves.png")
+        print(f"wrote {args.out / 'metrics.json'}" + (f" and {args.out / 'curves.png'}" if plotted else ""))
+    return results
+
+
+if __name__ == "__main__":
+    main()
