@@ -1,0 +1,147 @@
+"""minigrad.data: datasets split, standardized on training rows only, stratified, seeded; batches."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from minigrad.data import DATASETS, batches, load_dataset
+
+
+def raw_rows(data, X):
+    """Undo the feature standardization."""
+    return X.astype(np.float64) * data.feature_scale + data.feature_mean
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_every_dataset_loads_with_consistent_shapes_and_types(name):
+    data = load_dataset(name, val_size=0.1, seed=0)
+    for X, y in (data.train, data.val, data.test):
+        assert X.dtype == np.float32 and X.ndim == 2 and X.shape[1] == data.n_features
+        assert len(y) == len(X)
+        if data.task == "classification":
+            assert y.dtype == np.int64 and y.shape == (len(X),)
+            assert set(np.unique(y)) <= set(range(data.n_classes))
+        else:
+            assert y.dtype == np.float32 and y.shape == (len(X), 1)
+    assert len(data.feature_names) == data.n_features
+    assert data.n_outputs == (data.n_classes if data.task == "classification" else 1)
+
+
+def test_split_sizes_follow_the_fractions_and_partition_the_rows():
+    data = load_dataset("iris", test_size=0.2, val_size=0.2, seed=3)
+    assert (len(data.X_train), len(data.X_val), len(data.X_test)) == (90, 30, 30)
+    rows = np.vstack([raw_rows(data, X) for X in (data.X_train, data.X_val, data.X_test)])
+    assert np.allclose(np.sort(rows, axis=0), np.sort(load_iris().data, axis=0), atol=1e-5)
+
+
+def test_features_are_standardized_with_training_statistics_only():
+    data = load_dataset("iris", seed=0)
+    train_rows = raw_rows(data, data.X_train)
+    assert np.allclose(data.feature_mean, train_rows.mean(axis=0))
+    assert np.allclose(data.feature_scale, train_rows.std(axis=0))
+    assert np.allclose(data.X_train.mean(axis=0), 0, atol=1e-6)
+    assert np.allclose(data.X_train.std(axis=0), 1, atol=1e-5)
+    assert not np.allclose(data.X_test.mean(axis=0), 0, atol=1e-3)
+
+
+def test_constant_features_are_left_at_zero_not_divided_by_zero():
+    data = load_dataset("digits", seed=0)
+    constant = data.feature_scale == 1.0
+    assert constant.any()
+    assert np.isfinite(data.X_test).all() and np.all(data.X_train[:, constant] == 0)
+
+
+def test_regression_targets_are_standardized_and_can_be_restored():
+    data = load_dataset("diabetes", seed=0)
+    assert abs(data.y_train.mean()) < 1e-5 and abs(data.y_train.std() - 1) < 1e-5
+    targets = data.y_train * data.target_scale + data.target_mean
+    assert 25 <= targets.min() and targets.max() <= 346  # the diabetes progression scores
+
+
+def test_classification_splits_are_stratified():
+    data = load_dataset("breast_cancer", test_size=0.25, val_size=0.15, seed=0)
+    overall = np.bincount(np.concatenate([data.y_train, data.y_val, data.y_test])) / 569
+    for y in (data.y_train, data.y_val, data.y_test):
+        assert np.allclose(np.bincount(y) / len(y), overall, atol=1.5 / len(y))
+
+
+def test_the_same_seed_gives_the_same_data_and_another_seed_another_split():
+    first, again, other = (load_dataset("moons", seed=s) for s in (7, 7, 8))
+    assert np.array_equal(first.X_train, again.X_train) and np.array_equal(first.y_test, again.y_test)
+    assert not np.array_equal(first.X_train, other.X_train)
+
+
+def test_generator_options_reach_scikit_learn():
+    data = load_dataset("classification", n_samples=200, n_classes=4, n_informative=6, seed=0)
+    assert data.n_classes == 4 and len(data.X_train) + len(data.X_test) == 200
+
+
+def test_shipped_datasets_refuse_generator_options():
+    with pytest.raises(TypeError, match="takes no options"):
+        load_dataset("iris", n_samples=10)
+
+
+def test_an_unknown_name_lists_the_known_datasets():
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'") as error:
+        load_dataset("mnist")
+    assert all(name in str(error.value) for name in DATASETS)
+
+
+@pytest.mark.parametrize("test_size, val_size", [(0.0, 0.0), (1.0, 0.0), (0.5, 0.5), (0.2, -0.1)])
+def test_impossible_split_fractions_are_refused(test_size, val_size):
+    with pytest.raises(ValueError, match="test_size"):
+        load_dataset("iris", test_size=test_size, val_size=val_size)
+
+
+def test_importing_minigrad_and_its_data_module_does_not_import_scikit_learn():
+    code = "import sys, minigrad, minigrad.data; sys.exit('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# ------------------------------------------------------------------------------------ batches
+def test_batches_cover_every_row_once_and_keep_the_last_partial_batch():
+    X, y = np.arange(20).reshape(10, 2), np.arange(10)
+    parts = list(batches(X, y, 4, rng=0))
+    assert [len(xb) for xb, _ in parts] == [4, 4, 2]
+    assert sorted(np.concatenate([yb for _, yb in parts])) == list(range(10))
+    assert all(np.array_equal(xb[:, 0] // 2, yb) for xb, yb in parts)
+
+
+def test_drop_last_leaves_out_the_partial_batch():
+    parts = list(batches(np.zeros((10, 1)), np.zeros(10), 4, rng=0, drop_last=True))
+    assert [len(yb) for _, yb in parts] == [4, 4]
+
+
+def test_shuffling_is_seeded_and_advances_a_generator():
+    y = np.arange(50)
+
+    def order(rng):
+        return np.concatenate([yb for _, yb in batches(y, y, 8, rng=rng)])
+
+    assert np.array_equal(order(3), order(3))
+    generator = np.random.default_rng(3)
+    first, second = order(generator), order(generator)
+    assert np.array_equal(first, order(3)) and not np.array_equal(first, second)
+
+
+def test_without_shuffle_rows_come_in_order_and_the_generator_is_untouched():
+    generator = np.random.default_rng(0)
+    state = generator.bit_generator.state
+    y = np.arange(7)
+    parts = list(batches(y, y, 3, shuffle=False, rng=generator))
+    assert [list(yb) for _, yb in parts] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert generator.bit_generator.state == state
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_a_bad_batch_size_is_refused_at_the_call(batch_size):
+    with pytest.raises(ValueError, match="batch_size"):
+        batches(np.zeros((4, 1)), np.zeros(4), batch_size)
+
+
+def test_rows_of_x_and_y_must_match():
+    with pytest.raises(ValueError, match="X has 4 rows but y has 3"):
+        batches(np.zeros((4, 1)), np.zeros(3), 2)
