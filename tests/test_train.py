@@ -1,0 +1,182 @@
+"""minigrad.train: fit's loop, History, evaluate, the L2 term, NaN detection, progress, callbacks."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import models
+import optim
+from minigrad import Tensor
+from minigrad.data import load_dataset
+from minigrad.train import TrainingDivergedError, evaluate, fit, score, weight_norm
+from optim.lr_scheduler import StepLR
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return load_dataset("moons", n_samples=300, val_size=0.2, seed=0)
+
+
+def make_run(data, seed=0):
+    model = models.MLP(data.n_features, (16,), data.n_outputs, rng=seed)
+    return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9), models.CrossEntropyLoss()
+
+
+def test_fit_records_one_history_entry_per_epoch_and_learns(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    history = fit(model, optimizer, loss_fn, moons.train, 8, val_data=moons.val, progress=False)
+    assert history.epoch == list(range(1, 9)) and history.metric == "accuracy"
+    for values in (history.train_loss, history.val_loss, history.val_metric, history.lr,
+                   history.weight_norm, history.time):
+        assert len(values) == 8 and all(math.isfinite(v) for v in values)
+    assert history.train_loss[-1] < history.train_loss[0] / 2
+    assert history.val_metric[-1] > 0.7  # chance is 0.5
+    assert history.weight_norm[-1] == weight_norm(model)
+    assert history.val_loss[-1] == pytest.approx(evaluate(model, moons.val, loss_fn)["loss"])
+
+
+def test_history_to_dict_is_json_and_round_trips(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    history = fit(model, optimizer, loss_fn, moons.train, 2, progress=False)
+    text = json.dumps(history.to_dict())
+    assert type(history).from_dict(json.loads(text)) == history
+    assert history.val_loss == [] and history.val_metric == []
+
+
+def test_the_same_seed_gives_bit_identical_parameters_and_another_seed_does_not(moons):
+    def final_weights(seed):
+        model, optimizer, loss_fn = make_run(moons)
+        fit(model, optimizer, loss_fn, moons.train, 3, seed=seed, progress=False)
+        return np.concatenate([p.data.ravel() for p in model.parameters()])
+
+    assert np.array_equal(final_weights(1), final_weights(1))
+    assert not np.array_equal(final_weights(1), final_weights(2))
+
+
+def test_regression_reports_r2():
+    data = load_dataset("regression", n_samples=200, val_size=0.2, seed=0)
+    model = models.LinearRegression(data.n_features, rng=0)
+    history = fit(model, optim.Adam(model.parameters(), lr=0.05), models.MSELoss(), data.train, 30,
+                  val_data=data.val, progress=False)
+    assert history.metric == "r2" and history.val_metric[-1] > 0.9
+
+
+def test_full_batch_takes_one_step_per_epoch(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 3, batch_size=None, progress=False)
+    assert {state["step"] for state in optimizer.state.values()} == {3}
+
+
+def test_the_scheduler_steps_once_per_epoch_and_history_has_each_epochs_rate(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
+    history = fit(model, optimizer, loss_fn, moons.train, 5, scheduler=scheduler, progress=False)
+    assert history.lr == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    assert scheduler.last_epoch == 5
+
+
+def test_l2_adds_the_penalty_on_weights_but_not_biases():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    lr, lam = 0.1, 0.5
+    plain, penalized = (models.LinearRegression(3, rng=1, dtype=np.float64) for _ in range(2))
+    models.MSELoss()(plain(Tensor(X)), y).backward()
+    fit(penalized, optim.SGD(penalized.parameters(), lr=lr), models.MSELoss(), (X, y), 1, l2=lam,
+        batch_size=None, progress=False)
+    # one step of θ ← θ − γ(∇L + λw) for the weight, θ ← θ − γ∇L for the bias
+    weight, bias = plain.weight, plain.bias
+    assert np.allclose(penalized.weight.data, weight.data - lr * (weight.grad + lam * weight.data), atol=1e-14)
+    assert np.allclose(penalized.bias.data, bias.data - lr * bias.grad, atol=1e-14)
+
+
+def test_train_loss_is_the_data_loss_without_the_l2_term(moons):
+    runs = []
+    for l2 in (0.0, 100.0):
+        model, _, loss_fn = make_run(moons)
+        zero_lr = optim.SGD(model.parameters(), lr=0.0)
+        runs.append(fit(model, zero_lr, loss_fn, moons.train, 1, l2=l2, progress=False).train_loss)
+    assert runs[0] == pytest.approx(runs[1])
+
+
+class NaNAfter:
+    """MSE that turns NaN at the given call (counting from 1)."""
+
+    def __init__(self, call):
+        self.call, self.calls = call, 0
+
+    def __call__(self, prediction, target):
+        self.calls += 1
+        loss = models.MSELoss()(prediction, target)
+        return loss * math.nan if self.calls == self.call else loss
+
+
+def test_a_nan_loss_stops_training_naming_epoch_step_and_last_finite_loss():
+    X, y = np.ones((10, 2)), np.ones((10, 1))
+    model = models.LinearRegression(2, rng=0, dtype=np.float64)
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    with pytest.raises(TrainingDivergedError, match=r"nan at epoch 2, step 3 \(last finite loss [0-9.e+-]+ "
+                                                    r"at epoch 2, step 2\)"):
+        fit(model, optimizer, NaNAfter(3 + 3), (X, y), 5, batch_size=4, progress=False)
+    assert optimizer.state[model.weight]["step"] == 5  # the NaN step was not taken
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_diverging_run_stops_with_finite_parameters():
+    data = load_dataset("regression", n_samples=100, seed=0)
+    model = models.LinearRegression(data.n_features, rng=0)
+    optimizer = optim.SGD(model.parameters(), lr=50.0)
+    with pytest.raises(TrainingDivergedError, match=r"the loss became (inf|nan) at epoch \d+, step \d+"):
+        fit(model, optimizer, models.MSELoss(), data.train, 50, progress=False)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+def test_evaluate_uses_eval_mode_and_no_graph_and_restores_training_mode(moons):
+    model = models.MLP(moons.n_features, (32,), 2, dropout=0.5, rng=0)
+    first, second = (evaluate(model, moons.test, models.CrossEntropyLoss()) for _ in range(2))
+    assert first == second  # dropout is off
+    assert model.training and all(p.grad is None for p in model.parameters())
+    model.eval()
+    evaluate(model, moons.test)
+    assert not model.training
+
+
+def test_score_is_accuracy_for_labels_and_r2_for_targets():
+    logits = np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.0, 1.0]])
+    assert score(logits, np.array([0, 1, 1, 1])) == 0.75
+    assert score(np.array([[0.3], [-2.0]]), np.array([1, 0])) == 1.0  # one logit: > 0 is class 1
+    y = np.array([[1.0], [2.0], [3.0]])
+    assert score(y, y) == 1.0 and score(np.full_like(y, 2.0), y) == 0.0
+
+
+def test_callbacks_see_every_epoch_and_returning_true_stops(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    seen = []
+
+    def stop_at_three(epoch, history):
+        seen.append((epoch, len(history.epoch)))
+        return epoch == 3
+
+    history = fit(model, optimizer, loss_fn, moons.train, 10, callbacks=[stop_at_three], progress=False)
+    assert seen == [(1, 1), (2, 2), (3, 3)] and history.epoch == [1, 2, 3]
+
+
+@pytest.mark.parametrize("progress, shown", [(False, False), (True, False), ("always", True)])
+def test_the_progress_bar_shows_on_a_terminal_or_when_asked(moons, capsys, progress, shown):
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 2, val_data=moons.val, progress=progress)
+    err = capsys.readouterr().err  # pytest's stderr is not a terminal
+    assert ("2/2" in err and "val_accuracy" in err) == shown
+    assert shown or err == ""
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": -1}, "epochs"), ({"l2": -0.1}, "l2"), ({"l2": math.nan}, "l2"),
+    ({"resume": True}, "resume=True needs the checkpoint"),
+])
+def test_bad_arguments_are_refused(moons, kwargs, message):
+    model, optimizer, loss_fn = make_run(moons)
+    arguments = {"epochs": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        fit(model, optimizer, loss_fn, moons.train, progress=False, **arguments)
