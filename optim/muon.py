@@ -65,6 +65,8 @@ class Muon(Optimizer):
     State per parameter: ``momentum_buffer``. See ``muon_update``.
     """
 
+    elementwise = False  # Newton–Schulz mixes the entries of each matrix
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, weight_decay: float = 0.1,
                  momentum: float = 0.95, nesterov: bool = True, ns_steps: int = 5,
                  eps: float = 1e-7) -> None:

@@ -9,6 +9,10 @@ A concrete optimizer supplies three small things:
 
 The base does all the bookkeeping: ``state[p]["step"]`` is incremented before each ``_update``,
 and a parameter whose ``grad`` is None is skipped entirely (no state change, no decay).
+
+When the update rule is elementwise (``elementwise = True``, all but Muon), a group whose
+parameters all have gradients is updated by one ``_update`` call on flat buffers holding the
+whole group (``optim.flat``): the same arithmetic, far fewer numpy calls.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
+from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
 
@@ -30,6 +35,11 @@ class Optimizer:
     ``[{"params": weights}, {"params": biases, "weight_decay": 0.0}]``.
     """
 
+    # True when the update of each coordinate depends on that coordinate alone, so that a
+    # whole group can be updated at once on flat buffers. Rules that mix coordinates (Muon's
+    # orthogonalisation of a matrix) set it to False.
+    elementwise = True
+
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
         if isinstance(params, (Tensor, dict)):
             raise TypeError(
@@ -40,6 +50,7 @@ class Optimizer:
         self._check_hyperparameters(self.defaults)
         self.param_groups: list[ParamGroup] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
+        self._flat_groups: dict[int, FlatGroup] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -103,16 +114,32 @@ class Optimizer:
         """Update every parameter that has a gradient. A closure re-evaluates the loss
         (and its gradients) first; its result is returned."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+        for index, group in enumerate(self.param_groups):
+            params = [p for p in group["params"] if p.grad is not None]
+            states = []
+            for p in params:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self._new_state(p.data, group)
                 state["step"] += 1
+                states.append(state)
+            if self.elementwise and len(params) > 1 and self._flat_update(index, group, params, states):
+                continue
+            for p, state in zip(params, states):
                 self._update(p.data, p.grad, state, group)
         return loss
+
+    def _flat_update(self, index: int, group: ParamGroup, params: list[Tensor], states: list[dict]) -> bool:
+        """Update the whole group with one call on flat buffers, when every parameter of the
+        group has a gradient (see ``optim.flat``). Returns False when it could not."""
+        if len(params) != len(group["params"]):
+            return False
+        flat = self._flat_groups.get(index)
+        if flat is None or not flat.is_current(params, states):
+            if not FlatGroup.can_hold(params, states):
+                return False
+            flat = self._flat_groups[index] = FlatGroup(params, states)
+        return flat.update(self._update, group)
 
     def _new_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         return {"step": 0, **self._init_state(param, group)}

@@ -92,6 +92,8 @@ class TransformOptimizer(Optimizer):
     """Run a Transform as an Optimizer: θ ← θ + transform.update(g, state, θ) for each parameter
     with a gradient. Hyperparameters live in the transform, so groups carry none."""
 
+    elementwise = False  # transform states are nested dicts, kept per parameter
+
     def __init__(self, params: Iterable[Any], transform: Transform) -> None:
         self.transform = transform
         super().__init__(params, {})

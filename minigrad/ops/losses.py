@@ -55,17 +55,21 @@ class CrossEntropy(Function):
 
     lossᵢ = -log softmax(aᵢ)[tᵢ] = logsumexp(aᵢ) - aᵢ[tᵢ]
     da = (softmax(a) - onehot(t)) · g   (divided by N for reduction="mean")
+
+    With s = a - max(a) (so no exponential overflows), logsumexp(a) - a[t] = log Σ eˢ - s[t];
+    the eˢ and Σ eˢ of the forward pass give softmax(a) = eˢ / Σ eˢ in backward for free.
     """
 
     def forward(self, logits, targets=None, reduction="mean"):
-        log_p = _log_softmax(logits, axis=1)
+        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+        self.exp = np.exp(shifted)
+        self.total = np.add.reduce(self.exp, axis=1, keepdims=True)
         rows = np.arange(logits.shape[0])
         self.targets, self.rows, self.reduction = targets, rows, reduction
-        self.log_p = log_p
-        return _reduce(-log_p[rows, targets], reduction)
+        return _reduce(np.log(self.total[:, 0]) - shifted[rows, targets], reduction)
 
     def backward(self, g):
-        da = np.exp(self.log_p)
+        da = np.divide(self.exp, self.total, out=self.exp)  # softmax, in the forward's buffer
         da[self.rows, self.targets] -= 1
         if self.reduction == "none":
             da *= g[:, np.newaxis]

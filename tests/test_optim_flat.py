@@ -1,0 +1,106 @@
+"""Whole-group updates on flat buffers (optim.flat) give exactly the per-parameter result, and
+never update stale memory when parameters or state are replaced behind the optimizer's back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optim
+from minigrad import Tensor
+
+ELEMENTWISE = [
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.01)),
+    (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.01)),
+    (optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.01)),
+    (optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.01)),
+    (optim.Adamax, dict(lr=0.01, weight_decay=0.01)),
+    (optim.RAdam, dict(lr=0.01, weight_decay=0.01)),
+    (optim.Lion, dict(lr=0.01, weight_decay=0.1)),
+]
+SHAPES = [(3, 4), (4,), (2, 2, 2)]
+
+
+def make_params(seed=0):
+    rng = np.random.default_rng(seed)
+    return [Tensor(rng.normal(size=s), requires_grad=True) for s in SHAPES]
+
+
+def gradients(step):
+    rng = np.random.default_rng(100 + step)
+    return [rng.normal(size=s) for s in SHAPES]
+
+
+@pytest.mark.parametrize("cls, kwargs", ELEMENTWISE, ids=[c.__name__ for c, _ in ELEMENTWISE])
+def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs):
+    together = make_params()
+    apart = make_params()
+    grouped = cls(together, **kwargs)
+    separate = [cls([p], **kwargs) for p in apart]  # one parameter per optimizer: no flat path
+    for step in range(30):
+        for p, q, g in zip(together, apart, gradients(step)):
+            p.grad, q.grad = g.copy(), g.copy()
+        grouped.step()
+        for opt in separate:
+            opt.step()
+        for p, q in zip(together, apart):
+            np.testing.assert_array_equal(p.data, q.data)
+    assert grouped._flat_groups, "the flat path was not taken"
+    for p, q, opt in zip(together, apart, separate):
+        for key, value in grouped.state[p].items():
+            np.testing.assert_array_equal(value, opt.state[q][key])
+
+
+def test_a_parameter_without_gradient_is_skipped_and_the_rest_still_match():
+    together, apart = make_params(), make_params()
+    grouped = optim.Adam(together, lr=0.01)
+    separate = [optim.Adam([p], lr=0.01) for p in apart]
+    for step in range(10):
+        for i, (p, q, g) in enumerate(zip(together, apart, gradients(step))):
+            skip = i == 1 and step % 3 == 0
+            p.grad = None if skip else g.copy()
+            q.grad = None if skip else g.copy()
+        grouped.step()
+        for opt in separate:
+            opt.step()
+    for p, q in zip(together, apart):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_replaced_parameter_data_is_laid_out_again_not_left_stale():
+    params = make_params()
+    opt = optim.SGD(params, lr=0.5)
+    for p, g in zip(params, gradients(0)):
+        p.grad = g
+    opt.step()
+    params[0].data = np.zeros(SHAPES[0])  # the user replaces an array
+    for p in params:
+        p.grad = np.ones(p.shape)
+    opt.step()
+    np.testing.assert_array_equal(params[0].data, np.full(SHAPES[0], -0.5))
+
+
+def test_loaded_state_is_used_after_a_flat_step():
+    params = make_params()
+    opt = optim.Adam(params, lr=0.01)
+    for step in range(3):
+        for p, g in zip(params, gradients(step)):
+            p.grad = g
+        opt.step()
+    saved = opt.state_dict()
+    for p, g in zip(params, gradients(3)):
+        p.grad = g
+    opt.step()
+    opt.load_state_dict(saved)  # back to the moments of step 3
+    twin_params = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    twin = optim.Adam(twin_params, lr=0.01)
+    twin.load_state_dict(saved)
+    for ps in (params, twin_params):
+        for p, g in zip(ps, gradients(4)):
+            p.grad = g
+    opt.step()
+    twin.step()
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.data, q.data)
