@@ -222,13 +222,15 @@ def _read_and_decode(path: Path) -> tuple[dict[str, tuple[Any, str | None]], Che
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Every array of the archive (read in full, so that a bad CRC shows now) and the header."""
+    if path.exists() and not zipfile.is_zipfile(path):
+        raise CheckpointError(f"cannot read checkpoint {path}: not an .npz (zip) archive, truncated or corrupted?")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-        header = json.loads(str(arrays.pop(_HEADER)))
+        header = json.loads(str(arrays.pop(_HEADER))) if _HEADER in arrays else None
     except FileNotFoundError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
         raise CheckpointError(f"cannot read checkpoint {path} (truncated or corrupted?): {error}") from error
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{path} is an .npz archive but not a minigrad checkpoint")
@@ -247,5 +249,5 @@ def _load_all_or_nothing(path: Path, targets: list[tuple[Any, dict[str, Any]]]) 
             for (loaded, _), before in zip(targets, previous):
                 loaded.load_state_dict(before)
             raise CheckpointError(
-                f"{path} does not fit this {type(target).__name__} (nothing was loaded): {error}"
+                f"{path} does not fit this {type(target).__name__}; nothing was changed. {error}"
             ) from error

@@ -1,0 +1,296 @@
+"""minigrad.checkpoint: round trips, no pickle, atomic writes, clear errors that change nothing,
+and bit-identical resumption of a run."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+import minigrad.checkpoint as checkpoint_module
+import models
+import optim
+from minigrad import Tensor
+from minigrad.checkpoint import (
+    CheckpointError, generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint,
+)
+from minigrad.data import load_dataset
+from minigrad.train import fit
+from optim.lr_scheduler import CosineAnnealingLR, StepLR, warmup_cosine
+
+
+def trained(hidden=(8,), optimizer_class=optim.Adam, seed=0):
+    """A small MLP with one optimizer step taken, so that the optimizer has state."""
+    model = models.MLP(4, hidden, 3, rng=seed)
+    optimizer = optimizer_class(model.parameters(), lr=0.01)
+    scheduler = CosineAnnealingLR(optimizer, T_max=10)
+    x = np.random.default_rng(seed).normal(size=(6, 4)).astype(np.float32)
+    models.CrossEntropyLoss()(model(Tensor(x)), np.arange(6) % 3).backward()
+    optimizer.step()
+    scheduler.step()
+    return model, optimizer, scheduler
+
+
+def states(model, optimizer, scheduler=None):
+    return model.state_dict(), optimizer.state_dict(), None if scheduler is None else scheduler.state_dict()
+
+
+def assert_same_states(first, second):
+    """Equal nested states: arrays equal to the bit, everything else equal and of the same type."""
+    assert type(first) is type(second)
+    if isinstance(first, dict):
+        assert first.keys() == second.keys()
+        for key in first:
+            assert_same_states(first[key], second[key])
+    elif isinstance(first, (list, tuple)):
+        assert len(first) == len(second)
+        for a, b in zip(first, second):
+            assert_same_states(a, b)
+    elif isinstance(first, np.ndarray):
+        assert first.dtype == second.dtype and np.array_equal(first, second)
+    else:
+        assert first == second
+
+
+def test_a_checkpoint_restores_model_optimizer_scheduler_epoch_rng_and_meta(tmp_path):
+    model, optimizer, scheduler = trained(seed=0)
+    generator = np.random.default_rng(5)
+    generator.random(3)
+    meta = {"note": "after warm-up", "sizes": (1, 2), "table": {"a": [1.5, None]}, "array": np.arange(3)}
+    save_checkpoint(tmp_path / "run.npz", model, optimizer, scheduler, epoch=7,
+                    rng_state=generator.bit_generator.state, **meta)
+    fresh = trained(seed=1)
+    saved = load_checkpoint(tmp_path / "run.npz", *fresh)
+    assert_same_states(states(*fresh), states(model, optimizer, scheduler))
+    assert saved.epoch == 7
+    assert generator_from_state(saved.rng_state).random() == generator.random()
+    assert_same_states(saved.meta, meta)
+    assert_same_states(read_checkpoint(tmp_path / "run.npz"), saved)
+
+
+def test_the_file_is_a_plain_npz_readable_without_pickle(tmp_path):
+    save_checkpoint(tmp_path / "run.npz", *trained())
+    with np.load(tmp_path / "run.npz", allow_pickle=False) as archive:
+        kinds = {archive[name].dtype.kind for name in archive.files}
+        assert "model/0.weight" in archive.files
+    assert kinds <= {"f", "U"}
+
+
+def test_an_rng_state_holding_arrays_round_trips(tmp_path):
+    generator = np.random.Generator(np.random.MT19937(3))
+    model, optimizer, _ = trained()
+    save_checkpoint(tmp_path / "run.npz", model, optimizer, rng_state=generator.bit_generator.state)
+    restored = generator_from_state(read_checkpoint(tmp_path / "run.npz").rng_state)
+    assert np.array_equal(restored.random(5), generator.random(5))
+
+
+def test_optimizer_none_loads_only_the_model(tmp_path):
+    model, optimizer, _ = trained(seed=0)
+    save_checkpoint(tmp_path / "run.npz", model, optimizer)
+    fresh_model, fresh_optimizer, _ = trained(seed=1)
+    before = fresh_optimizer.state_dict()
+    load_checkpoint(tmp_path / "run.npz", fresh_model, None)
+    assert_same_states(fresh_model.state_dict(), model.state_dict())
+    assert_same_states(fresh_optimizer.state_dict(), before)
+
+
+def test_values_that_need_pickle_are_refused_and_nothing_is_written(tmp_path):
+    with pytest.raises(TypeError, match="cannot store a object"):
+        save_checkpoint(tmp_path / "run.npz", *trained(), extra=object())
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------- atomicity
+def crash_while_writing(monkeypatch, exception):
+    """Make np.savez write half an archive and then fail, as a crash or Ctrl-C would."""
+    real_savez = np.savez
+
+    def half_then_crash(file, **arrays):
+        real_savez(file, **arrays)
+        file.truncate(file.tell() // 2)
+        raise exception
+
+    monkeypatch.setattr(checkpoint_module.np, "savez", half_then_crash)
+
+
+@pytest.mark.parametrize("exception", [OSError("disk full"), KeyboardInterrupt()])
+def test_a_crash_mid_write_keeps_the_previous_checkpoint_and_leaves_no_temporary_file(
+        tmp_path, monkeypatch, exception):
+    model, optimizer, scheduler = trained(seed=0)
+    save_checkpoint(tmp_path / "run.npz", model, optimizer, scheduler, epoch=1)
+    expected = states(model, optimizer, scheduler)
+    crash_while_writing(monkeypatch, exception)
+    with pytest.raises(type(exception)):
+        save_checkpoint(tmp_path / "run.npz", *trained(seed=1), epoch=2)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+    fresh = trained(seed=2)
+    assert load_checkpoint(tmp_path / "run.npz", *fresh).epoch == 1
+    assert_same_states(states(*fresh), expected)
+
+
+def test_a_failed_rename_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def failing_replace(source, target):
+        raise PermissionError("target busy")
+
+    monkeypatch.setattr(checkpoint_module.os, "replace", failing_replace)
+    with pytest.raises(PermissionError):
+        save_checkpoint(tmp_path / "run.npz", *trained())
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------- bad files change nothing
+def damage_truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def damage_flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("model/0.weight.npy")
+    data[info.header_offset + 200] ^= 0xFF  # inside the array's bytes
+    path.write_bytes(bytes(data))
+
+
+def damage_replace_with_text(path):
+    path.write_text("not a checkpoint")
+
+
+def damage_empty(path):
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("damage", [damage_truncate, damage_flip_a_byte, damage_replace_with_text, damage_empty])
+def test_a_damaged_file_raises_a_clear_error_and_changes_nothing(tmp_path, damage):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained(seed=0), epoch=3)
+    damage(path)
+    target = trained(seed=1)
+    before = states(*target)
+    with pytest.raises(CheckpointError, match="run.npz"):
+        load_checkpoint(path, *target)
+    assert_same_states(states(*target), before)
+
+
+def test_an_npz_that_is_not_a_checkpoint_is_named_as_such(tmp_path):
+    np.savez(tmp_path / "other.npz", weights=np.ones(3))
+    with pytest.raises(CheckpointError, match="not a minigrad checkpoint"):
+        load_checkpoint(tmp_path / "other.npz", *trained())
+
+
+def test_an_npz_with_pickled_objects_is_refused_without_unpickling(tmp_path):
+    np.savez(tmp_path / "evil.npz", __checkpoint__=np.array([{"format": "minigrad-checkpoint"}], dtype=object))
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(tmp_path / "evil.npz", *trained())
+
+
+def test_a_missing_file_is_a_file_not_found_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "nothing.npz", *trained())
+
+
+def mismatched_architecture(tmp_path):
+    save_checkpoint(tmp_path / "run.npz", *trained(hidden=(8,)))
+    return trained(hidden=(16,), seed=1), "size mismatch for 0.weight"
+
+
+def mismatched_optimizer(tmp_path):
+    save_checkpoint(tmp_path / "run.npz", *trained(optimizer_class=optim.Adam))
+    return trained(optimizer_class=optim.SGD, seed=1), "optimizer state of a Adam, not of a SGD"
+
+
+def mismatched_parameter_groups(tmp_path):
+    """The model fits and would load first; the optimizer (two groups here) does not."""
+    save_checkpoint(tmp_path / "run.npz", *trained())
+    model = models.MLP(4, (8,), 3, rng=1)
+    optimizer = optim.Adam(models.param_groups(model, 0.1), lr=0.01)
+    return (model, optimizer, CosineAnnealingLR(optimizer, T_max=10)), "1 parameter groups"
+
+
+def mismatched_scheduler(tmp_path):
+    save_checkpoint(tmp_path / "run.npz", *trained())
+    model, optimizer, _ = trained(seed=1)
+    return (model, optimizer, StepLR(optimizer, 3)), "scheduler state of a CosineAnnealingLR"
+
+
+def missing_scheduler(tmp_path):
+    model, optimizer, _ = trained()
+    save_checkpoint(tmp_path / "run.npz", model, optimizer)
+    return trained(seed=1), "holds no scheduler state"
+
+
+@pytest.mark.parametrize("mismatch", [mismatched_architecture, mismatched_optimizer, mismatched_parameter_groups,
+                                      mismatched_scheduler, missing_scheduler])
+def test_a_checkpoint_that_does_not_fit_raises_and_changes_nothing(tmp_path, mismatch):
+    target, message = mismatch(tmp_path)
+    before = states(*target)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(tmp_path / "run.npz", *target)
+    assert_same_states(states(*target), before)
+
+
+def test_an_unknown_bit_generator_is_refused():
+    with pytest.raises(CheckpointError, match="unknown bit generator 'Evil'"):
+        generator_from_state({"bit_generator": "Evil", "state": {}})
+
+
+# ------------------------------------------------------------------------------- resumption
+@pytest.fixture(scope="module")
+def moons():
+    return load_dataset("moons", n_samples=200, seed=0)
+
+
+def sgd_momentum(model):
+    return optim.SGD(model.parameters(), lr=0.05, momentum=0.9), None
+
+
+def adamw_cosine(model):
+    optimizer = optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.05)
+    return optimizer, CosineAnnealingLR(optimizer, T_max=6)
+
+
+def adam_warmup_cosine(model):
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    return optimizer, warmup_cosine(optimizer, 2, 6)
+
+
+class Interrupt(Exception):
+    """Stands for Ctrl-C after an epoch's checkpoint was written."""
+
+
+@pytest.mark.parametrize("recipe", [sgd_momentum, adamw_cosine, adam_warmup_cosine])
+def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, moons, recipe):
+    def run(epochs, model_seed, **options):
+        model = models.MLP(2, (16,), 2, rng=model_seed)
+        optimizer, scheduler = recipe(model)
+        history = fit(model, optimizer, models.CrossEntropyLoss(), moons.train, epochs, scheduler=scheduler,
+                      batch_size=16, seed=4, l2=1e-3, progress=False, **options)
+        return model, history
+
+    uninterrupted, full_history = run(6, model_seed=0)
+
+    def interrupt_after_three(epoch, history):
+        if epoch == 3:
+            raise Interrupt
+
+    path = tmp_path / "run.npz"
+    with pytest.raises(Interrupt):
+        run(6, model_seed=0, checkpoint=path, callbacks=[interrupt_after_three])
+    assert read_checkpoint(path).epoch == 3
+    resumed, history = run(6, model_seed=99, checkpoint=path, resume=True)
+    for a, b in zip(uninterrupted.parameters(), resumed.parameters()):
+        assert np.array_equal(a.data, b.data)
+    assert history.epoch == list(range(1, 7)) and history.train_loss == full_history.train_loss
+
+
+def test_resuming_with_other_settings_is_refused_before_anything_is_loaded(tmp_path, moons):
+    model = models.MLP(2, (16,), 2, rng=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.05)
+    fit(model, optimizer, models.CrossEntropyLoss(), moons.train, 2, batch_size=16, progress=False,
+        checkpoint=tmp_path / "run.npz")
+    fresh = models.MLP(2, (16,), 2, rng=1)
+    before = fresh.state_dict()
+    with pytest.raises(ValueError, match=r"batch_size=32 \(the checkpoint has 16\), epochs=1"):
+        fit(fresh, optim.SGD(fresh.parameters(), lr=0.05), models.CrossEntropyLoss(), moons.train, 1,
+            batch_size=32, progress=False, checkpoint=tmp_path / "run.npz", resume=True)
+    assert_same_states(fresh.state_dict(), before)
