@@ -53,6 +53,7 @@ def number(kind: Callable[[str], Any], low: float, strict: bool) -> Callable[[st
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineErrorParser(
+        prog="train.py",
         description="Train a model from scratch and print its test accuracy (or R²).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                       progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume)
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
+    except KeyboardInterrupt:
+        where = f"; continue it with --checkpoint {args.checkpoint} --resume" if args.checkpoint else ""
+        print(f"train.py: interrupted{where}", file=sys.stderr)
+        sys.exit(130)
     seconds = time.perf_counter() - start
     test = evaluate(model, data.test, loss_fn)
     metric = history.metric

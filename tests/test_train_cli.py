@@ -1,0 +1,131 @@
+"""examples/train.py: one-line errors for bad options, --help, a run with --out, checkpoint and
+--resume. Errors and --help run in a subprocess (exactly as a user would); full runs call main()
+in this process, with a subprocess smoke test of the real command."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minigrad.checkpoint import read_checkpoint
+from minigrad.train import OPTIMIZERS, SCHEDULES
+
+SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "train.py"
+
+
+def run_script(*args, cwd=None):
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def train_module():
+    spec = importlib.util.spec_from_file_location("train_example", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BAD_OPTIONS = [
+    (["--optimizer", "adamx"], "argument --optimizer: invalid choice: 'adamx'"),
+    (["--lr", "-0.001"], "argument --lr: must be > 0, got -0.001"),
+    (["--lr=-1e-3"], "argument --lr: must be > 0, got -1e-3"),
+    (["--lr", "fast"], "argument --lr: expected a number, got 'fast'"),
+    (["--weight-decay", "-1"], "argument --weight-decay: must be >= 0"),
+    (["--epochs", "0"], "argument --epochs: must be > 0"),
+    (["--hidden", "64", "0"], "argument --hidden: must be > 0"),
+    (["--schedule", "linear"], "argument --schedule: invalid choice"),
+    (["--schedule", "warmup-cosine", "--epochs", "1"], "warmup-cosine needs --epochs 2 or more"),
+    (["--dataset", "mnist"], "argument --dataset: invalid choice"),
+    (["--resume"], "--resume needs --checkpoint PATH"),
+    (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
+]
+
+
+def assert_one_line_error(stderr, message):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr
+    assert lines[0].startswith("train.py: error: ") and message in lines[0]
+
+
+@pytest.mark.parametrize("args, message", BAD_OPTIONS[:2] + BAD_OPTIONS[-1:])
+def test_a_bad_option_is_a_one_line_error_without_traceback(tmp_path, args, message):
+    result = run_script(*args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert_one_line_error(result.stderr, message)
+
+
+@pytest.mark.parametrize("args, message", BAD_OPTIONS)
+def test_every_bad_option_value_is_refused_by_the_parser(train_module, capsys, monkeypatch, tmp_path, args, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        train_module.parse_args(args)
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, message)
+
+
+def test_help_documents_every_option_optimizer_and_schedule():
+    result = run_script("--help")
+    assert result.returncode == 0
+    for option in ("--dataset", "--model", "--hidden", "--optimizer", "--lr", "--weight-decay", "--l2",
+                   "--schedule", "--epochs", "--batch-size", "--seed", "--checkpoint", "--resume", "--out",
+                   "--no-progress"):
+        assert option in result.stdout
+    assert all(name in result.stdout for name in (*OPTIMIZERS, *SCHEDULES))
+
+
+def test_the_command_trains_and_prints_a_summary(tmp_path):
+    result = run_script("--dataset", "iris", "--model", "linear", "--optimizer", "sgd", "--epochs", "3",
+                        "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout and "3 epochs in" in result.stdout
+    assert result.stderr == ""
+
+
+def test_out_writes_metrics_json(train_module, tmp_path, capsys):
+    train_module.main(["--dataset", "wine", "--hidden", "16", "--optimizer", "adamw", "--schedule", "cosine",
+                       "--epochs", "4", "--no-progress", "--out", str(tmp_path / "results")])
+    metrics = json.loads((tmp_path / "results" / "metrics.json").read_text())
+    assert metrics["config"]["optimizer"] == "adamw" and metrics["history"]["epoch"] == [1, 2, 3, 4]
+    assert 0 <= metrics["test"]["accuracy"] <= 1
+    assert "metrics.json" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_optimizer_trains_for_an_epoch(train_module, optimizer, capsys):
+    train_module.main(["--dataset", "iris", "--hidden", "8", "--optimizer", optimizer, "--epochs", "1",
+                       "--no-progress"])
+    assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_every_schedule_runs(train_module, schedule, capsys):
+    results = train_module.main(["--dataset", "diabetes", "--model", "linear", "--schedule", schedule,
+                                 "--epochs", "3", "--l2", "1e-3", "--no-progress"])
+    assert len(results["history"]["lr"]) == 3 and "test r2" in capsys.readouterr().out
+
+
+def test_ctrl_c_then_resume_gives_the_same_result_as_a_run_never_interrupted(train_module, tmp_path,
+                                                                           monkeypatch, capsys):
+    common = ["--dataset", "moons", "--hidden", "8", "--schedule", "cosine", "--epochs", "4", "--no-progress"]
+    path = str(tmp_path / "run.npz")
+    straight = train_module.main(common)
+    real_fit = train_module.fit
+
+    def ctrl_c_after_epoch_two(*args, **kwargs):
+        def interrupt(epoch, history):
+            if epoch == 2:
+                raise KeyboardInterrupt
+        return real_fit(*args, **kwargs, callbacks=[interrupt])
+
+    monkeypatch.setattr(train_module, "fit", ctrl_c_after_epoch_two)
+    with pytest.raises(SystemExit) as stop:
+        train_module.main([*common, "--checkpoint", path])
+    assert stop.value.code == 130 and "--resume" in capsys.readouterr().err
+    assert read_checkpoint(path).epoch == 2
+    monkeypatch.undo()
+    resumed = train_module.main([*common, "--checkpoint", path, "--resume"])
+    assert resumed["history"]["train_loss"] == straight["history"]["train_loss"]
+    assert resumed["test"] == straight["test"]
