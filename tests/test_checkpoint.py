@@ -16,6 +16,7 @@ from minigrad.checkpoint import (
 from minigrad.data import load_dataset
 from minigrad.train import fit
 from optim.lr_scheduler import CosineAnnealingLR, StepLR, warmup_cosine
+from tests.test_optim_base import assert_same_tree  # equal nested states, arrays to the bit
 
 
 def trained(hidden=(8,), optimizer_class=optim.Adam, seed=0):
@@ -34,23 +35,6 @@ def states(model, optimizer, scheduler=None):
     return model.state_dict(), optimizer.state_dict(), None if scheduler is None else scheduler.state_dict()
 
 
-def assert_same_states(first, second):
-    """Equal nested states: arrays equal to the bit, everything else equal and of the same type."""
-    assert type(first) is type(second)
-    if isinstance(first, dict):
-        assert first.keys() == second.keys()
-        for key in first:
-            assert_same_states(first[key], second[key])
-    elif isinstance(first, (list, tuple)):
-        assert len(first) == len(second)
-        for a, b in zip(first, second):
-            assert_same_states(a, b)
-    elif isinstance(first, np.ndarray):
-        assert first.dtype == second.dtype and np.array_equal(first, second)
-    else:
-        assert first == second
-
-
 def test_a_checkpoint_restores_model_optimizer_scheduler_epoch_rng_and_meta(tmp_path):
     model, optimizer, scheduler = trained(seed=0)
     generator = np.random.default_rng(5)
@@ -60,11 +44,11 @@ def test_a_checkpoint_restores_model_optimizer_scheduler_epoch_rng_and_meta(tmp_
                     rng_state=generator.bit_generator.state, **meta)
     fresh = trained(seed=1)
     saved = load_checkpoint(tmp_path / "run.npz", *fresh)
-    assert_same_states(states(*fresh), states(model, optimizer, scheduler))
+    assert_same_tree(states(*fresh), states(model, optimizer, scheduler))
     assert saved.epoch == 7
     assert generator_from_state(saved.rng_state).random() == generator.random()
-    assert_same_states(saved.meta, meta)
-    assert_same_states(read_checkpoint(tmp_path / "run.npz"), saved)
+    assert_same_tree(saved.meta, meta)
+    assert_same_tree(read_checkpoint(tmp_path / "run.npz"), saved)
 
 
 def test_the_file_is_a_plain_npz_readable_without_pickle(tmp_path):
@@ -89,8 +73,8 @@ def test_optimizer_none_loads_only_the_model(tmp_path):
     fresh_model, fresh_optimizer, _ = trained(seed=1)
     before = fresh_optimizer.state_dict()
     load_checkpoint(tmp_path / "run.npz", fresh_model, None)
-    assert_same_states(fresh_model.state_dict(), model.state_dict())
-    assert_same_states(fresh_optimizer.state_dict(), before)
+    assert_same_tree(fresh_model.state_dict(), model.state_dict())
+    assert_same_tree(fresh_optimizer.state_dict(), before)
 
 
 def test_values_that_need_pickle_are_refused_and_nothing_is_written(tmp_path):
@@ -125,7 +109,7 @@ def test_a_crash_mid_write_keeps_the_previous_checkpoint_and_leaves_no_temporary
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
     fresh = trained(seed=2)
     assert load_checkpoint(tmp_path / "run.npz", *fresh).epoch == 1
-    assert_same_states(states(*fresh), expected)
+    assert_same_tree(states(*fresh), expected)
 
 
 def test_a_failed_rename_leaves_no_temporary_file(tmp_path, monkeypatch):
@@ -169,7 +153,7 @@ def test_a_damaged_file_raises_a_clear_error_and_changes_nothing(tmp_path, damag
     before = states(*target)
     with pytest.raises(CheckpointError, match="run.npz"):
         load_checkpoint(path, *target)
-    assert_same_states(states(*target), before)
+    assert_same_tree(states(*target), before)
 
 
 def test_an_npz_that_is_not_a_checkpoint_is_named_as_such(tmp_path):
@@ -226,7 +210,7 @@ def test_a_checkpoint_that_does_not_fit_raises_and_changes_nothing(tmp_path, mis
     before = states(*target)
     with pytest.raises(CheckpointError, match=message):
         load_checkpoint(tmp_path / "run.npz", *target)
-    assert_same_states(states(*target), before)
+    assert_same_tree(states(*target), before)
 
 
 def test_an_unknown_bit_generator_is_refused():
@@ -293,4 +277,4 @@ def test_resuming_with_other_settings_is_refused_before_anything_is_loaded(tmp_p
     with pytest.raises(ValueError, match=r"batch_size=32 \(the checkpoint has 16\), epochs=1"):
         fit(fresh, optim.SGD(fresh.parameters(), lr=0.05), models.CrossEntropyLoss(), moons.train, 1,
             batch_size=32, progress=False, checkpoint=tmp_path / "run.npz", resume=True)
-    assert_same_states(fresh.state_dict(), before)
+    assert_same_tree(fresh.state_dict(), before)
