@@ -76,7 +76,6 @@ class Function:
     inputs: tuple[Tensor, ...]
     needs_grad: tuple[bool, ...]
     seq: int
-    released = False
 
     def forward(self, *arrays: np.ndarray, **params) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -108,7 +107,13 @@ class _Freed(Function):
     """Stands in for a Function after backward has used it and let it go."""
 
     seq = -1
-    released = True
+    inputs = needs_grad = ()
+
+    def backward(self, grad):
+        raise RuntimeError(
+            "backward through a graph that was already freed: a second backward over the "
+            "same graph needs backward(retain_graph=True) the first time"
+        )
 
 
 _FREED = _Freed()
@@ -151,18 +156,13 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     must not return one new array for two inputs.)
     """
     leaves, nodes = _graph(root)
-    # Pending gradients, keyed by tensor (tensors hash by identity), with their privacy flag.
-    grads: dict[Tensor, np.ndarray] = {root: grad}
-    private: dict[Tensor, bool] = {root: False}
+    # Pending gradients, keyed by tensor (tensors hash by identity), each with a flag: private?
+    grads: dict[Tensor, tuple[np.ndarray, bool]] = {root: (grad, False)}
     for node in reversed(nodes):
-        g = grads.pop(node, None)
+        pending = grads.pop(node, None)
         fn = node._ctx
-        if fn.released:
-            raise RuntimeError(
-                "backward through a graph that was already freed: a second backward over the "
-                "same graph needs backward(retain_graph=True) the first time"
-            )
-        if g is not None:
+        if pending is not None:
+            g = pending[0]
             for inp, needs, ig in zip(fn.inputs, fn.needs_grad, fn.backward(g)):
                 if not needs or ig is None:
                     continue
@@ -176,20 +176,15 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                 previous = grads.get(inp)
                 # The first gradient to arrive is kept as it is (no copy); later ones are added
                 # out of place, since the first array may be shared with another input.
-                if previous is None:
-                    grads[inp] = ig
-                    private[inp] = own
-                else:
-                    grads[inp] = previous + ig
-                    private[inp] = True
+                grads[inp] = (ig, own) if previous is None else (previous[0] + ig, True)
         if not retain_graph:
             # Dropping the Function frees its inputs and saved arrays at once; the node keeps a
             # marker so that a second backward through it can say what went wrong.
             node._ctx = _FREED
     for leaf in leaves:
-        g = grads.get(leaf)
-        if g is not None:
-            _accumulate_leaf(leaf, g, private[leaf])
+        pending = grads.get(leaf)
+        if pending is not None:
+            _accumulate_leaf(leaf, *pending)
 
 
 def _graph(root: Tensor) -> tuple[list[Tensor], list[Tensor]]:
@@ -207,8 +202,6 @@ def _graph(root: Tensor) -> tuple[list[Tensor], list[Tensor]]:
     seen = {root}
     for node in nodes:  # the list grows while we walk it: a breadth-first search
         fn = node._ctx
-        if fn.released:
-            continue
         for inp, needs in zip(fn.inputs, fn.needs_grad):
             if needs and inp not in seen:
                 seen.add(inp)

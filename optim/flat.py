@@ -62,12 +62,16 @@ class FlatGroup:
 
     def is_current(self, params: list[Tensor], states: list[State]) -> bool:
         """True while the parameters and state arrays are still the views this layout made."""
-        return (
-            len(params) == len(self.params)
-            and all(p is q and p.data is v for p, q, v in zip(params, self.params, self.param_views))
-            and all(s is t for s, t in zip(states, self.states))
-            and all(s[k] is v for k, views in self.state_views.items() for s, v in zip(states, views))
-        )
+        if len(params) != len(self.params):
+            return False
+        for p, q, view, s, t in zip(params, self.params, self.param_views, states, self.states):
+            if p is not q or p.data is not view or s is not t:
+                return False
+        for key, views in self.state_views.items():
+            for s, view in zip(states, views):
+                if s[key] is not view:
+                    return False
+        return True
 
     def update(self, rule: Callable[[np.ndarray, np.ndarray, State, dict], None], group: dict) -> bool:
         """Run ``rule`` once on the flat buffers. Numbers in the state (the step count, NAdam's
