@@ -1,0 +1,82 @@
+"""The study's data, all shipped with scikit-learn (no download), all float64.
+
+- ``digits``: 8×8 images of handwritten digits (1797 samples, 64 features, 10 classes), split
+  stratified into train and test by the seed, each feature standardized with the training
+  rows' mean and standard deviation (a constant pixel keeps σ = 1).
+- ``least_squares``: a regression problem (X, y) with standardized columns and centred y, so a
+  model without intercept fits it: ``diabetes`` (442 × 10) or a seeded ``synthetic`` one whose
+  true coefficients span two orders of magnitude.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+TEST_FRACTION = 0.25
+
+
+@dataclass(frozen=True, eq=False)
+class Classification:
+    """Standardized train and test splits; labels are integer arrays in 0 … n_classes − 1."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y_train.max()) + 1
+
+
+def _standardize(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(x − μ)/σ with μ, σ measured on ``reference``; a constant column keeps σ = 1."""
+    sigma = reference.std(axis=0)
+    return (x - reference.mean(axis=0)) / np.where(sigma > 0, sigma, 1.0)
+
+
+@lru_cache(maxsize=4)
+def digits(seed: int) -> Classification:
+    """The digits, split by ``seed`` (stratified, 25 % test), standardized on the training rows."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x.astype(np.float64), y.astype(np.int64), test_size=TEST_FRACTION, stratify=y,
+        random_state=seed)
+    return Classification(_standardize(x_train, x_train), y_train, _standardize(x_test, x_train), y_test)
+
+
+def least_squares(problem: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of a least-squares problem: standardized columns of X, centred y.
+
+    ``"diabetes"``: scikit-learn's diabetes data, y also scaled to unit variance.
+    ``"synthetic"``: n = 200 rows of correlated Gaussian features (d = 8), y = Xθ* + noise with
+    θ* = (3, −2, 1.5, −1, 0.5, −0.25, 0.1, 0), so that a box |θ_i| ≤ b cuts some coefficients
+    and leaves others free. ``seed`` draws X and the noise (diabetes ignores it).
+    """
+    if problem == "diabetes":
+        from sklearn.datasets import load_diabetes
+
+        x, y = load_diabetes(return_X_y=True)
+    elif problem == "synthetic":
+        rng = np.random.default_rng(seed)
+        theta = np.array([3.0, -2.0, 1.5, -1.0, 0.5, -0.25, 0.1, 0.0])
+        shared = rng.standard_normal((200, 1))
+        x = rng.standard_normal((200, theta.size)) + 0.5 * shared
+        y = x @ theta + 0.5 * rng.standard_normal(200)
+    else:
+        raise ValueError(f"unknown least-squares problem {problem!r}: use 'diabetes' or 'synthetic'")
+    x = _standardize(x, x)
+    y = y - y.mean()
+    if problem == "diabetes":
+        y = y / y.std()
+    return x, y

@@ -1,0 +1,95 @@
+"""Part 4: learning rate × weight decay grids for Adam+L2 and AdamW (MLP on the digits).
+
+Every cell is trained with the same recipe (cosine schedule, ``training.mlp_shape``) for each
+seed; we keep the mean and standard deviation of the test accuracy and of the final weight
+norm. The same cells are also shown in the AdamW paper's parameterization, where the decay per
+step is λ_p = γ·λ (PyTorch's ``weight_decay`` λ multiplies the learning rate; the paper's does
+not). A cell is at (γ, λ) in one view and at (γ, γλ) in the other.
+
+Whether lr and λ are coupled shows in how the best λ moves with the learning rate: if the best
+λ falls by one decade per decade of γ (log-log slope −1), the product γλ is what matters, and
+the best cells form a diagonal in PyTorch's parameterization and a horizontal line in the
+paper's; a slope near 0 is the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from l2study.runs import Config, RunStore
+from l2study.settings import Settings
+from l2study.training import mlp_configs, over_seeds
+
+NAME = "grid"
+TITLE = "4. Learning rate × weight decay grids"
+OPTIMIZERS = ("adam_l2", "adamw")
+
+
+def axes(settings: Settings) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
+    """The learning rates, and each optimizer's weight decays: the same numeric λ means a much
+    stronger decay in Adam+L2 than in AdamW (part 5), so each gets the five decades around
+    where it acts, as the paper's Figure 2 gives each its own axis."""
+    if settings.quick:
+        return (3e-3, 1e-2, 3e-2), {"adam_l2": (1e-4, 1e-2, 1.0), "adamw": (1e-2, 1.0, 10.0)}
+    return (1e-3, 3e-3, 1e-2, 3e-2, 1e-1), {"adam_l2": (1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
+                                            "adamw": (1e-3, 1e-2, 1e-1, 1.0, 10.0)}
+
+
+def cell_configs(settings: Settings) -> dict[tuple[str, float, float], list[Config]]:
+    """(optimizer, lr, λ) → the runs of that cell, one per seed."""
+    lrs, wds = axes(settings)
+    return {(kind, lr, wd): mlp_configs(settings, kind, lr, wd)
+            for kind in OPTIMIZERS for lr in lrs for wd in wds[kind]}
+
+
+def configs(settings: Settings, store: RunStore) -> list[Config]:
+    return [config for runs in cell_configs(settings).values() for config in runs]
+
+
+def complete(settings: Settings, store: RunStore) -> bool:
+    """Whether every run of the grid is recorded."""
+    return not store.pending(configs(settings, store))
+
+
+def best_cells(settings: Settings, store: RunStore) -> dict[str, tuple[float, float]]:
+    """Optimizer → the (lr, λ) of its highest mean test accuracy (the first one on ties)."""
+    best: dict[str, tuple[float, tuple[float, float]]] = {}
+    for (kind, lr, wd), runs in cell_configs(settings).items():
+        accuracy = over_seeds(store, runs)["accuracy"]
+        if kind not in best or accuracy > best[kind][0]:
+            best[kind] = (accuracy, (lr, wd))
+    return {kind: setting for kind, (_, setting) in best.items()}
+
+
+def coupling_slope(lrs: tuple[float, ...], best_wds: list[float]) -> float:
+    """Least-squares slope of log10(best λ) against log10(γ) over the learning rates."""
+    return float(np.polyfit(np.log10(lrs), np.log10(best_wds), 1)[0])
+
+
+def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
+    """Per optimizer: the mean/std tables over (lr, λ), the best cell, the best λ per lr, the
+    coupling slope in both parameterizations, and how many cells are within one standard
+    deviation (of the best cell) of the best mean."""
+    lrs, wds_of = axes(settings)
+    cells = {key: over_seeds(store, runs) for key, runs in cell_configs(settings).items()}
+    best = best_cells(settings, store)
+    result: dict[str, Any] = {"lrs": list(lrs), "seeds": settings.seeds, "optimizers": {}}
+    for kind in OPTIMIZERS:
+        wds = wds_of[kind]
+        table = {name: [[cells[kind, lr, wd][name] for wd in wds] for lr in lrs]
+                 for name in ("accuracy", "accuracy_std", "norm", "norm_std")}
+        accuracy = np.array(table["accuracy"])
+        best_lr, best_wd = best[kind]
+        top = cells[kind, best_lr, best_wd]
+        best_wd_per_lr = [wds[int(np.argmax(row))] for row in accuracy]
+        slope = coupling_slope(lrs, best_wd_per_lr)
+        result["optimizers"][kind] = {
+            "weight_decays": list(wds), **table, "best": {"lr": best_lr, "weight_decay": best_wd, **top},
+            "best_wd_per_lr": best_wd_per_lr,
+            "best_accuracy_per_lr": accuracy.max(axis=1).tolist(),
+            "slope": slope, "slope_paper": slope + 1,
+            "near_best": int(np.sum(accuracy >= top["accuracy"] - top["accuracy_std"])),
+        }
+    return result

@@ -1,0 +1,312 @@
+"""report.md and the stdout summary, written from the parts' summaries.
+
+Every number in the text comes from the measurements; where the result could have gone either
+way, the sentence is chosen by the numbers (and says which way it went).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+from l2study import same_number
+from l2study.settings import Settings
+from l2study.training import LABELS
+
+ROUNDING, DIFFERENT = 1e-12, 1e-2  # what "equal to rounding" and "different" mean in part 1
+
+
+def _e(x: float) -> str:
+    return f"{x:.1e}"
+
+
+def _pm(mean: float, std: float) -> str:
+    return f"{mean:.3f} ± {std:.3f}"
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _images(files: list[str]) -> str:
+    return "\n\n".join(f"![{Path(f).stem}]({f})" for f in files)
+
+
+# ------------------------------------------------------------------------------ part 1
+def _equivalences(s: dict[str, Any]) -> str:
+    rows = [[r["a"], r["b"], r["expected"], _e(r["max_abs_diff"])] for r in s["rows"]]
+    table = _table(["variant a", "variant b", "spec says", "max_t ‖θ_a − θ_b‖_∞"], rows)
+    held = s["worst_equal"] < ROUNDING and s["smallest_difference"] > DIFFERENT
+    differ = {r["b"]: r["max_abs_diff"] for r in s["rows"] if r["expected"] == "differ"}
+    momentum, adamw = differ.values()
+    verdict = ("All three facts of the optimizer spec hold." if held else
+               f"**Not as the spec says**: an equivalent pair differs by {_e(s['worst_equal'])} or a "
+               f"different pair agrees to {_e(s['smallest_difference'])}.")
+    text = (
+        f"On a synthetic least-squares problem in float64, each variant takes {s['steps']} steps "
+        f"(γ = {s['lr']}, λ = {s['weight_decay']}) from the same start. The pairs the spec calls "
+        f"equivalent never move apart by more than {_e(s['worst_equal'])} (0 means bitwise "
+        f"identical: the very same floating-point operations). Putting λθ into the gradient or "
+        f"λ/2‖θ‖² into the loss is one and the same thing, and for plain SGD so is shrinking θ "
+        f"by (1 − γλ). The other two pairs are different algorithms: coupled and decoupled SGD "
+        f"with momentum {s['momentum']} end up {momentum:.3g} apart (in the coupled one, λθ "
+        f"accumulates in the momentum buffer), and Adam(weight_decay=λ) and AdamW(weight_decay=λ) "
+        f"{adamw:.3g} apart (Adam divides λθ by √v̂, AdamW does not). {verdict}")
+    return f"{table}\n\n{text}"
+
+
+# ------------------------------------------------------------------------------ part 2
+def _convergence(s: dict[str, Any]) -> str:
+    rows = [[r["problem"], f"{r['weight_decay']:g}", f"{r['bound']:.3g}",
+             f"{r['n_ls_outside']}/{r['n_coefficients']}", _e(r["adam_l2_to_ridge"]),
+             _e(r["adam_l2_to_box"]), _e(r["adamw_to_box"]), _e(r["adamw_to_ridge"])]
+            for r in s["rows"]]
+    table = _table(["problem", "λ", "box 1/λ", "LS coefs outside box", "Adam+L2 → ridge",
+                    "Adam+L2 → box", "AdamW → box", "AdamW → ridge"], rows)
+    rs = s["rows"]
+    adam_ridge = max(r["adam_l2_to_ridge"] for r in rs)
+    w_box = [r["adamw_to_box"] for r in rs]
+    w_ridge = [r["adamw_to_ridge"] for r in rs]
+    closer = sum(r["adamw_to_box"] < r["adamw_to_ridge"] for r in rs)
+    text = (
+        f"Distances are max_i |θ_i − θ_ref,i| after {s['steps']} full-batch steps, the learning "
+        f"rate annealed by a cosine from {s['lr']} to 0. Adam+L2 ends within {_e(adam_ridge)} of "
+        f"the ridge solution (Ridge with α = nλ, no intercept) in every case: it minimises the "
+        f"penalised loss (1/2n)‖Xθ − y‖² + λ/2‖θ‖², and only that. AdamW ends {_e(min(w_box))} to "
+        f"{_e(max(w_box))} from the box-constrained least-squares solution (|θ_i| ≤ 1/λ, "
+        f"`scipy.optimize.lsq_linear`) and {_e(min(w_ridge))} to {_e(max(w_ridge))} from ridge; "
+        f"it is closer to the box solution in {closer} of {len(rs)} cases. Why a box: AdamW's step "
+        f"is θ ← θ(1 − γλ) − γ·m̂/(√v̂ + ε). With a full batch, near its limit the gradient g is "
+        f"almost constant, so m̂ → g and √v̂ → |g|, and a fixed point needs λθ_i = −g_i/(|g_i| + ε). "
+        f"A coordinate whose gradient has not vanished (|g_i| ≫ ε) therefore sits at "
+        f"θ_i = −sign(g_i)/λ, on the box's face with the loss pushing outward; any other coordinate "
+        f"has g_i ≈ 0. These are exactly the optimality conditions of least squares under the "
+        f"bounds |θ_i| ≤ 1/λ. The agreement is only approximate because near that point Adam's "
+        f"normalised step reacts to the sign of the gradient more than to its size, so the free "
+        f"coordinates settle slowly, and ε softens the corner between the two cases. The two "
+        f"weight decays with the same λ thus solve different problems: a penalty (ridge) and a "
+        f"constraint (a box).")
+    return f"{table}\n\n{text}"
+
+
+# ------------------------------------------------------------------------------ part 3
+def _per_parameter(s: dict[str, Any]) -> str:
+    rows = []
+    for kind, o in s["optimizers"].items():
+        for st in o["stats"]:
+            rows.append([LABELS[kind], st["epoch"], f"{st['n'] - st['excluded']}/{st['n']}",
+                         _e(st["p5"]), _e(st["median"]), _e(st["p95"]), f"{st['spread']:.4g}",
+                         f"{st['slope']:.3f}", _e(st["stationary_error"])])
+    table = _table(["optimizer", "epoch", "weights used", "r p5", "r median", "r p95", "p95/p5",
+                    "slope of log r vs log √v̂", "median |r/(γλ/(√v̂+ε)) − 1|"], rows)
+    l2, w = s["optimizers"]["adam_l2"]["stats"][-1], s["optimizers"]["adamw"]["stats"][-1]
+    decay = s["lr"] * s["weight_decay"]
+    text = (
+        f"Both optimizers train the same MLP (one hidden layer of {s['hidden']}) with the same "
+        f"numbers, γ = {s['lr']:g} (constant) and λ = {s['weight_decay']:g}. The decay rate r of a "
+        f"weight is the part of its step not explained by the loss gradient, divided by the "
+        f"weight: the fraction of it that the decay removes in that step (measured exactly: "
+        f"Adam's first moment is linear, so we track the loss gradients' share of it and read v "
+        f"from the optimizer; see `per_parameter.py`). At epoch {w['epoch']}, AdamW's rates are "
+        f"all γλ = {_e(decay)}: median {_e(w['median'])}, p95/p5 = {w['spread']:.6f}, slope "
+        f"{w['slope']:.1e}. Every weight shrinks by the same factor, whatever its gradient "
+        f"history. Adam+L2's rates run from {_e(l2['p5'])} (p5) to {_e(l2['p95'])} (p95), a "
+        f"factor {l2['spread']:.3g}, and fall with the weight's gradient RMS with log-log slope "
+        f"{l2['slope']:.2f} (−1 would be exact inverse proportion). They match the stationary "
+        f"prediction γλ/(√v̂ + ε) to a median relative error of {_e(l2['stationary_error'])}. The "
+        f"weights with the most gradient history (√v̂ at p95: {_e(l2['sqrt_vhat_p95'])}) are "
+        f"regularized least, those with the least (p5: {_e(l2['sqrt_vhat_p5'])}) most; and with "
+        f"the same number λ, Adam+L2's median rate is {l2['median'] / decay:.0f}× AdamW's, because "
+        f"√v̂ ≪ 1 here. {l2['excluded']} Adam+L2 weights and {w['excluded']} AdamW weights are "
+        f"left out (r ≤ 0 just after a sign change, or no gradient at all: inputs from pixels "
+        f"that are constant in the data).")
+    return f"{table}\n\n{text}"
+
+
+# ------------------------------------------------------------------------------ part 4
+def _grid_tables(s: dict[str, Any], kind: str) -> str:
+    o = s["optimizers"][kind]
+    wds = o["weight_decays"]
+    headers = ["γ \\ λ"] + [f"{wd:g}" for wd in wds]
+    best = (o["best"]["lr"], o["best"]["weight_decay"])
+
+    def cell(i: int, j: int, name: str) -> str:
+        value = _pm(o[name][i][j], o[name + "_std"][i][j])
+        return f"**{value}**" if (s["lrs"][i], wds[j]) == best else value
+
+    accuracy = [[f"{lr:g}"] + [cell(i, j, "accuracy") for j in range(len(wds))] for i, lr in enumerate(s["lrs"])]
+    norm = [[f"{lr:g}"] + [cell(i, j, "norm") for j in range(len(wds))] for i, lr in enumerate(s["lrs"])]
+    return (f"**{LABELS[kind]}**, test accuracy (mean ± std over {s['seeds']} seeds; best in bold):\n\n"
+            f"{_table(headers, accuracy)}\n\n**{LABELS[kind]}**, final ‖W‖:\n\n{_table(headers, norm)}")
+
+
+def _coupling(slope: float) -> str:
+    """How a log-log slope of best decay against lr reads."""
+    if abs(slope) <= 0.3:
+        return "does not move with the learning rate"
+    if slope <= -0.7:
+        return "falls about one decade per decade of learning rate"
+    if slope >= 0.7:
+        return "rises about one decade per decade of learning rate"
+    return "moves partly with the learning rate"
+
+
+def _grid(s: dict[str, Any]) -> str:
+    parts = [_grid_tables(s, kind) for kind in s["optimizers"]]
+    l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
+    per_lr = _table(
+        ["γ", "Adam+L2 best λ", "its accuracy", "AdamW best λ", "= λ_p = γλ", "its accuracy"],
+        [[f"{lr:g}", f"{a:g}", f"{aa:.3f}", f"{b:g}", f"{lr * b:.1e}", f"{ba:.3f}"]
+         for lr, a, aa, b, ba in zip(s["lrs"], l2["best_wd_per_lr"], l2["best_accuracy_per_lr"],
+                                     w["best_wd_per_lr"], w["best_accuracy_per_lr"])])
+    cells = len(s["lrs"]) * len(l2["weight_decays"])
+
+    def best(o: dict[str, Any]) -> str:
+        b = o["best"]
+        return (f"γ = {b['lr']:g}, λ = {b['weight_decay']:g} (λ_p = γλ = {b['lr'] * b['weight_decay']:.1e}): "
+                f"{_pm(b['accuracy'], b['accuracy_std'])}")
+
+    def noise(name: str, o: dict[str, Any]) -> str:
+        share = f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its best mean"
+        if o["near_best"] >= cells / 3:
+            return f"{share}: its landscape is flat within seed noise, so its best cells (and slope) are weakly determined"
+        return f"{share}: its best cells stand out from the seed noise"
+
+    text = (
+        f"Best Adam+L2: {best(l2)}. Best AdamW: {best(w)}. For Adam+L2, whose λ is the L2 "
+        f"factor the paper also puts on its axis, the best λ {_coupling(l2['slope'])} (log-log "
+        f"slope {l2['slope']:.2f} over the learning rates). For AdamW, the best PyTorch λ has "
+        f"slope {w['slope']:.2f}, so the best per-step decay λ_p = γλ, the paper's normalized "
+        f"parameter, has slope {w['slope_paper']:.2f}: in the paper's parameterization it "
+        f"{_coupling(w['slope_paper'])}. The coupling Loshchilov & Hutter found (for Adam with L2 "
+        f"on BatchNorm ResNets far from convergence) is a diagonal band of good cells for Adam+L2 "
+        f"and an axis-aligned one for AdamW in the paper's axes, i.e. a slope near −1 for Adam+L2 "
+        f"and near 0 for AdamW's λ_p. Here {noise('Adam+L2', l2)}; {noise('AdamW', w)}. "
+        + ("This grid shows that pattern." if l2["slope"] <= -0.7 and abs(w["slope_paper"]) <= 0.3
+           else "This grid does not show that pattern: at this scale the best decay is set by "
+                "other things than the learning rate, or is not resolved by the seeds."))
+    return "\n\n".join(parts + ["**Best λ for each learning rate** (by mean test accuracy):", per_lr, text])
+
+
+# ------------------------------------------------------------------------------ part 5
+def _same_number(s: dict[str, Any]) -> str:
+    l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
+    rows = [[f"{wd:g}", _pm(a["accuracy"], a["accuracy_std"]), f"{a['norm']:.3g}", f"{a['norm_ratio']:.3g}",
+             _pm(b["accuracy"], b["accuracy_std"]), f"{b['norm']:.3g}", f"{b['norm_ratio']:.3g}"]
+            for wd, a, b in zip(s["weight_decays"], l2["stats"], w["stats"])]
+    table = _table(["λ", "Adam+L2 accuracy", "‖W‖", "‖W‖/‖W₀‖", "AdamW accuracy", "‖W‖", "‖W‖/‖W₀‖"], rows)
+    top, a, b = s["weight_decays"][-1], l2["stats"][-1], w["stats"][-1]
+
+    def fate(name: str, o: dict[str, Any]) -> str:
+        if o["collapse_at"] is None:
+            return f"{name} never falls below {same_number.COLLAPSE_ACCURACY} test accuracy"
+        return f"{name} falls below {same_number.COLLAPSE_ACCURACY} test accuracy from λ = {o['collapse_at']:g} on"
+
+    text = (
+        f"At γ = {s['lr']:g}, {fate('Adam+L2', l2)}, and {fate('AdamW', w)}. At λ = {top:g}, Adam+L2 "
+        f"reaches {_pm(a['accuracy'], a['accuracy_std'])} with ‖W‖ = {a['norm']:.3g}, "
+        f"{100 * a['norm_ratio']:.2g} % of its value at initialization: the network has been pulled "
+        f"toward the all-zero weights, whose output ignores the input. That is the minimiser of "
+        f"the penalised loss once λ/2‖W‖² outweighs what the data can pay for, and Adam+L2 finds "
+        f"it. AdamW at the same λ keeps {_pm(b['accuracy'], b['accuracy_std'])} with "
+        f"‖W‖ = {b['norm']:.3g} ({100 * b['norm_ratio']:.3g} % of initial): its λ only sets a "
+        f"shrink of γλ = {s['lr'] * top:.0e} per step and bounds each |θ_i| by 1/λ = {1 / top:g} "
+        f"(part 2), it does not pull the weights to zero. The same number means a penalty "
+        f"strength in one optimizer and a shrink rate in the other.")
+    return f"{table}\n\n{text}"
+
+
+# ------------------------------------------------------------------------------ part 6
+def _weight_norm(s: dict[str, Any]) -> str:
+    rows = [[LABELS[kind], f"{c['lr']:g}", f"{c['weight_decay']:g}", _pm(c["accuracy"], c["accuracy_std"]),
+             f"{c['norms'][0]:.3g}", f"{max(c['norms']):.3g}", f"{c['norms'][-1]:.3g}"]
+            for kind, c in s["curves"].items()]
+    table = _table(["optimizer", "γ", "λ", "test accuracy", "‖W‖ at start", "max ‖W‖", "‖W‖ at end"], rows)
+    source = ("Adam+L2 and AdamW at their best grid cells (part 4)" if s["from_grid"] else
+              "Adam+L2 and AdamW at the documented defaults of `weight_norm.DEFAULTS`, because the "
+              "grid (part 4) has not been run")
+    c = s["curves"]
+    final = {kind: c[kind]["norms"][-1] for kind in c}
+    peak = {kind: max(c[kind]["norms"]) for kind in c}
+    text = (
+        f"Settings: Adam without decay at its best learning rate over the grid's, {source}. "
+        f"‖W‖ (mean over seeds) goes from {c['adam']['norms'][0]:.3g} at initialization to "
+        f"{final['adam']:.3g} without decay. Adam+L2 ends at {final['adam_l2']:.3g} "
+        f"({100 * final['adam_l2'] / final['adam']:.0f} % of that; its peak was "
+        f"{peak['adam_l2']:.3g}) and AdamW at {final['adamw']:.3g} "
+        f"({100 * final['adamw'] / final['adam']:.0f} %; peak {peak['adamw']:.3g}). How much each "
+        f"decay holds the norm back at its best setting depends on the λ that setting has: see "
+        f"the table, and part 5 for the same λ through both.")
+    return f"{table}\n\n{text}"
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "equivalences": _equivalences, "convergence": _convergence, "per-parameter": _per_parameter,
+    "grid": _grid, "same-number": _same_number, "weight-norm": _weight_norm,
+}
+
+
+def write(path: Path, settings: Settings, parts: Sequence[ModuleType],
+          summaries: dict[str, dict[str, Any]], figures: dict[str, list[str]] | None) -> Path:
+    """Write report.md: a header, then one section per part in ``parts`` (modules with NAME
+    and TITLE): its text, or how to run it."""
+    mode = "quick (reduced) study" if settings.quick else "full study"
+    lines = [
+        "# Coupled L2 in Adam vs AdamW's decoupled weight decay",
+        "",
+        f"{mode.capitalize()}, seed {settings.seed}, {settings.seeds} seeds for the multi-seed "
+        f"parts. Generated by `examples/adam_l2_vs_adamw.py`; raw runs in `results.jsonl`.",
+        "",
+        "Notation: γ the learning rate, λ the `weight_decay` argument. Adam+L2 is "
+        "`Adam(weight_decay=λ)`: g ← g + λθ before the moments. AdamW is `AdamW(weight_decay=λ)`: "
+        "θ ← θ(1 − γλ) before the Adam step; the AdamW paper's λ_p is γλ.",
+    ]
+    if figures is None:
+        lines += ["", "*Figures were skipped: matplotlib is not installed (`pip install -e \".[plot]\"`).*"]
+    for part in parts:
+        lines += ["", f"## {part.TITLE}", ""]
+        if part.NAME not in summaries:
+            lines.append(f"*Not run yet: `python examples/adam_l2_vs_adamw.py --part {part.NAME}`.*")
+            continue
+        lines.append(SECTIONS[part.NAME](summaries[part.NAME]))
+        if figures and figures.get(part.NAME):
+            lines += ["", _images(figures[part.NAME])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def headlines(summaries: dict[str, dict[str, Any]]) -> list[str]:
+    """A line or two per summarised part, for stdout."""
+    out = []
+    if "equivalences" in summaries:
+        s = summaries["equivalences"]
+        out.append(f"1 equivalences: equivalent pairs ≤ {_e(s['worst_equal'])}, different pairs ≥ "
+                   f"{_e(s['smallest_difference'])}")
+    if "convergence" in summaries:
+        rs = summaries["convergence"]["rows"]
+        out.append(f"2 convergence: Adam+L2 → ridge ≤ {_e(max(r['adam_l2_to_ridge'] for r in rs))}; "
+                   f"AdamW → box {_e(min(r['adamw_to_box'] for r in rs))}…{_e(max(r['adamw_to_box'] for r in rs))}, "
+                   f"→ ridge {_e(min(r['adamw_to_ridge'] for r in rs))}…{_e(max(r['adamw_to_ridge'] for r in rs))}")
+    if "per-parameter" in summaries:
+        o = summaries["per-parameter"]["optimizers"]
+        l2, w = o["adam_l2"]["stats"][-1], o["adamw"]["stats"][-1]
+        out.append(f"3 per-parameter decay p95/p5: Adam+L2 {l2['spread']:.3g} (slope vs √v̂ "
+                   f"{l2['slope']:.2f}), AdamW {w['spread']:.6f}")
+    if "grid" in summaries:
+        o = summaries["grid"]["optimizers"]
+        out.append("4 grid best: " + "; ".join(
+            f"{LABELS[k]} γ={b['lr']:g} λ={b['weight_decay']:g} {_pm(b['accuracy'], b['accuracy_std'])}"
+            for k, b in ((k, o[k]["best"]) for k in o)))
+    if "same-number" in summaries:
+        s = summaries["same-number"]
+        top = s["weight_decays"][-1]
+        out.append(f"5 same λ = {top:g}: " + "; ".join(
+            f"{LABELS[k]} accuracy {o['stats'][-1]['accuracy']:.3f}, ‖W‖ {o['stats'][-1]['norm']:.3g}"
+            for k, o in s["optimizers"].items()))
+    if "weight-norm" in summaries:
+        c = summaries["weight-norm"]["curves"]
+        out.append("6 final ‖W‖: " + ", ".join(f"{LABELS[k]} {v['norms'][-1]:.3g}" for k, v in c.items()))
+    return out

@@ -1,0 +1,97 @@
+"""The resumable store of finished runs: one JSON line per run in ``results.jsonl``.
+
+Each line is ``{"config": {...}, "metrics": {...}, "seconds": s}``; the run's identity is its
+config (canonical JSON, sorted keys), so asking twice for the same config finds the same
+record, whichever part asked. A record is appended, flushed and fsync'ed the moment its run
+finishes, so an interrupted study loses at most the runs in flight.
+
+A line counts only if it is complete: it ends with a newline and parses. An incomplete *last*
+line (the process died while writing it) is cut off the file on opening, with a warning, and
+its run is simply not recorded, so it is done again. A damaged line anywhere else is not
+something an interruption produces; the store refuses to guess and raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+Config = dict[str, Any]
+
+
+def config_key(config: Config) -> str:
+    """The identity of a run: its config as canonical JSON."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
+class RunStore:
+    """Finished runs by config, backed by an append-only JSON-lines file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._records: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        raw = self.path.read_bytes()
+        *complete, tail = raw.split(b"\n")  # ``tail``: whatever follows the last newline
+        records = [_parse(line) for line in complete]
+        damaged = [number for number, record in enumerate(records, start=1) if record is None]
+        if damaged and damaged[0] < len(records):
+            raise ValueError(f"{self.path}, line {damaged[0]}: not a run record; fix or remove "
+                             f"that line")
+        cut = len(tail)
+        if damaged:
+            records.pop()
+            cut += len(complete[-1]) + 1
+        if cut:
+            warnings.warn(f"{self.path}: the last line was incomplete (an interrupted write); "
+                          f"it was removed and its run will be done again", stacklevel=3)
+            os.truncate(self.path, len(raw) - cut)
+        for record in records:
+            self._records[config_key(record["config"])] = record
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, config: Config) -> bool:
+        return config_key(config) in self._records
+
+    def metrics(self, config: Config) -> dict[str, Any]:
+        """The metrics recorded for ``config`` (KeyError if it has not run)."""
+        return self._records[config_key(config)]["metrics"]
+
+    def pending(self, configs: Iterable[Config]) -> list[Config]:
+        """The configs not yet recorded, each once, in their given order."""
+        todo: dict[str, Config] = {}
+        for config in configs:
+            key = config_key(config)
+            if key not in self._records:
+                todo.setdefault(key, config)
+        return list(todo.values())
+
+    def append(self, config: Config, metrics: dict[str, Any], seconds: float) -> None:
+        """Record a finished run: one line, written, flushed and fsync'ed at once."""
+        record = {"config": config, "metrics": metrics, "seconds": seconds}
+        line = json.dumps(record, sort_keys=True, allow_nan=True) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as file:
+            file.write(line)
+            file.flush()
+            os.fsync(file.fileno())
+        self._records[config_key(config)] = record
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    """The record on ``line``, or None if the line is not a whole record."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not {"config", "metrics"} <= record.keys():
+        return None
+    return record

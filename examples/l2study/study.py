@@ -1,0 +1,95 @@
+"""Running the study: the parts in order, their pending runs in parallel, then the report.
+
+A part is a module with ``NAME``, ``TITLE``, ``configs(settings, store)`` (the runs it needs)
+and ``summarize(settings, store)`` (its numbers, from the recorded runs). A run is a config
+dict whose ``"kind"`` names the function that performs it (``KINDS``); runs that several parts
+need (an MLP cell of the grid is also a point of part 5) are done once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from l2study import convergence, equivalences, grid, per_parameter, plots, report, same_number, weight_norm
+from l2study.runs import Config, RunStore, config_key
+from l2study.settings import Settings
+from l2study.training import run_mlp
+
+PARTS = (equivalences, convergence, per_parameter, grid, same_number, weight_norm)
+PART_NAMES = tuple(part.NAME for part in PARTS)
+KINDS: dict[str, Callable[[Config], dict[str, Any]]] = {
+    "equivalence": equivalences.run,
+    "least_squares": convergence.run,
+    "per_parameter": per_parameter.run,
+    "mlp": run_mlp,
+}
+
+
+def execute(config: Config) -> tuple[Config, dict[str, Any], float]:
+    """Perform one run, on one BLAS thread (so results do not depend on ``--jobs``)."""
+    from threadpoolctl import threadpool_limits
+
+    start = time.perf_counter()
+    with threadpool_limits(limits=1):
+        metrics = KINDS[config["kind"]](config)
+    return config, metrics, time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def backend(name: str, scheduler: str | None) -> Iterator[None]:
+    """joblib's default backend (loky: local processes), or Dask's: the runs go to the
+    ``distributed`` cluster at ``scheduler`` (a new local cluster if None). The workers must
+    be able to import ``l2study`` (put ``examples/`` on their PYTHONPATH)."""
+    import joblib
+
+    if name == "loky":
+        with joblib.parallel_config(backend="loky"):
+            yield
+        return
+    if name != "dask":
+        raise ValueError(f"unknown backend {name!r}; use 'loky' or 'dask'")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SystemExit("--backend dask needs the optional extra: pip install 'dask[distributed]'") from None
+    # joblib's dask backend sends the tasks to the most recently created Client.
+    with Client(scheduler), joblib.parallel_config(backend="dask"):
+        yield
+
+
+def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> None:
+    """Do the runs of ``configs`` not yet in ``store``, recording each as soon as it finishes."""
+    import joblib
+    from tqdm import tqdm
+
+    todo = store.pending(configs)
+    total = len({config_key(config) for config in configs})
+    with tqdm(total=total, initial=total - len(todo), desc=label, unit="run", leave=False) as bar:
+        if jobs == 1 or len(todo) <= 1:
+            results = map(execute, todo)
+        else:
+            results = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(
+                joblib.delayed(execute)(config) for config in todo)
+        for config, metrics, seconds in results:
+            store.append(config, metrics, seconds)
+            bar.update()
+
+
+def run(settings: Settings, parts: list[str], out: Path, jobs: int = -1, backend_name: str = "loky",
+        scheduler: str | None = None) -> dict[str, Any]:
+    """Run ``parts`` (names from ``PART_NAMES``), then write the report of every part whose runs
+    are all recorded in ``out/results.jsonl``. Returns the summaries and where things went."""
+    out.mkdir(parents=True, exist_ok=True)
+    store = RunStore(out / "results.jsonl")
+    with backend(backend_name, scheduler):
+        for part in PARTS:
+            if part.NAME in parts:
+                perform(part.configs(settings, store), store, jobs, part.TITLE)
+    summaries = {part.NAME: part.summarize(settings, store) for part in PARTS
+                 if not store.pending(part.configs(settings, store))}
+    figures = plots.draw(summaries, out)
+    report_path = report.write(out / "report.md", settings, PARTS, summaries, figures)
+    return {"summaries": summaries, "figures": figures, "report": report_path, "records": len(store)}

@@ -1,0 +1,177 @@
+"""The Adam+L2 vs AdamW study (examples/adam_l2_vs_adamw.py): its facts, on small problems,
+and its machinery (quick run, report, resume, Dask)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+import adam_l2_vs_adamw  # noqa: E402
+from l2study import convergence, equivalences, per_parameter, study  # noqa: E402
+from l2study.runs import RunStore, config_key  # noqa: E402
+from l2study.settings import Settings  # noqa: E402
+from l2study.training import run_mlp  # noqa: E402
+
+QUICK = Settings(quick=True, seeds=1)
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# ---------------------------------------------------------------------------- the facts
+@pytest.mark.parametrize("config", equivalences.configs(Settings(), None),
+                         ids=lambda c: f"{c['a']}-vs-{c['b']}")
+def test_part1_equivalent_pairs_agree_to_rounding_and_different_pairs_do_not(config):
+    expected = {(a, b): e for a, b, e in equivalences.COMPARISONS}[config["a"], config["b"]]
+    gap = equivalences.run(config)["max_abs_diff"]
+    if expected == "equal":
+        assert gap < 1e-12
+    else:
+        assert gap > 1e-2
+
+
+def _least_squares(kind: str) -> dict:
+    return convergence.run({"kind": "least_squares", "problem": "synthetic", "optimizer": kind,
+                            "weight_decay": 2.0, "lr": 0.01, "steps": 3000, "seed": 0})
+
+
+def test_part2_adam_l2_lands_on_ridge_and_adamw_near_the_box_solution_far_from_ridge():
+    adam, adamw = _least_squares("adam_l2"), _least_squares("adamw")
+    assert np.sum(np.abs(adam["ls"]) > 1 / 2.0) >= 2  # the box cuts some coefficients
+    assert adam["to_ridge"] < 1e-10
+    assert adamw["to_box"] < 0.1
+    assert adamw["to_ridge"] > 0.2
+    assert adam["to_box"] > 0.2
+
+
+def _decay_statistics(kind: str) -> dict:
+    config = next(c for c in per_parameter.configs(QUICK, None) if c["optimizer"] == kind)
+    last = per_parameter.run(config)["measurements"][-1]
+    return per_parameter.rate_statistics(np.array(last["sqrt_vhat"]), np.array(last["rate"]),
+                                         last["lr"], config["weight_decay"], last["eps"])
+
+
+def test_part3_adam_l2_decay_spreads_over_orders_of_magnitude_with_sqrt_v_while_adamw_is_uniform():
+    adam, adamw = _decay_statistics("adam_l2"), _decay_statistics("adamw")
+    assert adam["spread"] > 10
+    assert -1.2 < adam["slope"] < -0.8  # r ∝ 1/√v̂
+    assert adam["stationary_error"] < 0.2
+    assert adamw["spread"] < 1 + 1e-9
+    assert adamw["median"] == pytest.approx(1e-3 * 1e-2, rel=1e-9)  # γλ
+
+
+def _mlp(kind: str) -> dict:
+    return run_mlp({"kind": "mlp", "optimizer": kind, "lr": 1e-2, "weight_decay": 1.0, "seed": 0,
+                    "hidden": 16, "epochs": 4, "batch_size": 64})
+
+
+def test_part5_a_large_weight_decay_collapses_adam_l2_to_zero_weights_but_not_adamw():
+    adam, adamw = _mlp("adam_l2"), _mlp("adamw")
+    assert adam["test_accuracy"] < 0.2
+    assert adam["weight_norms"][-1] < 0.05 * adam["weight_norms"][0]
+    assert adamw["test_accuracy"] > 0.8
+    assert adamw["weight_norms"][-1] > 0.5 * adamw["weight_norms"][0]
+
+
+def test_the_same_config_gives_bit_identical_metrics():
+    config = {"kind": "mlp", "optimizer": "adamw", "lr": 1e-2, "weight_decay": 0.1, "seed": 3,
+              "hidden": 8, "epochs": 1, "batch_size": 64}
+    assert json.dumps(run_mlp(config)) == json.dumps(run_mlp(config))
+
+
+# ---------------------------------------------------------------------- the machinery
+def test_quick_study_writes_every_section_figures_and_records(tmp_path, capsys):
+    assert adam_l2_vs_adamw.main(["--quick", "--seeds", "2", "--jobs", "2", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    for part in study.PARTS:
+        assert f"## {part.TITLE}" in report
+    assert "Not run yet" not in report and "skipped" not in report
+    for figure in ("convergence_coefficients", "per_parameter_decay", "grid_heatmaps", "grid_paper",
+                   "same_number", "weight_norm"):
+        assert (tmp_path / f"{figure}.png").stat().st_size > 0
+        assert f"]({figure}.png)" in report
+    keys = [config_key(r["config"]) for r in _records(tmp_path / "results.jsonl")]
+    assert len(keys) == len(set(keys))
+    out = capsys.readouterr().out
+    assert "total time" in out and "1 equivalences" in out and "6 final" in out
+
+    # The runs do not depend on the number of processes: redo one part alone, sequentially.
+    again = tmp_path / "again"
+    assert adam_l2_vs_adamw.main(["--quick", "--seeds", "2", "--jobs", "1", "--part", "per-parameter",
+                                  "--out", str(again)]) == 0
+    first = {config_key(r["config"]): r["metrics"] for r in _records(tmp_path / "results.jsonl")}
+    for record in _records(again / "results.jsonl"):
+        assert record["metrics"] == first[config_key(record["config"])]
+    assert "Not run yet" in (again / "report.md").read_text()
+
+
+def test_an_interrupted_study_resumes_without_duplicates_and_redoes_a_corrupted_last_line(tmp_path, monkeypatch):
+    configs = equivalences.configs(QUICK, None)
+    calls = []
+    real = study.KINDS["equivalence"]
+
+    def interrupted_after_two(config):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(config_key(config))
+        return real(config)
+
+    monkeypatch.setitem(study.KINDS, "equivalence", interrupted_after_two)
+    path = tmp_path / "results.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        study.perform(configs, RunStore(path), jobs=1, label="test")
+    assert len(_records(path)) == 2
+
+    # Damage the last record as a crash in the middle of a write would.
+    text = path.read_text()
+    path.write_text(text[: len(text) - 20])
+    with pytest.warns(UserWarning, match="incomplete"):
+        store = RunStore(path)
+    assert len(store) == 1 and len(_records(path)) == 1
+
+    calls.clear()
+    monkeypatch.setitem(study.KINDS, "equivalence", lambda c: calls.append(config_key(c)) or real(c))
+    study.perform(configs, store, jobs=1, label="test")
+    assert len(calls) == len(configs) - 1  # the intact run is not redone
+    keys = [config_key(r["config"]) for r in _records(path)]
+    assert sorted(keys) == sorted(config_key(c) for c in configs)
+    assert not RunStore(path).pending(configs)
+
+
+def test_a_damaged_line_before_the_last_is_refused(tmp_path):
+    path = tmp_path / "results.jsonl"
+    store = RunStore(path)
+    store.append({"kind": "x", "n": 1}, {"value": 1.0}, 0.1)
+    store.append({"kind": "x", "n": 2}, {"value": 2.0}, 0.1)
+    lines = path.read_text().splitlines()
+    path.write_text("not json\n" + lines[1] + "\n")
+    with pytest.raises(ValueError, match="line 1"):
+        RunStore(path)
+
+
+def test_without_matplotlib_the_report_says_figures_were_skipped(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = study.run(Settings(), ["equivalences"], tmp_path, jobs=1)
+    assert result["figures"] is None
+    assert "Figures were skipped" in (tmp_path / "report.md").read_text()
+
+
+def test_runs_go_to_a_dask_cluster_through_joblib(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    configs = equivalences.configs(QUICK, None)
+    store = RunStore(tmp_path / "results.jsonl")
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        with study.backend("dask", cluster.scheduler_address):
+            study.perform(configs, store, jobs=2, label="dask")
+    assert not store.pending(configs)
+    for config in configs:
+        assert store.metrics(config) == equivalences.run(config)
