@@ -1,0 +1,173 @@
+"""The optimizer tour (examples/optimizer_tour.py): each claim's experiment is run, and the claim is
+asserted from the numbers it measures, against values derived here independently (closed forms
+of the update rules) wherever there is one."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+import optimizer_tour as tour  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def valley() -> tour.Claim:
+    return tour.claim_1_valley(steps={"valley": 300, "Rosenbrock": 300})
+
+
+def test_sgd_on_the_valley_arrives_when_the_closed_form_says(valley):
+    # In the valley's eigenbasis SGD scales the offsets (−10, 1) by (1 − γ) and (1 − 100γ) per step.
+    lr = valley.numbers["valley.SGD.lr"]
+    t = np.arange(300)
+    loss = 0.5 * (100 * (1 - lr) ** (2 * t) + 100 * (1 - 100 * lr) ** (2 * t))
+    assert valley.numbers["valley.SGD.steps"] == tour.steps_to_stay_below(loss, tour.VALLEY.threshold)
+
+
+def test_sgd_bounces_across_the_valley_at_its_best_learning_rate(valley):
+    lr = valley.numbers["valley.SGD.lr"]
+    assert 1 - 100 * lr < 0                     # the steep offset changes sign on every step
+    assert valley.numbers["valley.SGD.bounce"] > 0.9
+    assert valley.numbers["valley.SGD.bounce"] > valley.numbers["valley.SGD+momentum.bounce"]
+    assert valley.numbers["valley.SGD.bounce"] > valley.numbers["valley.Adam.bounce"]
+
+
+def test_sgd_needs_more_steps_than_momentum_and_adam(valley):
+    n = valley.numbers
+    assert n["valley.SGD.steps"] > 2 * n["valley.SGD+momentum.steps"]
+    assert n["valley.SGD.steps"] > 2 * n["valley.Adam.steps"]
+    assert math.isinf(n["Rosenbrock.SGD.steps"]) and n["Rosenbrock.SGD+momentum.steps"] < 300
+    assert valley.holds
+
+
+def test_bounce_fraction_counts_sign_changes_across_the_valley():
+    across = lambda points: np.broadcast_to([0.0, 1.0], points.shape)  # noqa: E731
+    zigzag = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 1.0], [4.0, 1.5]])
+    assert tour.bounce_fraction(zigzag, across) == pytest.approx(2 / 3)
+
+
+def test_steps_to_stay_below_ignores_a_visit_that_does_not_last():
+    assert tour.steps_to_stay_below(np.array([5.0, 0.5, 5.0, 0.5, 0.2]), 1.0) == 3
+    assert math.isinf(tour.steps_to_stay_below(np.array([5.0, 0.5, 5.0]), 1.0))
+    assert tour.steps_to_stay_below(np.array([0.5, 0.2]), 1.0) == 0
+
+
+def test_one_learning_rate_cannot_serve_two_gradient_scales_but_adaptive_ones_can():
+    claim = tour.claim_2_two_scales()
+    n = claim.numbers
+    # SGD's one-step learning rate for curvature h is 1/h: 1 for x, 1/100 for y.
+    assert (n["SGD.best_lr_x"], n["SGD.best_lr_y"], n["SGD.lr_ratio"]) == (1.0, 0.01, pytest.approx(100))
+    # y is stable only for γ < 2/100, but x needs (1 − γ)^200 · 1.5 < 1e-3, i.e. γ > 0.036.
+    assert 1 - (1e-3 / 1.5) ** (1 / 200) > 2 / 100
+    assert n["SGD.lrs_for_both"] == 0
+    for name in ("AdaGrad", "RMSProp", "Adam"):
+        assert n[f"{name}.lr_ratio"] == 1 and n[f"{name}.lrs_for_both"] > 0
+        error = claim.arrays[f"{name}.final_error"]
+        np.testing.assert_allclose(error[:, 0], error[:, 1], rtol=1e-4, atol=1e-12)   # equal but for ε
+    assert claim.holds
+
+
+def test_adagrad_step_dies_like_one_over_root_t_while_rmsprop_stays_level():
+    claim = tour.claim_3_adagrad_dies(steps=10_000)
+    n = claim.numbers
+    assert n["AdaGrad.last_over_first"] < 1 / 50
+    assert n["AdaGrad.last_over_first"] == pytest.approx(1 / math.sqrt(10_000), rel=1e-6)
+    # RMSProp: v_t = (1 − 0.99^t)·g², a step of 1/√(1 − 0.99^t) in units of γ/|g|.
+    assert n["RMSProp.first"] == pytest.approx(1 / math.sqrt(0.01), rel=1e-6)
+    assert n["RMSProp.at_100"] == pytest.approx(1 / math.sqrt(1 - 0.99**100), rel=1e-6)
+    assert 0.5 <= n["RMSProp.last_over_100"] <= 2
+    late = claim.arrays["RMSProp.step"][999:]
+    assert late.max() / late.min() < 1.01
+    assert claim.holds
+
+
+def test_adagrad_keeps_a_larger_step_for_a_rare_feature():
+    claim = tour.claim_4_rare_features()
+    n = claim.numbers
+    assert n["AdaGrad.rare_over_frequent"] > 3
+    assert n["AdaGrad.rare_over_frequent"] == pytest.approx(n["AdaGrad.predicted_ratio"], rel=1e-6)
+    assert 0.5 < n["AdaGrad.rare_over_frequent"] * math.sqrt(0.02) < 1.5      # about 1/√p
+    assert n["SGD.rare_over_frequent"] == pytest.approx(1)
+    assert n["AdaGrad.rare_examples_to_learn"] < n["SGD.rare_examples_to_learn"]
+    assert claim.holds
+
+
+def test_uncorrected_first_adam_step_is_3_16_times_the_corrected_one():
+    claim = tour.claim_5_bias_correction()
+    n = claim.numbers
+    beta1, beta2 = 0.9, 0.999
+    assert n["first_ratio"] == pytest.approx(math.sqrt(1 / (1 - beta2)) * (1 - beta1), rel=1e-5)
+    assert n["first_ratio"] == pytest.approx(3.162, abs=1e-3)
+    assert n["first_corrected"] == pytest.approx(1.0, rel=1e-6)
+    assert n["formula_vs_motion"] < 1e-12           # our m̂, v̂ are Adam's: same motion
+    t = np.arange(1, 51)
+    closed = (1 - beta1**t) / np.sqrt(1 - beta2**t)     # steady gradient: m = (1 − β1^t)g, v = (1 − β2^t)g²
+    np.testing.assert_allclose(claim.arrays["uncorrected"], closed, rtol=1e-6)
+    assert n["peak_step"] == t[np.argmax(closed)]
+
+
+def test_momentum_reduces_the_spread_of_steps_under_noise():
+    claim = tour.claim_6_momentum_smooths()
+    n = claim.numbers
+    assert n["spread_ratio"] < 0.5
+    assert n["spread_ratio"] == pytest.approx(math.sqrt(0.1 / 1.9), rel=0.2)
+    assert n["Adam.mean_step"] == pytest.approx(n["RMSProp.mean_step"], rel=0.1)
+    assert claim.holds
+
+
+def test_adam_l2_decays_the_two_parameters_unequally_and_adamw_equally():
+    claim = tour.claim_7_weight_decay()
+    n = claim.numbers
+    assert n["Adam+L2.rate_ratio"] > 10
+    assert n["Adam+L2.rate_ratio"] == pytest.approx(100, rel=0.2)   # ≈ ratio of gradient scales
+    assert n["AdamW.rate_ratio"] == pytest.approx(1, abs=1e-6)
+    assert n["AdamW.rate_small_gradient"] == pytest.approx(-math.log(1 - 0.01 * 0.1), rel=0.05)
+    assert claim.holds
+
+
+def test_the_seed_fixes_the_noisy_experiments():
+    first, again = (tour.claim_7_weight_decay(steps=50, replicas=8, seed=3) for _ in range(2))
+    other = tour.claim_7_weight_decay(steps=50, replicas=8, seed=4)
+    assert first.numbers == again.numbers
+    assert first.numbers != other.numbers
+
+
+def _files(out: Path) -> set[str]:
+    return {p.name for p in out.iterdir()}
+
+
+def test_quick_tour_writes_tour_md_results_and_figures(tmp_path, capsys):
+    claims = tour.main(["--quick", "--out", str(tmp_path), "--seed", "1"])
+    text = (tmp_path / "tour.md").read_text(encoding="utf-8")
+    assert [c.number for c in claims] == list(range(1, 8))
+    for c in claims:
+        assert f"## {c.number}. {c.title}" in text and c.verdict in text
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert [c["number"] for c in results["claims"]] == list(range(1, 8)) and results["seed"] == 1
+    assert "claim3.AdaGrad.step" in np.load(tmp_path / "raw.npz").files
+    if tour._pyplot() is not None:
+        assert {f"claim{i}.png" for i in range(1, 8)} <= _files(tmp_path)
+        assert "![claim 7](claim7.png)" in text
+    assert "7 claims" in capsys.readouterr().out
+
+
+def test_without_matplotlib_the_tour_still_writes_its_verdicts(tmp_path, monkeypatch):
+    monkeypatch.setattr(tour, "_pyplot", lambda: None)
+    monkeypatch.setattr(tour, "plan", lambda quick, seed: [(tour.claim_5_bias_correction, {})])
+    tour.main(["--quick", "--out", str(tmp_path)])
+    text = (tmp_path / "tour.md").read_text(encoding="utf-8")
+    assert "Figures were skipped" in text and "3.162" in text
+    assert not any(name.endswith(".png") for name in _files(tmp_path))
+
+
+def test_help_names_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tour.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert all(option in text for option in ("--out", "--quick", "--seed"))
