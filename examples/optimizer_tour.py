@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Hashable
 
 import numpy as np
+from numpy.typing import ArrayLike
 from tqdm import tqdm
 
 from minigrad import Tensor, no_grad, stack
@@ -45,7 +46,8 @@ QUARTER_DECADES = 10.0 ** np.arange(-4.0, 0.51, 0.25)        # 1e-4 … 3.16, fo
 class Claim:
     """What one experiment found: ``numbers`` are the measurements (plain floats, ``inf`` for
     "never"), ``verdict`` says them in one line, ``holds`` is whether they bear the claim out,
-    ``arrays`` are what the figure is drawn from, ``setup`` describes the experiment."""
+    ``arrays`` are what the figure is drawn from, ``setup`` describes the experiment and ``notes``
+    says what else the numbers show (the nuances a one-line verdict leaves out)."""
 
     number: int
     title: str
@@ -54,6 +56,7 @@ class Claim:
     holds: bool
     numbers: dict[str, float]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    notes: str = ""
 
 
 # ==================================================================================== machinery
@@ -77,7 +80,7 @@ class Race:
         return np.diff(self.path, axis=1)
 
 
-def race(loss: Loss, runs: dict[Hashable, MakeOptimizer], start: Any, steps: int) -> Race:
+def race(loss: Loss, runs: dict[Hashable, MakeOptimizer], start: ArrayLike, steps: int) -> Race:
     """Train one copy of the parameters per run, all on the same loss, for ``steps`` steps.
 
     The R copies θ_r are stacked into one tensor P of shape (R, …); ``loss(P)`` returns the R
@@ -107,7 +110,7 @@ def race(loss: Loss, runs: dict[Hashable, MakeOptimizer], start: Any, steps: int
     return record
 
 
-def sweep(loss: Loss, families: dict[str, Family], grid: np.ndarray, start: Any, steps: int) -> Race:
+def sweep(loss: Loss, families: dict[str, Family], grid: np.ndarray, start: ArrayLike, steps: int) -> Race:
     """``race`` every family at every learning rate of ``grid``; run keys are (name, lr)."""
     runs = {(name, lr): partial(cls, lr=lr, **settings)
             for name, (cls, settings) in families.items() for lr in grid}
@@ -131,10 +134,10 @@ def effective_step(record: Race, row: int) -> np.ndarray:
     return np.where(record.grad[row] != 0, ratio, np.nan)
 
 
-def tilted_plane(slope: Any, noise: Any = 0.0, rng: np.random.Generator | None = None,
+def tilted_plane(slope: ArrayLike, noise: ArrayLike = 0.0, rng: np.random.Generator | None = None,
                  noise_shape: tuple[int, ...] | None = None) -> Loss:
-    """L_t(θ) = Σ (s + σ·ξ_t)·θ: a steady gradient s, plus fresh noise σ·ξ_t, ξ_t ~ N(0, 1) of
-    ``noise_shape`` (broadcast over the parameter), drawn at each step when σ ≠ 0."""
+    """L_t(θ) = Σ (s + σ·ξ_t)·θ: a steady gradient s, plus (when an ``rng`` is given) fresh noise
+    σ·ξ_t at each step, ξ_t ~ N(0, 1) of ``noise_shape``, broadcast over the parameter."""
     slope = np.asarray(slope, dtype=np.float64)
 
     def loss(P: Tensor) -> Tensor:
@@ -216,10 +219,11 @@ def claim_1_valley(steps: dict[str, int] | None = None, grid: np.ndarray = QUART
     """SGD bounces across a long, narrow valley.
 
     On each landscape, every optimizer is swept over ``grid`` and kept at the learning rate that
-    reaches the threshold soonest and stays below it (if none does, the lowest final loss). The step of plain SGD is −γ∇L; across a
-    valley of curvature h it multiplies the offset by (1 − γh), which is negative, a bounce, as
-    soon as γ > 1/h, while the long axis of curvature h/100 is crossed at a crawl for any
-    γ < 2/h. Momentum accumulates the consistent along-valley gradient and cancels the bounces.
+    reaches the threshold soonest and stays below it (if none does, the lowest final loss).
+    The step of plain SGD is −γ∇L: across a valley of curvature h it multiplies the offset by
+    (1 − γh), which is negative, a bounce, as soon as γ > 1/h, and it must keep γ < 2/h, so the
+    long axis, of curvature h/100, is crossed at a crawl. Momentum sums the along-valley
+    gradients, which agree from step to step, while the across-valley ones alternate and cancel.
     """
     steps = steps or {"valley": 1000, "Rosenbrock": 3000}
     numbers: dict[str, float] = {}
@@ -236,6 +240,8 @@ def claim_1_valley(steps: dict[str, int] | None = None, grid: np.ndarray = QUART
             numbers[f"{land.name}.{name}.steps"] = arrivals[best]
             numbers[f"{land.name}.{name}.lr"] = float(grid[best])
             numbers[f"{land.name}.{name}.bounce"] = bounce_fraction(journey, land.across)
+            below = record.loss[row] < land.threshold
+            numbers[f"{land.name}.{name}.relapses"] = float(np.sum(below[:-1] & ~below[1:]))
             arrays[f"{land.name}.{name}.path"] = record.path[row]
             arrays[f"{land.name}.{name}.loss"] = record.loss[row]
 
@@ -257,12 +263,26 @@ def claim_1_valley(steps: dict[str, int] | None = None, grid: np.ndarray = QUART
         "number 100), turned 30° from the axes, started 10 units along the valley and 1 up its "
         f"wall (loss 100, arrived below {VALLEY.threshold}); and Rosenbrock's (1−x)² + 100(y−x²)² "
         f"from (−1.2, 1) (loss 24.2, arrived below {ROSENBROCK.threshold}). Each optimizer is swept "
-        f"over {len(grid)} learning rates from {grid[0]:.0e} to {grid[-1]:g} and shown at the one "
+        f"over {len(grid)} learning rates from {_lr(grid[0])} to {_lr(grid[-1])} and shown at the one "
         f"that arrives soonest and stays (budgets {steps['valley']} and {steps['Rosenbrock']} steps). "
         "A bounce is a sign change of the step's component across the valley floor."
     )
+    lr = n("valley", "SGD", "lr")
+    notes = (
+        f"At its best γ = {_lr(lr)}, SGD multiplies its offset across the valley by 1 − 100γ = "
+        f"{1 - 100 * lr:.2f} per step (negative: a bounce from wall to wall, shrinking as "
+        f"|1 − 100γ|^t) and its offset along the valley by 1 − γ = {1 - lr:.3f} (a crawl); any "
+        "γ > 2/100 makes the bounces grow instead. On Rosenbrock SGD's best γ is "
+        f"{_lr(n('Rosenbrock', 'SGD', 'lr'))}, small enough that only "
+        f"{n('Rosenbrock', 'SGD', 'bounce'):.0%} of its steps reverse, and it crawls along the curved "
+        f"floor. Momentum swings across the valley too ({n('valley', 'SGD+momentum', 'bounce'):.0%} "
+        "of its steps reverse) but keeps going along it. RMSProp, without momentum, falls below the "
+        f"threshold and climbs back out {n('valley', 'RMSProp', 'relapses'):.0f} times in the valley "
+        f"and {n('Rosenbrock', 'RMSProp', 'relapses'):.0f} times on Rosenbrock (the spikes of its loss) "
+        "before it stays."
+    )
     return Claim(1, "SGD bounces across a long, narrow valley", setup, verdict, slower and bounces,
-                 numbers, arrays)
+                 numbers, arrays, notes)
 
 
 # ============================================================== claim 2: one lr for two scales
@@ -326,13 +346,21 @@ def claim_2_two_scales(steps: int = 200, tolerance: float = 1e-3,
     )
     setup = (
         "L(x, y) = ½(x−1)² + ½·100·(y−1)² from (−0.5, −0.5), where the gradients are 1.5 and 150. "
-        f"Each optimizer runs {steps} steps at each of {len(grid)} learning rates from {grid[0]:.0e} "
-        f"to {grid[-1]:g}. A coordinate has arrived when it stays within {tolerance:g} of 1; we note "
+        f"Each optimizer runs {steps} steps at each of {len(grid)} learning rates from {_lr(grid[0])} "
+        f"to {_lr(grid[-1])}. A coordinate has arrived when it stays within {tolerance:g} of 1; we note "
         "the learning rate at which each coordinate arrives soonest, and how many learning rates "
         "bring both coordinates in within the budget."
     )
+    notes = (
+        "For the adaptive optimizers the error curves of x and y lie on top of each other: dividing by "
+        "a running size of a coordinate's own gradients cancels that gradient's scale (ε alone breaks "
+        f"the tie). SGD's two coordinates want learning rates {numbers['SGD.lr_ratio']:.0f}× apart: y "
+        "is stable only for γ < 2/100, while x, starting 1.5 away, needs "
+        "γ > 1 − (tolerance/1.5)^(1/steps) = "
+        f"{1 - (tolerance / (1 - TWO_SCALES_START[0])) ** (1 / steps):.3f} to arrive in time."
+    )
     return Claim(2, "One learning rate for all parameters is a bad fit when gradient scales differ",
-                 setup, verdict, holds, numbers, arrays)
+                 setup, verdict, holds, numbers, arrays, notes)
 
 
 # =========================================================== claim 3: AdaGrad's learning dies
@@ -358,6 +386,7 @@ def claim_3_adagrad_dies(steps: int = 10_000, lr: float = 0.01, alpha: float = 0
         numbers[f"{name}.last"] = float(step[-1])
         numbers[f"{name}.last_over_first"] = float(step[-1] / step[0])
         numbers[f"{name}.last_over_{warm}"] = float(step[-1] / step[warm - 1])
+        numbers[f"{name}.last_decade"] = float(step[-1] / step[steps // 10 - 1])
     holds = (abs(numbers["AdaGrad.last_over_first"] * math.sqrt(steps) - 1) < 0.1
              and 0.5 <= numbers[f"RMSProp.last_over_{warm}"] <= 2)
     verdict = (
@@ -371,7 +400,14 @@ def claim_3_adagrad_dies(steps: int = 10_000, lr: float = 0.01, alpha: float = 0
         f"(α = {alpha}) with γ = {lr}, {steps} steps. The effective step is measured as |Δθ_t|/|g_t|, "
         "in units of γ/|g|."
     )
-    return Claim(3, "AdaGrad's learning dies", setup, verdict, holds, numbers, arrays)
+    notes = (
+        f"RMSProp's first step is √(1/(1−α)) = {1 / math.sqrt(1 - alpha):.0f}× its level value, "
+        "because v_1 = (1 − α)·g²: RMSProp has no bias correction (claim 5 shows Adam's). So its "
+        f"level is measured from t = {warm}, once its average has filled in. Over the last decade, "
+        f"t = {steps // 10} → {steps}, AdaGrad's step falls by {1 / numbers['AdaGrad.last_decade']:.2f}× "
+        f"(√10 = {math.sqrt(10):.2f}), RMSProp's by {1 / numbers['RMSProp.last_decade']:.3f}×."
+    )
+    return Claim(3, "AdaGrad's learning dies", setup, verdict, holds, numbers, arrays, notes)
 
 
 # ============================================================== claim 4: rare features
@@ -436,10 +472,17 @@ def claim_4_rare_features(steps: int = 2000, rare: float = 0.02, noise: float = 
         f"p = {rare}, targets y = 1·x₁ − 1·x₂ + noise (σ = {noise}), from w = (0, 0). AdaGrad "
         f"(γ = {lr_adagrad}) and SGD (γ = {lr_sgd}) see the same stream; the step per unit of "
         "gradient |Δw|/|g| is read at the last example where each feature was present."
-        " SGD's γ is above AdaGrad's final step for the frequent weight, to be fair to SGD."
+    )
+    notes = (
+        f"The ratio is exactly √(Σ g_frequent² / Σ g_rare²) = {numbers['AdaGrad.predicted_ratio']:.2f} "
+        "from the recorded gradients: the two weights get the same gradient when the rare feature is "
+        f"present, and only the frequent one gets the rest. SGD's γ = {lr_sgd} is "
+        f"{lr_sgd / numbers['AdaGrad.frequent_step']:.1f}× AdaGrad's final step for the frequent "
+        "weight, so SGD is not held back on that one. The price of the rare weight's large step is "
+        "noise: it still jumps at each of its examples (figure, right)."
     )
     return Claim(4, "Sparse features: AdaGrad keeps a larger step for a rare feature", setup, verdict,
-                 holds, numbers, arrays)
+                 holds, numbers, arrays, notes)
 
 
 # ============================================================== claim 5: bias correction
@@ -499,8 +542,15 @@ def claim_5_bias_correction(steps: int = 50, lr: float = 0.01, betas: tuple[floa
         "the same m and v, both in units of γ."
     )
     arrays = {"corrected": corrected, "uncorrected": uncorrected, "measured": measured}
+    notes = (
+        f"v fills in over about 1/(1 − β2) = {1 / (1 - beta2):.0f} steps, so the error does not end with "
+        f"the first steps: under a steady gradient the uncorrected step is still "
+        f"{(1 - beta1**1000) / math.sqrt(1 - beta2**1000):.2f}× too large at t = 1000 "
+        "((1 − β1^t)/√(1 − β2^t)). Adam's actual motion matches the corrected formula to "
+        f"{numbers['formula_vs_motion']:.0e}γ, so these m and v are Adam's own."
+    )
     return Claim(5, "Bias correction: Adam's first steps would be too large without it", setup, verdict,
-                 holds, numbers, arrays)
+                 holds, numbers, arrays, notes)
 
 
 # ========================================================= claim 6: momentum smooths noise
@@ -546,7 +596,13 @@ def claim_6_momentum_smooths(steps: int = 2000, warmup: int = 200, lr: float = 0
         f"γ = {lr}, {steps} steps; spreads are standard deviations of the steps (in units of γ) "
         f"after the first {warmup}."
     )
-    return Claim(6, "Momentum smooths noisy gradients", setup, verdict, holds, numbers, arrays)
+    notes = (
+        "Momentum does not remove the noise, it spreads it over time: consecutive Adam steps are "
+        f"correlated, and the sum of {window} steps spreads about as much as RMSProp's (ratio "
+        f"{numbers['window_spread_ratio']:.2f}). What it buys is a steadier direction from one step "
+        "to the next."
+    )
+    return Claim(6, "Momentum smooths noisy gradients", setup, verdict, holds, numbers, arrays, notes)
 
 
 # ====================================================== claim 7: weight decay, coupled or not
@@ -593,8 +649,14 @@ def claim_7_weight_decay(steps: int = 1000, replicas: int = 256, lr: float = 0.0
         "same noise."
     )
     arrays = {f"{name}.kept": kept[record.row(name)] for name in ("Adam+L2", "AdamW")}
+    notes = (
+        "Under Adam+L2 the parameter with 100× larger gradients is decayed about 100× more slowly: "
+        "its penalty gradient λθ is divided by √v̂ ≈ 100 like the rest of its gradient. AdamW decays "
+        "both by (1 − γλ) per step, whatever their gradients. With no decay, Adam moves the two "
+        "parameters identically here, so all of the difference is the decay."
+    )
     return Claim(7, "Weight decay in Adam is scaled by 1/√v̂, AdamW's is not", setup, verdict, holds,
-                 numbers, arrays)
+                 numbers, arrays, notes)
 
 
 # ===================================================================================== figures
@@ -603,12 +665,13 @@ COLORS = {"SGD": "tab:gray", "SGD+momentum": "tab:blue", "AdaGrad": "tab:green",
 
 
 def _contours(ax: Any, land: Landscape, values: np.ndarray) -> None:
-    """Log-spaced contour lines of a landscape's ``values`` over its plot window."""
+    """Log-spaced contour lines of a landscape's ``values`` over its plot window (no ticks: the
+    window is given in the landscape's description)."""
     x0, x1, y0, y1 = land.window
     xs, ys = np.meshgrid(np.linspace(x0, x1, values.shape[1]), np.linspace(y0, y1, values.shape[0]))
     ax.contour(xs, ys, values, levels=np.geomspace(max(values.min(), 1e-3), values.max(), 18),
                colors="lightgray", linewidths=0.7)
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal", xticks=[], yticks=[])
 
 
 def _grid_values(land: Landscape, size: int = 200) -> np.ndarray:
@@ -651,7 +714,7 @@ def figure_2(claim: Claim, plt: Any) -> Any:
         ax.loglog(lr, error[:, 1], "s--", ms=3, label="y (gradient 150)")
         ax.set(title=name, xlabel="learning rate")
     axes[0].set_ylabel("final |error| (clipped to 1e3)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, loc="lower left")
     fig.suptitle("2. Final error of each coordinate against the learning rate")
     return fig
 
@@ -784,7 +847,7 @@ def report(claims: list[Claim], figures: bool, command: str, seconds: float) -> 
         if figures:
             lines += [f"![claim {c.number}](claim{c.number}.png)", ""]
         lines += [f"**Verdict ({'borne out' if c.holds else 'not borne out'}):** {c.verdict}.", "",
-                  "| measured | value |", "| --- | --- |"]
+                  c.notes, "", "| measured | value |", "| --- | --- |"]
         lines += [f"| {key} | {_number(value)} |" for key, value in c.numbers.items()]
     return "\n".join(lines) + "\n"
 
@@ -818,7 +881,7 @@ def main(argv: list[str] | None = None) -> list[Claim]:
     (args.out / "tour.md").write_text(report(claims, plt is not None, command, seconds), encoding="utf-8")
     results = {"seed": args.seed, "quick": args.quick, "seconds": seconds, "claims": [
         {"number": c.number, "title": c.title, "holds": c.holds, "verdict": c.verdict, "setup": c.setup,
-         "numbers": {k: _json_number(v) for k, v in c.numbers.items()}} for c in claims]}
+         "notes": c.notes, "numbers": {k: _json_number(v) for k, v in c.numbers.items()}} for c in claims]}
     (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     np.savez_compressed(args.out / "raw.npz", **{f"claim{c.number}.{k}": a for c in claims
                                                  for k, a in c.arrays.items()})
