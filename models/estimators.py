@@ -159,8 +159,8 @@ class _MLPEstimator(BaseEstimator):
             X, X_val, targets, y_val = self._validation_split(X, targets)
             val_data, stopper = (X_val, y_val), _EarlyStopping(self.model_, self.n_iter_no_change)
         history = fit(
-            self.model_, self._optimizer, self._loss(), (X, targets), 1 if incremental else self.epochs,
-            val_data=val_data, scheduler=self._scheduler, l2=self.l2, batch_size=self.batch_size,
+            self.model_, self.optimizer_, self._loss(), (X, targets), 1 if incremental else self.epochs,
+            val_data=val_data, scheduler=self.scheduler_, l2=self.l2, batch_size=self.batch_size,
             seed=int(self._shuffle_rng.integers(_SEED_BOUND)), progress="always" if self.verbose else False,
             callbacks=None if stopper is None else [stopper],
         )
@@ -191,8 +191,8 @@ class _MLPEstimator(BaseEstimator):
         # Muon takes matrices only, so with it the network has no biases (as in examples/train.py).
         self.model_ = models.MLP(n_features, self._hidden_sizes(), self.n_outputs_, self.activation,
                                  bias=self.optimizer != "muon", rng=init_seed, dtype=dtype)
-        self._optimizer = build_optimizer(self.optimizer, self.model_, self.lr, self.weight_decay)
-        self._scheduler = build_scheduler(self.schedule, self._optimizer, self.epochs)
+        self.optimizer_ = build_optimizer(self.optimizer, self.model_, self.lr, self.weight_decay)
+        self.scheduler_ = build_scheduler(self.schedule, self.optimizer_, self.epochs)
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
@@ -276,6 +276,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     ----------
     classes_ : ndarray, the class labels (any sortable type: ints, strings, ...).
     model_ : models.MLP, the trained network (its outputs are the logits).
+    optimizer_, scheduler_ : the optim.Optimizer training it, and its schedule (None if constant);
+        ``partial_fit`` continues with both.
     loss_curve_ : list of float, the mean training loss of each epoch (without the l2 term).
     n_iter_ : int, epochs trained so far (``partial_fit`` adds one per call).
     n_features_in_, feature_names_in_ : as in scikit-learn.
@@ -332,8 +334,9 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     Attributes
     ----------
-    model_, loss_curve_, n_iter_, n_features_in_, feature_names_in_, validation_scores_,
-    best_validation_score_ : as for ``MLPClassifier`` (validation scores are R²).
+    model_, optimizer_, scheduler_, loss_curve_, n_iter_, n_features_in_, feature_names_in_,
+    validation_scores_, best_validation_score_ : as for ``MLPClassifier`` (validation scores
+    are R²).
     n_outputs_ : int, the number of target columns.
     """
 
