@@ -688,6 +688,12 @@ def _grid_values(land: Landscape, size: int = 200) -> np.ndarray:
         return land.loss(Tensor(np.stack([xs.ravel(), ys.ravel()], axis=1))).data.reshape(xs.shape)
 
 
+def _finish(ax: Any, title: str, **settings: Any) -> None:
+    """Title, axis settings (labels, limits) and legend of one panel."""
+    ax.set(title=title, **settings)
+    ax.legend(fontsize=8)
+
+
 def figure_1(claim: Claim, plt: Any) -> Any:
     fig = plt.figure(figsize=(15, 11))
     panels = fig.add_gridspec(3, 4)
@@ -705,8 +711,7 @@ def figure_1(claim: Claim, plt: Any) -> Any:
                          f"steps; {claim.numbers[key + '.bounce']:.0%} of them bounce", fontsize=9)
             losses.semilogy(claim.arrays[key + ".loss"], color=COLORS[name], label=label)
         losses.axhline(land.threshold, color="k", ls=":", lw=0.8, label="arrived")
-        losses.set(xlabel="step", ylabel="loss", ylim=(1e-8, None), title=f"{land.name}: loss")
-        losses.legend(fontsize=8)
+        _finish(losses, f"{land.name}: loss", xlabel="step", ylabel="loss", ylim=(1e-8, None))
     fig.suptitle("1. Trajectories at each optimizer's best learning rate")
     return fig
 
@@ -732,9 +737,8 @@ def figure_3(claim: Claim, plt: Any) -> Any:
         ax.loglog(np.arange(1, step.size + 1), step, color=COLORS[name], label=name)
     t = np.arange(1, claim.arrays["AdaGrad.step"].size + 1)
     ax.loglog(t, 1 / np.sqrt(t), "k:", lw=0.8, label="1/√t")
-    ax.set(xlabel="step t", ylabel="effective step |Δθ|/|g|, in units of γ/|g|")
-    ax.legend()
-    ax.set_title("3. Effective step under a steady gradient")
+    _finish(ax, "3. Effective step under a steady gradient", xlabel="step t",
+            ylabel="effective step |Δθ|/|g|, in units of γ/|g|")
     return fig
 
 
@@ -749,10 +753,8 @@ def figure_4(claim: Claim, plt: Any) -> Any:
                       label=f"{name}, rare feature")
         right.plot(claim.arrays[f"{name}.path"][:, 1], color=COLORS[name], label=f"{name}: rare weight")
     right.axhline(-1.0, color="k", ls=":", lw=0.8, label="its target")
-    left.set(xlabel="example", ylabel="step per unit gradient |Δw|/|g|")
-    right.set(xlabel="example", ylabel="rare weight")
-    left.legend(fontsize=8)
-    right.legend(fontsize=8)
+    _finish(left, "step per unit gradient", xlabel="example", ylabel="|Δw|/|g|")
+    _finish(right, "the rare weight", xlabel="example", ylabel="w₂")
     fig.suptitle("4. A rare feature keeps a large AdaGrad step")
     return fig
 
@@ -763,9 +765,8 @@ def figure_5(claim: Claim, plt: Any) -> Any:
     ax.plot(t, claim.arrays["uncorrected"], color=COLORS["Adam"], ls="--", label="without bias correction γ·m/√v")
     ax.plot(t, claim.arrays["corrected"], color=COLORS["Adam"], label="with bias correction γ·m̂/√v̂")
     ax.plot(t, claim.arrays["measured"], "k.", ms=3, label="Adam's measured step |Δθ|")
-    ax.set(xlabel="step t", ylabel="step size, in units of γ", ylim=(0, None))
-    ax.legend()
-    ax.set_title("5. Adam's first steps under a steady gradient")
+    _finish(ax, "5. Adam's first steps under a steady gradient", xlabel="step t",
+            ylabel="step size, in units of γ", ylim=(0, None))
     return fig
 
 
@@ -776,10 +777,9 @@ def figure_6(claim: Claim, plt: Any) -> Any:
         left.plot(path[:400, 0], path[:400, 1], lw=0.8, color=COLORS[name], label=f"{name}, first 400 steps")
         right.hist(claim.arrays[f"{name}.steps"].ravel(), bins=60, alpha=0.6, color=COLORS[name],
                    label=f"{name}: spread {claim.numbers[f'{name}.step_spread']:.2f}γ")
-    left.set(xlabel="θ₁", ylabel="θ₂")
-    right.set(xlabel="step Δθ per coordinate, in units of γ (after the warm-up)", ylabel="count")
-    left.legend()
-    right.legend()
+    _finish(left, "paths", xlabel="θ₁", ylabel="θ₂")
+    _finish(right, "steps after the warm-up", xlabel="step Δθ per coordinate, in units of γ",
+            ylabel="count")
     fig.suptitle("6. The same noisy gradients, with and without momentum")
     return fig
 
@@ -790,9 +790,8 @@ def figure_7(claim: Claim, plt: Any) -> Any:
         kept = claim.arrays[f"{name}.kept"]
         ax.plot(kept[:, 0], style, color=COLORS[name], label=f"{name}, gradient scale 1")
         ax.plot(kept[:, 1], style, color=COLORS[name], alpha=0.45, lw=3, label=f"{name}, gradient scale 100")
-    ax.set(xlabel="step", ylabel="weight kept (decay run / no-decay run)")
-    ax.legend()
-    ax.set_title("7. How much weight decay each parameter receives")
+    _finish(ax, "7. How much weight decay each parameter receives", xlabel="step",
+            ylabel="weight kept (decay run / no-decay run)")
     return fig
 
 
