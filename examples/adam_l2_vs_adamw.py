@@ -15,15 +15,12 @@ what is recorded, so an interrupted study resumes), ``report.md`` and its PNG fi
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from l2study import report, study  # noqa: E402
-from l2study.settings import Settings  # noqa: E402
+from l2study import report, study
+from l2study.settings import Settings
 
 PART_HELP = """parts:
   equivalences   1. Adam(weight_decay) = Adam + L2 penalty; SGD's three forms agree; SGD momentum

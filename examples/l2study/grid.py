@@ -20,7 +20,7 @@ import numpy as np
 
 from l2study.runs import Config, RunStore
 from l2study.settings import Settings
-from l2study.training import mlp_configs, over_seeds
+from l2study.training import mlp_configs, mlp_shape, over_seeds
 
 NAME = "grid"
 TITLE = "4. Learning rate × weight decay grids"
@@ -63,33 +63,43 @@ def best_cells(settings: Settings, store: RunStore) -> dict[str, tuple[float, fl
     return {kind: setting for kind, (_, setting) in best.items()}
 
 
-def coupling_slope(lrs: tuple[float, ...], best_wds: list[float]) -> float:
-    """Least-squares slope of log10(best λ) against log10(γ) over the learning rates."""
-    return float(np.polyfit(np.log10(lrs), np.log10(best_wds), 1)[0])
+def good_band(wds: list[float], accuracy: np.ndarray, accuracy_std: np.ndarray) -> list[float]:
+    """The λ of one learning rate's row whose mean accuracy is within one standard deviation
+    (over seeds, of the row's best cell) of the row's best: the decays that the seeds cannot
+    tell apart from the best. Unlike the argmax alone, this does not depend on how ties fall."""
+    top = int(np.argmax(accuracy))
+    return [wd for wd, a in zip(wds, accuracy) if a >= accuracy[top] - accuracy_std[top]]
+
+
+def coupling_slope(lrs: list[float], centres: list[float]) -> float:
+    """Least-squares slope of log10(λ) against log10(γ), λ the centre of each row's good band."""
+    return float(np.polyfit(np.log10(lrs), np.log10(centres), 1)[0])
 
 
 def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
-    """Per optimizer: the mean/std tables over (lr, λ), the best cell, the best λ per lr, the
-    coupling slope in both parameterizations, and how many cells are within one standard
-    deviation (of the best cell) of the best mean."""
+    """Per optimizer: the mean/std tables over (lr, λ), the best cell, for each lr the best λ
+    and the band of λ within one std of it, the slope of the band's (geometric) centre against
+    lr in both parameterizations, and how many cells are within one std of the best cell."""
     lrs, wds_of = axes(settings)
     cells = {key: over_seeds(store, runs) for key, runs in cell_configs(settings).items()}
     best = best_cells(settings, store)
-    result: dict[str, Any] = {"lrs": list(lrs), "seeds": settings.seeds, "optimizers": {}}
+    result: dict[str, Any] = {"lrs": list(lrs), "seeds": settings.seeds, **mlp_shape(settings),
+                              "optimizers": {}}
     for kind in OPTIMIZERS:
-        wds = wds_of[kind]
+        wds = list(wds_of[kind])
         table = {name: [[cells[kind, lr, wd][name] for wd in wds] for lr in lrs]
                  for name in ("accuracy", "accuracy_std", "norm", "norm_std")}
-        accuracy = np.array(table["accuracy"])
+        accuracy, accuracy_std = np.array(table["accuracy"]), np.array(table["accuracy_std"])
         best_lr, best_wd = best[kind]
         top = cells[kind, best_lr, best_wd]
-        best_wd_per_lr = [wds[int(np.argmax(row))] for row in accuracy]
-        slope = coupling_slope(lrs, best_wd_per_lr)
+        bands = [good_band(wds, row, row_std) for row, row_std in zip(accuracy, accuracy_std)]
+        centres = [float(10 ** np.mean(np.log10(band))) for band in bands]
+        slope = coupling_slope(list(lrs), centres)
         result["optimizers"][kind] = {
-            "weight_decays": list(wds), **table, "best": {"lr": best_lr, "weight_decay": best_wd, **top},
-            "best_wd_per_lr": best_wd_per_lr,
+            "weight_decays": wds, **table, "best": {"lr": best_lr, "weight_decay": best_wd, **top},
+            "best_wd_per_lr": [wds[int(np.argmax(row))] for row in accuracy],
             "best_accuracy_per_lr": accuracy.max(axis=1).tolist(),
-            "slope": slope, "slope_paper": slope + 1,
+            "bands": bands, "band_centres": centres, "slope": slope, "slope_paper": slope + 1,
             "near_best": int(np.sum(accuracy >= top["accuracy"] - top["accuracy_std"])),
         }
     return result

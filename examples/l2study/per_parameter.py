@@ -31,7 +31,7 @@ import numpy as np
 from l2study.data import digits
 from l2study.runs import Config, RunStore
 from l2study.settings import Settings
-from l2study.training import make_mlp, make_optimizer, mlp_shape, train_classifier, weights
+from l2study.training import make_mlp, make_optimizer, mlp_shape, train_classifier
 from optim import Optimizer
 
 NAME = "per-parameter"
@@ -55,7 +55,7 @@ class DecayProbe:
 
     def __init__(self, optimizer: Optimizer, watch: dict[int, int]) -> None:
         self.optimizer = optimizer
-        self.group = optimizer.param_groups[0]  # the decayed group: the weights
+        self.group = optimizer.param_groups[0]  # models.param_groups puts the decayed weights first
         self.m_loss = [np.zeros_like(p.data) for p in self.group["params"]]
         self.watch = watch  # step → epoch
         self.steps = 0
@@ -93,7 +93,6 @@ def run(config: Config) -> dict[str, Any]:
     data = digits(config["seed"])
     model = make_mlp(data, config["hidden"], config["seed"])
     optimizer = make_optimizer(config["optimizer"], model, config["lr"], config["weight_decay"])
-    assert optimizer.param_groups[0]["params"] == weights(model)
     per_epoch = -(-len(data.y_train) // config["batch_size"])
     watch = {epoch * per_epoch: epoch for epoch in watched_epochs(config["epochs"])}
     probe = DecayProbe(optimizer, watch)

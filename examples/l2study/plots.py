@@ -28,14 +28,15 @@ def draw(summaries: dict[str, dict[str, Any]], out: Path) -> dict[str, list[str]
     painters = {"convergence": _convergence, "per-parameter": _per_parameter, "grid": _grid,
                 "same-number": _same_number, "weight-norm": _weight_norm}
     figures: dict[str, list[str]] = {}
-    for name, summary in summaries.items():
-        if name not in painters:
-            continue
-        figures[name] = []
-        for filename, figure in painters[name](plt, summary):
-            figure.savefig(out / filename, dpi=110, bbox_inches="tight")
-            plt.close(figure)
-            figures[name].append(filename)
+    with plt.rc_context({"figure.constrained_layout.use": True, "savefig.dpi": 100}):
+        for name, summary in summaries.items():
+            if name not in painters:
+                continue
+            figures[name] = []
+            for filename, figure in painters[name](plt, summary):
+                figure.savefig(out / filename)
+                plt.close(figure)
+                figures[name].append(filename)
     return figures
 
 
@@ -85,12 +86,17 @@ def _per_parameter(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _heatmap(ax: Any, values: np.ndarray, lrs: list[float], wds: list[float], best: tuple[int, int],
-             title: str, fmt: str) -> None:
-    """One lr × λ heatmap (rows λ, columns lr), values written in the cells, best cell boxed."""
-    image = ax.imshow(values.T, origin="lower", cmap="viridis", aspect="auto")
+             title: str, fmt: str, log: bool = False) -> None:
+    """One lr × λ heatmap (rows λ, columns lr), values written in the cells, best cell boxed;
+    ``log``: a logarithmic colour scale (for norms spanning decades)."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    norm = LogNorm(values.min(), values.max()) if log else Normalize(values.min(), values.max())
+    image = ax.imshow(values.T, origin="lower", cmap="viridis", aspect="auto", norm=norm)
     for i in range(len(lrs)):
         for j in range(len(wds)):
-            ax.text(i, j, format(values[i, j], fmt), ha="center", va="center", fontsize=7, color="w")
+            ink = "k" if norm(values[i, j]) > 0.6 else "w"
+            ax.text(i, j, format(values[i, j], fmt), ha="center", va="center", fontsize=7, color=ink)
     ax.add_patch(_best_box(best))
     ax.set(xticks=range(len(lrs)), xticklabels=[f"{v:g}" for v in lrs], yticks=range(len(wds)),
            yticklabels=[f"{v:g}" for v in wds], xlabel="learning rate γ", ylabel="weight_decay λ",
@@ -119,7 +125,8 @@ def _grid(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         accuracy = np.array(s["accuracy"])
         _heatmap(axes[0, column], accuracy, lrs, wds, best,
                  f"{LABELS[kind]}: mean test accuracy ({summary['seeds']} seeds)", ".3f")
-        _heatmap(axes[1, column], np.array(s["norm"]), lrs, wds, best, f"{LABELS[kind]}: final ‖W‖", ".3g")
+        _heatmap(axes[1, column], np.array(s["norm"]), lrs, wds, best,
+                 f"{LABELS[kind]}: final ‖W‖ (box: best accuracy)", ".3g", log=True)
         ax = paper_axes[0, column]
         x, y = np.meshgrid(lrs, wds, indexing="ij")
         if kind == "adamw":
@@ -153,11 +160,15 @@ def _same_number(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _weight_norm(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
-    """‖W‖ after each epoch (mean over seeds), each optimizer at its best setting."""
+    """‖W‖ after each epoch (mean over seeds), each optimizer at its best setting; dashed, Adam
+    without decay at the same learning rates."""
     figure, ax = plt.subplots(figsize=(6.5, 4.2))
     for kind, s in summary["curves"].items():
         ax.plot(range(len(s["norms"])), s["norms"], color=COLORS[kind],
                 label=f"{LABELS[kind]} (γ = {s['lr']:g}, λ = {s['weight_decay']:g})")
+    for kind, s in summary["undecayed"].items():
+        ax.plot(range(len(s["norms"])), s["norms"], color=COLORS[kind], linestyle="--", linewidth=1,
+                label=f"Adam, no decay, at {LABELS[kind]}'s γ = {s['lr']:g}")
     ax.set(xlabel="epoch", ylabel="‖W‖ (mean over seeds)", title="Weight norm over training")
     ax.legend(fontsize=8)
     return [("weight_norm.png", figure)]

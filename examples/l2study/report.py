@@ -101,7 +101,7 @@ def _per_parameter(s: dict[str, Any]) -> str:
                          _e(st["p5"]), _e(st["median"]), _e(st["p95"]), f"{st['spread']:.4g}",
                          f"{st['slope']:.3f}", _e(st["stationary_error"])])
     table = _table(["optimizer", "epoch", "weights used", "r p5", "r median", "r p95", "p95/p5",
-                    "slope of log r vs log √v̂", "median |r/(γλ/(√v̂+ε)) − 1|"], rows)
+                    "slope of log r vs log √v̂", "median \\|r/(γλ/(√v̂+ε)) − 1\\|"], rows)
     l2, w = s["optimizers"]["adam_l2"]["stats"][-1], s["optimizers"]["adamw"]["stats"][-1]
     decay = s["lr"] * s["weight_decay"]
     text = (
@@ -144,24 +144,31 @@ def _grid_tables(s: dict[str, Any], kind: str) -> str:
 
 
 def _coupling(slope: float) -> str:
-    """How a log-log slope of best decay against lr reads."""
+    """How a log-log slope of the good decays against lr reads (a plural subject)."""
     if abs(slope) <= 0.3:
-        return "does not move with the learning rate"
-    if slope <= -0.7:
-        return "falls about one decade per decade of learning rate"
-    if slope >= 0.7:
-        return "rises about one decade per decade of learning rate"
-    return "moves partly with the learning rate"
+        return f"hardly move with the learning rate (log-log slope {slope:.2f})"
+    direction = "fall" if slope < 0 else "rise"
+    return f"{direction} by about {abs(slope):.1f} decades per decade of learning rate"
 
 
 def _grid(s: dict[str, Any]) -> str:
-    parts = [_grid_tables(s, kind) for kind in s["optimizers"]]
+    intro = (f"MLP 64 → {s['hidden']} → 10 (ReLU), {s['epochs']} epochs of minibatches of "
+             f"{s['batch_size']}, cosine learning-rate schedule, weights decayed (biases not), "
+             f"{s['seeds']} seeds per cell. The same numeric λ is a far stronger decay in Adam+L2 "
+             f"than in AdamW (part 5), so each optimizer gets its own five decades of λ.")
+    parts = [intro] + [_grid_tables(s, kind) for kind in s["optimizers"]]
     l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
+    def band(o: dict[str, Any], i: int) -> str:
+        low, high = o["bands"][i][0], o["bands"][i][-1]
+        return f"{low:g}" if low == high else f"{low:g} … {high:g}"
+
     per_lr = _table(
-        ["γ", "Adam+L2 best λ", "its accuracy", "AdamW best λ", "= λ_p = γλ", "its accuracy"],
-        [[f"{lr:g}", f"{a:g}", f"{aa:.3f}", f"{b:g}", f"{lr * b:.1e}", f"{ba:.3f}"]
-         for lr, a, aa, b, ba in zip(s["lrs"], l2["best_wd_per_lr"], l2["best_accuracy_per_lr"],
-                                     w["best_wd_per_lr"], w["best_accuracy_per_lr"])])
+        ["γ", "Adam+L2 best λ (accuracy)", "Adam+L2 good λ", "AdamW best λ (accuracy)", "AdamW good λ",
+         "AdamW good λ_p = γλ"],
+        [[f"{lr:g}", f"{l2['best_wd_per_lr'][i]:g} ({l2['best_accuracy_per_lr'][i]:.3f})", band(l2, i),
+          f"{w['best_wd_per_lr'][i]:g} ({w['best_accuracy_per_lr'][i]:.3f})", band(w, i),
+          f"{lr * w['bands'][i][0]:.0e} … {lr * w['bands'][i][-1]:.0e}"]
+         for i, lr in enumerate(s["lrs"])])
     cells = len(s["lrs"]) * len(l2["weight_decays"])
 
     def best(o: dict[str, Any]) -> str:
@@ -170,25 +177,31 @@ def _grid(s: dict[str, Any]) -> str:
                 f"{_pm(b['accuracy'], b['accuracy_std'])}")
 
     def noise(name: str, o: dict[str, Any]) -> str:
-        share = f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its best mean"
-        if o["near_best"] >= cells / 3:
-            return f"{share}: its landscape is flat within seed noise, so its best cells (and slope) are weakly determined"
-        return f"{share}: its best cells stand out from the seed noise"
+        verdict = ("several cells the seeds cannot tell apart" if o["near_best"] >= 3 else
+                   "a fairly well resolved best")
+        return f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its best mean ({verdict})"
 
     text = (
-        f"Best Adam+L2: {best(l2)}. Best AdamW: {best(w)}. For Adam+L2, whose λ is the L2 "
-        f"factor the paper also puts on its axis, the best λ {_coupling(l2['slope'])} (log-log "
-        f"slope {l2['slope']:.2f} over the learning rates). For AdamW, the best PyTorch λ has "
-        f"slope {w['slope']:.2f}, so the best per-step decay λ_p = γλ, the paper's normalized "
-        f"parameter, has slope {w['slope_paper']:.2f}: in the paper's parameterization it "
-        f"{_coupling(w['slope_paper'])}. The coupling Loshchilov & Hutter found (for Adam with L2 "
-        f"on BatchNorm ResNets far from convergence) is a diagonal band of good cells for Adam+L2 "
-        f"and an axis-aligned one for AdamW in the paper's axes, i.e. a slope near −1 for Adam+L2 "
-        f"and near 0 for AdamW's λ_p. Here {noise('Adam+L2', l2)}; {noise('AdamW', w)}. "
-        + ("This grid shows that pattern." if l2["slope"] <= -0.7 and abs(w["slope_paper"]) <= 0.3
-           else "This grid does not show that pattern: at this scale the best decay is set by "
-                "other things than the learning rate, or is not resolved by the seeds."))
-    return "\n\n".join(parts + ["**Best λ for each learning rate** (by mean test accuracy):", per_lr, text])
+        f"Best Adam+L2: {best(l2)}. Best AdamW: {best(w)}. A row's good λ are those within one "
+        f"standard deviation (over seeds) of the row's best mean; how they move with γ is the "
+        f"least-squares slope of log λ against log γ, λ the geometric centre of each row's good "
+        f"λ. For Adam+L2, whose λ is the L2 factor the paper also puts on its axis, the good λ "
+        f"{_coupling(l2['slope'])}. For AdamW the good λ {_coupling(w['slope'])}, so the good "
+        f"per-step decays λ_p = γλ, the paper's normalized parameter, "
+        f"{_coupling(w['slope_paper'])}. The paper's picture is a diagonal band of good cells for "
+        f"coupled L2 (if what matters is the decay per step, ∝ γλ, the best λ falls one decade "
+        f"per decade of γ: slope −1) and an axis-aligned band for AdamW in its axes (best λ_p "
+        f"independent of γ: slope 0); it was seen on BatchNorm ResNets trained far from "
+        f"convergence. Here {noise('Adam+L2', l2)}; {noise('AdamW', w)}. "
+        + ("This grid shows the paper's pattern." if l2["slope"] <= -0.7 and abs(w["slope_paper"]) <= 0.3
+           else "This grid does not show the paper's pattern: both optimizers want more decay at "
+                f"larger learning rates, and with the least decay of the grid the final ‖W‖ goes "
+                f"from {l2['norm'][0][0]:.3g} at γ = {s['lrs'][0]:g} to {l2['norm'][-1][0]:.3g} at "
+                f"γ = {s['lrs'][-1]:g} (Adam+L2; AdamW: {w['norm'][0][0]:.3g} to {w['norm'][-1][0]:.3g})."
+           if l2["slope"] > 0.3 and w["slope_paper"] > 0.3
+           else "This grid does not show the paper's pattern."))
+    return "\n\n".join(parts + ["**Best and good λ for each learning rate** (by mean test accuracy):",
+                                 per_lr, text])
 
 
 # ------------------------------------------------------------------------------ part 5
@@ -213,8 +226,8 @@ def _same_number(s: dict[str, Any]) -> str:
         f"the penalised loss once λ/2‖W‖² outweighs what the data can pay for, and Adam+L2 finds "
         f"it. AdamW at the same λ keeps {_pm(b['accuracy'], b['accuracy_std'])} with "
         f"‖W‖ = {b['norm']:.3g} ({100 * b['norm_ratio']:.3g} % of initial): its λ only sets a "
-        f"shrink of γλ = {s['lr'] * top:.0e} per step and bounds each |θ_i| by 1/λ = {1 / top:g} "
-        f"(part 2), it does not pull the weights to zero. The same number means a penalty "
+        f"shrink of γλ = {s['lr'] * top:.0e} per step, and at its fixed points |θ_i| is at most "
+        f"about 1/λ = {1 / top:g} (part 2): a bound, not a pull to zero. The same number means a penalty "
         f"strength in one optimizer and a shrink rate in the other.")
     return f"{table}\n\n{text}"
 
@@ -228,18 +241,23 @@ def _weight_norm(s: dict[str, Any]) -> str:
     source = ("Adam+L2 and AdamW at their best grid cells (part 4)" if s["from_grid"] else
               "Adam+L2 and AdamW at the documented defaults of `weight_norm.DEFAULTS`, because the "
               "grid (part 4) has not been run")
-    c = s["curves"]
+    c, u = s["curves"], s["undecayed"]
     final = {kind: c[kind]["norms"][-1] for kind in c}
     peak = {kind: max(c[kind]["norms"]) for kind in c}
+
+    def against_undecayed(kind: str) -> str:
+        plain = u[kind]["norms"][-1]
+        return (f"{LABELS[kind]} ends at {final[kind]:.3g} (peak {peak[kind]:.3g}), against {plain:.3g} "
+                f"for Adam without decay at the same γ = {u[kind]['lr']:g}: "
+                f"{100 * final[kind] / plain:.0f} %")
+
     text = (
         f"Settings: Adam without decay at its best learning rate over the grid's, {source}. "
         f"‖W‖ (mean over seeds) goes from {c['adam']['norms'][0]:.3g} at initialization to "
-        f"{final['adam']:.3g} without decay. Adam+L2 ends at {final['adam_l2']:.3g} "
-        f"({100 * final['adam_l2'] / final['adam']:.0f} % of that; its peak was "
-        f"{peak['adam_l2']:.3g}) and AdamW at {final['adamw']:.3g} "
-        f"({100 * final['adamw'] / final['adam']:.0f} %; peak {peak['adamw']:.3g}). How much each "
-        f"decay holds the norm back at its best setting depends on the λ that setting has: see "
-        f"the table, and part 5 for the same λ through both.")
+        f"{final['adam']:.3g} for Adam without decay (γ = {c['adam']['lr']:g}). "
+        f"{against_undecayed('adam_l2')}. {against_undecayed('adamw')}. The dashed curves in the "
+        f"figure are those undecayed runs: the gap between a solid and a dashed curve of one colour "
+        f"is what that decay holds back.")
     return f"{table}\n\n{text}"
 
 

@@ -58,9 +58,6 @@ class RunStore:
     def __len__(self) -> int:
         return len(self._records)
 
-    def __contains__(self, config: Config) -> bool:
-        return config_key(config) in self._records
-
     def metrics(self, config: Config) -> dict[str, Any]:
         """The metrics recorded for ``config`` (KeyError if it has not run)."""
         return self._records[config_key(config)]["metrics"]

@@ -71,7 +71,7 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Cla
     """
     step = optimizer.step if step is None else step
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs) if cosine else None
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng((seed, 1))  # a stream apart from the one that drew the weights
     n = len(data.y_train)
     norms = [weight_norm(model)]
     for _ in range(epochs):
@@ -121,8 +121,7 @@ def over_seeds(store: RunStore, configs: list[Config]) -> dict[str, Any]:
     norm, norm_std = _mean_std([r["weight_norms"][-1] for r in runs])
     ratio, _ = _mean_std([r["weight_norms"][-1] / r["weight_norms"][0] for r in runs])
     return {"accuracy": accuracy, "accuracy_std": accuracy_std, "norm": norm, "norm_std": norm_std,
-            "norm_ratio": ratio, "norms": np.mean([r["weight_norms"] for r in runs], axis=0).tolist(),
-            "seeds": len(runs)}
+            "norm_ratio": ratio, "norms": np.mean([r["weight_norms"] for r in runs], axis=0).tolist()}
 
 
 def run_mlp(config: dict[str, Any]) -> dict[str, Any]:

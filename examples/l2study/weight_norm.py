@@ -42,11 +42,14 @@ def configs(settings: Settings, store: RunStore) -> list[Config]:
 
 
 def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
-    """Each optimizer's setting, seed statistics and mean ‖W‖ per epoch."""
+    """Each optimizer's setting, seed statistics and mean ‖W‖ per epoch; and Adam without decay
+    at the learning rate of each decayed setting."""
     adam = {lr: over_seeds(store, runs) for lr, runs in adam_configs(settings).items()}
     adam_lr = max(adam, key=lambda lr: adam[lr]["accuracy"])
     settings_by_kind, from_grid = chosen(settings, store)
     curves = {"adam": {"lr": adam_lr, "weight_decay": 0.0, **adam[adam_lr]}}
     for kind, (lr, wd) in settings_by_kind.items():
         curves[kind] = {"lr": lr, "weight_decay": wd, **over_seeds(store, mlp_configs(settings, kind, lr, wd))}
-    return {"from_grid": from_grid, "curves": curves}
+    # Without decay at the learning rates of the decayed settings: what the decay held back.
+    undecayed = {kind: {"lr": lr, **adam[lr]} for kind, (lr, _) in settings_by_kind.items()}
+    return {"from_grid": from_grid, "curves": curves, "undecayed": undecayed}
