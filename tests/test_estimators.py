@@ -1,0 +1,301 @@
+"""models.estimators: scikit-learn's own estimator checks, the estimators inside Pipeline,
+cross_val_score, GridSearchCV and clone, accuracy on digits against scikit-learn's MLP,
+reproducibility, labels of any type, partial_fit, early stopping, and the grid-search example."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import optim
+from models.estimators import EXPECTED_FAILED_CHECKS, MLPClassifier, MLPRegressor
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sklearn_gridsearch.py"
+SMALL = dict(hidden_layer_sizes=(16,), epochs=20, lr=1e-2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """Standardized digits: X_train, X_test, y_train, y_test (a stratified quarter for test)."""
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+@pytest.fixture(scope="module")
+def raw_digits():
+    return load_digits(return_X_y=True)
+
+
+# ------------------------------------------------------------------ scikit-learn's checks
+@parametrize_with_checks(
+    [
+        MLPClassifier(**SMALL),
+        MLPRegressor(**SMALL),
+        MLPClassifier(**{**SMALL, "epochs": 50, "lr": 0.1}, optimizer="sgd", schedule="warmup-cosine",
+                      l2=1e-3, batch_size=None, early_stopping=True),
+        MLPRegressor(**{**SMALL, "epochs": 50, "lr": 2e-2}, optimizer="muon", schedule="cosine",
+                     early_stopping=True),
+    ],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
+)
+def test_passes_sklearn_estimator_check(estimator, check):
+    check(estimator)
+
+
+# ------------------------------------------------------------- in scikit-learn's machinery
+def test_works_in_a_pipeline_with_cross_val_score_and_grid_search(raw_digits):
+    X, y = raw_digits
+    pipeline = make_pipeline(StandardScaler(), MLPClassifier((32,), epochs=10, lr=3e-3, random_state=0))
+    assert cross_val_score(pipeline, X, y, cv=3).mean() > 0.9
+    grid = {"mlpclassifier__optimizer": ["adam", "adamw"], "mlpclassifier__lr": [1e-3, 3e-3]}
+    search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_score_ > 0.9
+    assert search.best_estimator_[-1].optimizer == search.best_params_["mlpclassifier__optimizer"]
+    assert search.score(X, y) > 0.95
+
+
+def test_clone_copies_the_parameters_and_not_the_fit(digits):
+    X_train, _, y_train, _ = digits
+    fitted = MLPClassifier((8,), epochs=1, optimizer="nadam", weight_decay=0.3, random_state=4).fit(X_train, y_train)
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "model_")
+
+
+def test_reaches_95_percent_on_digits_like_sklearns_own_mlp(digits):
+    """Same architecture (one hidden layer of 100 ReLUs), batch size and number of epochs."""
+    X_train, X_test, y_train, y_test = digits
+    ours = MLPClassifier(random_state=0).fit(X_train, y_train).score(X_test, y_test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = SklearnMLPClassifier((100,), batch_size=32, max_iter=50, random_state=0)
+        theirs = reference.fit(X_train, y_train).score(X_test, y_test)
+    assert ours >= 0.95
+    assert ours >= theirs - 0.02
+
+
+# -------------------------------------------------------------------------- reproducibility
+def test_the_same_random_state_gives_bit_identical_refits(digits):
+    X_train, X_test, y_train, _ = digits
+    estimator = MLPClassifier((32,), epochs=4, early_stopping=True, random_state=7)
+    first = estimator.fit(X_train, y_train).predict_proba(X_test)
+    assert np.array_equal(estimator.fit(X_train, y_train).predict_proba(X_test), first)
+    assert np.array_equal(clone(estimator).fit(X_train, y_train).predict_proba(X_test), first)
+    other = clone(estimator).set_params(random_state=8).fit(X_train, y_train)
+    assert not np.array_equal(other.predict_proba(X_test), first)
+
+
+# ------------------------------------------------------------------------------ targets
+def test_string_labels_come_back_as_predictions(digits):
+    X_train, X_test, y_train, y_test = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    classifier = MLPClassifier((32,), epochs=10, random_state=0).fit(X_train, names[y_train])
+    assert list(classifier.classes_) == sorted(names)
+    predicted = classifier.predict(X_test)
+    assert np.mean(predicted == names[y_test]) > 0.9
+    probabilities = classifier.predict_proba(X_test)
+    assert probabilities.shape == (len(X_test), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-12)
+    assert np.array_equal(classifier.classes_[probabilities.argmax(axis=1)], predicted)
+    assert classifier.score(X_test, names[y_test]) == np.mean(predicted == names[y_test])
+
+
+def test_regressor_fits_one_target_or_several():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(400, 2))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2
+    regressor = MLPRegressor((32,), epochs=60, lr=1e-2, random_state=0)
+    assert regressor.fit(X, y).predict(X).shape == (400,)
+    assert regressor.score(X, y) > 0.95
+    Y = np.column_stack([y, -2 * y])
+    assert regressor.fit(X, Y).predict(X).shape == (400, 2)
+    assert regressor.n_outputs_ == 2
+    assert regressor.score(X, Y) > 0.95
+
+
+@pytest.mark.parametrize("dtype, trained", [(np.float32, np.float32), (np.float64, np.float64),
+                                            (np.int64, np.float64)])
+def test_float32_input_trains_in_float32_anything_else_in_float64(digits, dtype, trained):
+    X_train, X_test, y_train, _ = digits
+    classifier = MLPClassifier((8,), epochs=1, random_state=0).fit(X_train.astype(dtype), y_train)
+    assert all(p.dtype == trained for p in classifier.model_.parameters())
+    assert classifier.predict_proba(X_test).dtype == trained
+
+
+# ------------------------------------------------------------------------- regularization
+@pytest.mark.parametrize("name, cls", [("adam", optim.Adam), ("adamw", optim.AdamW), ("sgd", optim.SGD),
+                                       ("lion", optim.Lion)])
+def test_weight_decay_goes_to_the_optimizer_for_the_weights_only(digits, name, cls):
+    X_train, _, y_train, _ = digits
+    classifier = MLPClassifier((8, 8), epochs=1, optimizer=name, weight_decay=0.05, random_state=0)
+    classifier.fit(X_train, y_train)
+    assert type(classifier.optimizer_) is cls
+    decay = {id(p): group["weight_decay"] for group in classifier.optimizer_.param_groups for p in group["params"]}
+    for parameter_name, p in classifier.model_.named_parameters():
+        assert decay[id(p)] == (0.05 if parameter_name.endswith("weight") else 0.0)
+
+
+def test_l2_penalty_in_the_loss_shrinks_the_weights(digits):
+    X_train, _, y_train, _ = digits
+
+    def weight_norm(l2: float) -> float:
+        classifier = MLPClassifier((16,), epochs=5, weight_decay=0.0, l2=l2, random_state=0).fit(X_train, y_train)
+        return sum(float(np.sum(p.data ** 2)) for name, p in classifier.model_.named_parameters() if "weight" in name)
+
+    assert weight_norm(0.1) < 0.5 * weight_norm(0.0)
+
+
+def test_muon_trains_a_network_without_biases(digits):
+    X_train, X_test, y_train, y_test = digits
+    classifier = MLPClassifier((32,), epochs=5, optimizer="muon", random_state=0).fit(X_train, y_train)
+    assert all(name.endswith("weight") for name, _ in classifier.model_.named_parameters())
+    assert classifier.score(X_test, y_test) > 0.9
+
+
+# ---------------------------------------------------------------------------- partial_fit
+def test_partial_fit_continues_the_same_network_and_optimizer(digits):
+    X_train, X_test, y_train, y_test = digits
+    classifier = MLPClassifier((32,), lr=3e-3, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        classifier.partial_fit(X_train, y_train)
+    halves = np.array_split(np.arange(len(X_train)), 2)
+    classifier.partial_fit(X_train[halves[0]], y_train[halves[0]], classes=np.arange(10))
+    model, optimizer = classifier.model_, classifier.optimizer_
+    for _ in range(3):
+        for rows in halves:
+            classifier.partial_fit(X_train[rows], y_train[rows])
+    assert classifier.model_ is model and classifier.optimizer_ is optimizer
+    assert classifier.n_iter_ == len(classifier.loss_curve_) == 7
+    assert classifier.loss_curve_[-1] < classifier.loss_curve_[0]
+    assert classifier.score(X_test, y_test) > 0.9
+
+
+def test_partial_fit_takes_batches_missing_some_classes_and_refuses_new_labels(digits):
+    X_train, _, y_train, _ = digits
+    small = y_train < 5
+    classifier = MLPClassifier((8,), random_state=0).partial_fit(X_train[small], y_train[small], classes=range(10))
+    assert classifier.predict_proba(X_train).shape == (len(X_train), 10)
+    with pytest.raises(ValueError, match="not in classes_"):
+        classifier.partial_fit(X_train, y_train + 1)
+    with pytest.raises(ValueError, match="classes"):
+        classifier.partial_fit(X_train, y_train, classes=range(11))
+    with pytest.raises(ValueError, match="features"):
+        classifier.partial_fit(X_train[:, :-1], y_train)
+
+
+def test_regressor_partial_fit_learns_from_a_stream():
+    rng = np.random.default_rng(1)
+    regressor = MLPRegressor((16,), lr=1e-2, random_state=0)
+    for _ in range(30):
+        X = rng.normal(size=(64, 3))
+        regressor.partial_fit(X, X @ [1.0, -2.0, 0.5])
+    X = rng.normal(size=(200, 3))
+    assert regressor.n_iter_ == 30
+    assert regressor.score(X, X @ [1.0, -2.0, 0.5]) > 0.95
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "optim.flat: pickling (or deep-copying) an optimizer copies its FlatGroup's parameter views "
+    "as separate arrays; is_current() compares identities only, which survive the copy, so the "
+    "next steps update a buffer the parameters no longer view"))
+def test_an_unpickled_estimator_trains_on_with_partial_fit_like_the_original(digits):
+    X_train, X_test, y_train, _ = digits
+    original = MLPClassifier((16,), epochs=2, random_state=0).fit(X_train, y_train)
+    copy = pickle.loads(pickle.dumps(original))
+    original.partial_fit(X_train, y_train)
+    copy.partial_fit(X_train, y_train)
+    assert np.array_equal(copy.predict_proba(X_test), original.predict_proba(X_test))
+
+
+# ------------------------------------------------------------------------- early stopping
+def test_early_stopping_stops_after_n_iter_no_change_and_keeps_the_best_epoch(digits):
+    X_train, _, y_train, _ = digits
+    classifier = MLPClassifier((32,), epochs=500, early_stopping=True, n_iter_no_change=3, random_state=0)
+    classifier.fit(X_train, y_train)
+    scores = classifier.validation_scores_
+    best = int(np.argmax(scores))
+    assert classifier.n_iter_ == len(scores) == len(classifier.loss_curve_) == best + 1 + 3 < 500
+    assert classifier.best_validation_score_ == scores[best] > 0.9
+    # A run stopped by ``epochs`` at the best epoch has trained exactly the kept weights.
+    short = clone(classifier).set_params(epochs=best + 1).fit(X_train, y_train)
+    assert np.array_equal(short.predict_proba(X_train), classifier.predict_proba(X_train))
+
+
+def test_without_early_stopping_every_epoch_runs_and_no_validation_is_kept(digits):
+    X_train, _, y_train, _ = digits
+    classifier = MLPClassifier((8,), epochs=3, random_state=0).fit(X_train, y_train)
+    assert classifier.n_iter_ == 3
+    assert classifier.validation_scores_ is None and classifier.best_validation_score_ is None
+
+
+def test_regressor_early_stopping_scores_r2():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    regressor = MLPRegressor((16,), epochs=300, lr=1e-2, early_stopping=True, n_iter_no_change=5, random_state=0)
+    regressor.fit(X, X.sum(axis=1))
+    assert regressor.n_iter_ < 300
+    assert 0.9 < regressor.best_validation_score_ <= 1
+
+
+# ------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("params, message", [
+    ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+    ({"epochs": 0}, "epochs"),
+    ({"optimizer": "adamx"}, "unknown optimizer 'adamx'; known: sgd"),
+    ({"schedule": "linear"}, "unknown schedule"),
+    ({"activation": "softplus"}, "unknown activation"),
+    ({"lr": -1.0}, "learning rate"),
+    ({"weight_decay": -0.1}, "weight_decay"),
+    ({"l2": -0.1}, "l2"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"early_stopping": True, "validation_fraction": 1.5}, "validation_fraction"),
+    ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change"),
+])
+def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, message):
+    X_train, _, y_train, _ = digits
+    classifier = MLPClassifier((4,), epochs=1, random_state=0).set_params(**params)
+    with pytest.raises(ValueError, match=message):
+        classifier.fit(X_train, y_train)
+
+
+def test_verbose_shows_a_progress_bar_over_the_epochs(digits, capsys):
+    X_train, _, y_train, _ = digits
+    MLPClassifier((4,), epochs=2, random_state=0).fit(X_train, y_train)
+    assert capsys.readouterr().err == ""
+    MLPClassifier((4,), epochs=2, verbose=True, random_state=0).fit(X_train, y_train)
+    assert "2/2" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ example
+def test_gridsearch_example_quick_run_prints_a_ranked_table(tmp_path):
+    done = subprocess.run([sys.executable, str(EXAMPLE), "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["rank", "CV", "accuracy", "optimizer", "lr", "weight_decay"]
+    assert [line.split()[0] for line in lines[1:5]] == sorted(line.split()[0] for line in lines[1:5])
+    assert "±" in lines[1] and "test accuracy" in done.stdout
+    assert (tmp_path / "results.json").exists()
+
+
+def test_gridsearch_example_has_help():
+    done = subprocess.run([sys.executable, str(EXAMPLE), "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert all(option in done.stdout for option in ("--quick", "--seed", "--out"))
