@@ -136,11 +136,16 @@ class _MLPEstimator(BaseEstimator):
         return tuple(int(size) for size in sizes)
 
     def _check_params(self) -> None:
-        """Raise a ValueError naming any parameter that is not valid (scikit-learn checks them
-        in fit, not in __init__); the names and numbers other modules check are left to them."""
+        """Raise a ValueError naming an invalid parameter, before any state is set (scikit-learn
+        checks parameters in fit, not in __init__). The names of the optimizer, schedule and
+        activation, lr and weight_decay are checked where they are used, also before that."""
         self._hidden_sizes()
         if not _is_int(self.epochs, 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size is not None and not _is_int(self.batch_size, 1):
+            raise ValueError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
+        if not self.l2 >= 0:
+            raise ValueError(f"l2 must be >= 0, got {self.l2!r}")
         if self.early_stopping and not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         if self.early_stopping and not _is_int(self.n_iter_no_change, 1):
@@ -192,10 +197,12 @@ class _MLPEstimator(BaseEstimator):
         init_seed, shuffle_seed, self._split_seed = (
             int(seed) for seed in check_random_state(self.random_state).randint(_SEED_BOUND, size=3))
         # Muon takes matrices only, so with it the network has no biases (as in examples/train.py).
-        self.model_ = models.MLP(n_features, self._hidden_sizes(), self.n_outputs_, self.activation,
-                                 bias=self.optimizer != "muon", rng=init_seed, dtype=dtype)
-        self.optimizer_ = build_optimizer(self.optimizer, self.model_, self.lr, self.weight_decay)
-        self.scheduler_ = build_scheduler(self.schedule, self.optimizer_, self.epochs)
+        model = models.MLP(n_features, self._hidden_sizes(), self.n_outputs_, self.activation,
+                           bias=self.optimizer != "muon", rng=init_seed, dtype=dtype)
+        optimizer = build_optimizer(self.optimizer, model, self.lr, self.weight_decay)
+        scheduler = build_scheduler(self.schedule, optimizer, self.epochs)
+        # Set together, once all three are built: a bad name leaves no half-made network behind.
+        self.model_, self.optimizer_, self.scheduler_ = model, optimizer, scheduler
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
@@ -203,6 +210,10 @@ class _MLPEstimator(BaseEstimator):
         self.best_validation_score_: float | None = None
 
     # --------------------------------------------------------------------------- inference
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once a network exists (``classes_`` alone may be left by a failed fit)."""
+        return hasattr(self, "model_")
+
     def _dtype(self) -> np.dtype:
         """The dtype the network was trained in."""
         return self.model_.parameters()[0].dtype

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -273,6 +273,8 @@ def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, messa
     classifier = MLPClassifier((4,), epochs=1, random_state=0).set_params(**params)
     with pytest.raises(ValueError, match=message):
         classifier.fit(X_train, y_train)
+    with pytest.raises(NotFittedError):
+        classifier.predict(X_train)
 
 
 def test_verbose_shows_a_progress_bar_over_the_epochs(digits, capsys):
