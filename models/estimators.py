@@ -138,7 +138,7 @@ class _MLPEstimator(BaseEstimator):
     def _check_params(self) -> None:
         """Raise a ValueError naming an invalid parameter, before any state is set (scikit-learn
         checks parameters in fit, not in __init__). The names of the optimizer, schedule and
-        activation, lr and weight_decay are checked where they are used, also before that."""
+        activation, lr and weight_decay are checked where they are used, before ``model_`` is set."""
         self._hidden_sizes()
         if not _is_int(self.epochs, 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
