@@ -23,12 +23,13 @@ from l2study import report, study
 from l2study.settings import Settings
 
 PART_HELP = """parts:
-  equivalences   1. Adam(weight_decay) = Adam + L2 penalty; SGD's three forms agree; SGD momentum
-                    coupled vs decoupled and Adam+L2 vs AdamW differ (float64 trajectories)
-  convergence    2. convex least squares: Adam+L2 lands on ridge, AdamW near the box |θ| ≤ 1/λ
-  per-parameter  3. per-weight decay per step against √v̂ (MLP on digits)
+  equivalences   1. float64 trajectories: Adam(weight_decay) vs Adam + L2 penalty; SGD's three
+                    forms; SGD momentum coupled vs decoupled; Adam+L2 vs AdamW
+  convergence    2. convex least squares: distances of Adam+L2 and AdamW to ridge and to the
+                    box-constrained solution |θ_i| ≤ 1/λ
+  per-parameter  3. each weight's decay per step against its √v̂ (MLP on digits)
   grid           4. lr × λ grids of test accuracy and weight norm, Adam+L2 and AdamW
-  same-number    5. the same numeric λ (1e-4 … 1) through both: Adam+L2 collapses, AdamW not
+  same-number    5. the same numeric λ (1e-4 … 1) through both: accuracy and ‖W‖ against λ
   weight-norm    6. ‖W‖ over training, Adam / Adam+L2 / AdamW at their best settings
   all            every part, in this order (default)
 """
@@ -47,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="output folder (default: results/adam_l2_vs_adamw/)")
     parser.add_argument("--quick", action="store_true", help="a reduced study, for smoke tests")
     parser.add_argument("--jobs", type=int, default=-1,
-                        help="runs in parallel (joblib); -1: all cores (default)")
+                        help="runs in parallel through joblib; -1: all cores, or all Dask workers "
+                             "(default); 1: one at a time in this process")
     parser.add_argument("--backend", choices=("loky", "dask"), default="loky",
                         help="loky: local processes (default); dask: a Dask cluster, through "
                              "joblib's dask backend (needs: pip install 'dask[distributed]')")

@@ -2,7 +2,7 @@
 
 - ``digits``: 8×8 images of handwritten digits (1797 samples, 64 features, 10 classes), split
   stratified into train and test by the seed, each feature standardized with the training
-  rows' mean and standard deviation (a constant pixel keeps σ = 1).
+  rows' mean and standard deviation (``minigrad.data``).
 - ``least_squares``: a regression problem (X, y) with standardized columns and centred y, so a
   model without intercept fits it: ``diabetes`` (442 × 10) or a seeded ``synthetic`` one whose
   true coefficients span two orders of magnitude.
@@ -10,49 +10,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from minigrad.data import Dataset, load_dataset
+
 TEST_FRACTION = 0.25
 
 
-@dataclass(frozen=True, eq=False)
-class Classification:
-    """Standardized train and test splits; labels are integer arrays in 0 … n_classes − 1."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def n_features(self) -> int:
-        return self.x_train.shape[1]
-
-    @property
-    def n_classes(self) -> int:
-        return int(self.y_train.max()) + 1
-
-
-def _standardize(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(x − μ)/σ with μ, σ measured on ``reference``; a constant column keeps σ = 1."""
-    sigma = reference.std(axis=0)
-    return (x - reference.mean(axis=0)) / np.where(sigma > 0, sigma, 1.0)
+def _standardize(x: np.ndarray) -> np.ndarray:
+    """(x − μ)/σ column by column; a constant column keeps σ = 1."""
+    sigma = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(sigma > 0, sigma, 1.0)
 
 
 @lru_cache(maxsize=4)
-def digits(seed: int) -> Classification:
-    """The digits, split by ``seed`` (stratified, 25 % test), standardized on the training rows."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x.astype(np.float64), y.astype(np.int64), test_size=TEST_FRACTION, stratify=y,
-        random_state=seed)
-    return Classification(_standardize(x_train, x_train), y_train, _standardize(x_test, x_train), y_test)
+def digits(seed: int) -> Dataset:
+    """The digits from ``minigrad.data.load_dataset``: split by ``seed`` (stratified, 25 % test),
+    standardized with the training rows' statistics, float64."""
+    return load_dataset("digits", test_size=TEST_FRACTION, seed=seed, dtype=np.float64)
 
 
 def least_squares(problem: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +52,7 @@ def least_squares(problem: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
         y = x @ theta + 0.5 * rng.standard_normal(200)
     else:
         raise ValueError(f"unknown least-squares problem {problem!r}: use 'diabetes' or 'synthetic'")
-    x = _standardize(x, x)
+    x = _standardize(x)
     y = y - y.mean()
     if problem == "diabetes":
         y = y / y.std()

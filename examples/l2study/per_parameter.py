@@ -93,7 +93,7 @@ def run(config: Config) -> dict[str, Any]:
     data = digits(config["seed"])
     model = make_mlp(data, config["hidden"], config["seed"])
     optimizer = make_optimizer(config["optimizer"], model, config["lr"], config["weight_decay"])
-    per_epoch = -(-len(data.y_train) // config["batch_size"])
+    per_epoch = -(-len(data.y_train) // config["batch_size"])  # batches per epoch, the last one short
     watch = {epoch * per_epoch: epoch for epoch in watched_epochs(config["epochs"])}
     probe = DecayProbe(optimizer, watch)
     result = train_classifier(model, optimizer, data, epochs=config["epochs"],
@@ -104,9 +104,9 @@ def run(config: Config) -> dict[str, Any]:
 
 def rate_statistics(sqrt_vhat: np.ndarray, rate: np.ndarray, lr: float, weight_decay: float,
                     eps: float) -> dict[str, float]:
-    """Spread of the decay rates r > 0 of the weights with √v̂ > 0: percentiles, the ratio p95/p5, the log-log slope of r
-    against √v̂, and how far r is from the stationary prediction γλ/(√v̂ + ε) (median of
-    |r/prediction − 1|)."""
+    """Spread of the decay rates r > 0 of the weights with √v̂ > 0: percentiles, the ratio
+    p95/p5, the log-log slope of r against √v̂, and how far r is from the stationary prediction
+    γλ/(√v̂ + ε) (median of |r/prediction − 1|)."""
     usable = (rate > 0) & (sqrt_vhat > 0)
     r, root = rate[usable], sqrt_vhat[usable]
     p5, p50, p95 = np.percentile(r, [5, 50, 95])

@@ -21,6 +21,10 @@ def _e(x: float) -> str:
     return f"{x:.1e}"
 
 
+def _span(values: list[float]) -> str:
+    return f"{_e(min(values))} to {_e(max(values))}"
+
+
 def _pm(mean: float, std: float) -> str:
     return f"{mean:.3f} ± {std:.3f}"
 
@@ -68,16 +72,15 @@ def _convergence(s: dict[str, Any]) -> str:
                     "Adam+L2 → box", "AdamW → box", "AdamW → ridge"], rows)
     rs = s["rows"]
     adam_ridge = max(r["adam_l2_to_ridge"] for r in rs)
-    w_box = [r["adamw_to_box"] for r in rs]
-    w_ridge = [r["adamw_to_ridge"] for r in rs]
     closer = sum(r["adamw_to_box"] < r["adamw_to_ridge"] for r in rs)
     text = (
         f"Distances are max_i |θ_i − θ_ref,i| after {s['steps']} full-batch steps, the learning "
         f"rate annealed by a cosine from {s['lr']} to 0. Adam+L2 ends within {_e(adam_ridge)} of "
         f"the ridge solution (Ridge with α = nλ, no intercept) in every case: it minimises the "
-        f"penalised loss (1/2n)‖Xθ − y‖² + λ/2‖θ‖², and only that. AdamW ends {_e(min(w_box))} to "
-        f"{_e(max(w_box))} from the box-constrained least-squares solution (|θ_i| ≤ 1/λ, "
-        f"`scipy.optimize.lsq_linear`) and {_e(min(w_ridge))} to {_e(max(w_ridge))} from ridge; "
+        f"penalised loss (1/2n)‖Xθ − y‖² + λ/2‖θ‖², and only that. AdamW ends "
+        f"{_span([r['adamw_to_box'] for r in rs])} from the box-constrained least-squares solution "
+        f"(|θ_i| ≤ 1/λ, `scipy.optimize.lsq_linear`) and {_span([r['adamw_to_ridge'] for r in rs])} "
+        f"from ridge; "
         f"it is closer to the box solution in {closer} of {len(rs)} cases. Why a box: AdamW's step "
         f"is θ ← θ(1 − γλ) − γ·m̂/(√v̂ + ε). With a full batch, near its limit the gradient g is "
         f"almost constant, so m̂ → g and √v̂ → |g|, and a fixed point needs λθ_i = −g_i/(|g_i| + ε). "
@@ -137,7 +140,8 @@ def _grid_tables(s: dict[str, Any], kind: str) -> str:
         value = _pm(o[name][i][j], o[name + "_std"][i][j])
         return f"**{value}**" if (s["lrs"][i], wds[j]) == best else value
 
-    accuracy = [[f"{lr:g}"] + [cell(i, j, "accuracy") for j in range(len(wds))] for i, lr in enumerate(s["lrs"])]
+    accuracy = [[f"{lr:g}"] + [cell(i, j, "accuracy") for j in range(len(wds))]
+                for i, lr in enumerate(s["lrs"])]
     norm = [[f"{lr:g}"] + [cell(i, j, "norm") for j in range(len(wds))] for i, lr in enumerate(s["lrs"])]
     return (f"**{LABELS[kind]}**, test accuracy (mean ± std over {s['seeds']} seeds; best in bold):\n\n"
             f"{_table(headers, accuracy)}\n\n**{LABELS[kind]}**, final ‖W‖:\n\n{_table(headers, norm)}")
@@ -173,13 +177,15 @@ def _grid(s: dict[str, Any]) -> str:
 
     def best(o: dict[str, Any]) -> str:
         b = o["best"]
-        return (f"γ = {b['lr']:g}, λ = {b['weight_decay']:g} (λ_p = γλ = {b['lr'] * b['weight_decay']:.1e}): "
+        per_step = b["lr"] * b["weight_decay"]
+        return (f"γ = {b['lr']:g}, λ = {b['weight_decay']:g} (λ_p = γλ = {per_step:.1e}): "
                 f"{_pm(b['accuracy'], b['accuracy_std'])}")
 
     def noise(name: str, o: dict[str, Any]) -> str:
         verdict = ("several cells the seeds cannot tell apart" if o["near_best"] >= 3 else
                    "a fairly well resolved best")
-        return f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its best mean ({verdict})"
+        return (f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its "
+                f"best mean ({verdict})")
 
     text = (
         f"Best Adam+L2: {best(l2)}. Best AdamW: {best(w)}. A row's good λ are those within one "
@@ -216,7 +222,8 @@ def _same_number(s: dict[str, Any]) -> str:
     def fate(name: str, o: dict[str, Any]) -> str:
         if o["collapse_at"] is None:
             return f"{name} never falls below {same_number.COLLAPSE_ACCURACY} test accuracy"
-        return f"{name} falls below {same_number.COLLAPSE_ACCURACY} test accuracy from λ = {o['collapse_at']:g} on"
+        return (f"{name} falls below {same_number.COLLAPSE_ACCURACY} test accuracy from "
+                f"λ = {o['collapse_at']:g} on")
 
     text = (
         f"At γ = {s['lr']:g}, {fate('Adam+L2', l2)}, and {fate('AdamW', w)}. At λ = {top:g}, Adam+L2 "
@@ -306,8 +313,8 @@ def headlines(summaries: dict[str, dict[str, Any]]) -> list[str]:
     if "convergence" in summaries:
         rs = summaries["convergence"]["rows"]
         out.append(f"2 convergence: Adam+L2 → ridge ≤ {_e(max(r['adam_l2_to_ridge'] for r in rs))}; "
-                   f"AdamW → box {_e(min(r['adamw_to_box'] for r in rs))}…{_e(max(r['adamw_to_box'] for r in rs))}, "
-                   f"→ ridge {_e(min(r['adamw_to_ridge'] for r in rs))}…{_e(max(r['adamw_to_ridge'] for r in rs))}")
+                   f"AdamW → box {_span([r['adamw_to_box'] for r in rs])}, "
+                   f"→ ridge {_span([r['adamw_to_ridge'] for r in rs])}")
     if "per-parameter" in summaries:
         o = summaries["per-parameter"]["optimizers"]
         l2, w = o["adam_l2"]["stats"][-1], o["adamw"]["stats"][-1]

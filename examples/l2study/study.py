@@ -61,14 +61,15 @@ def backend(name: str, scheduler: str | None) -> Iterator[None]:
 
 
 def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> None:
-    """Do the runs of ``configs`` not yet in ``store``, recording each as soon as it finishes."""
+    """Do the runs of ``configs`` not yet in ``store``, recording each as soon as it finishes:
+    in this process if ``jobs`` is 1, else through joblib (on the current backend)."""
     import joblib
     from tqdm import tqdm
 
     todo = store.pending(configs)
     total = len({config_key(config) for config in configs})
     with tqdm(total=total, initial=total - len(todo), desc=label, unit="run", leave=False) as bar:
-        if jobs == 1 or len(todo) <= 1:
+        if jobs == 1:
             results = map(execute, todo)
         else:
             results = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(

@@ -19,10 +19,11 @@ import numpy as np
 import minigrad.functional as F
 import models
 import optim
-from l2study.data import Classification, digits
+from l2study.data import digits
 from l2study.runs import Config, RunStore
 from l2study.settings import Settings
 from minigrad import Tensor, no_grad
+from minigrad.data import Dataset, batches
 from optim.lr_scheduler import CosineAnnealingLR
 
 OPTIMIZERS = ("adam", "adam_l2", "adamw")
@@ -54,12 +55,12 @@ def accuracy(model: models.Module, x: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(model(Tensor(x)).data.argmax(axis=1) == y))
 
 
-def make_mlp(data: Classification, hidden: int, seed: int) -> models.MLP:
+def make_mlp(data: Dataset, hidden: int, seed: int) -> models.MLP:
     """MLP(n_features → hidden → n_classes), ReLU, float64, initialised from ``seed``."""
-    return models.MLP(data.n_features, (hidden,), data.n_classes, rng=seed, dtype=np.float64)
+    return models.MLP(data.n_features, (hidden,), data.n_outputs, rng=seed, dtype=np.float64)
 
 
-def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Classification, *,
+def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Dataset, *,
                      epochs: int, batch_size: int, seed: int, cosine: bool = True,
                      step: Callable[[], None] | None = None) -> dict[str, Any]:
     """Minibatch training on softmax cross-entropy; the batches are reshuffled every epoch.
@@ -72,15 +73,12 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Cla
     step = optimizer.step if step is None else step
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs) if cosine else None
     rng = np.random.default_rng((seed, 1))  # a stream apart from the one that drew the weights
-    n = len(data.y_train)
     norms = [weight_norm(model)]
     for _ in range(epochs):
-        order = rng.permutation(n)
         losses = []
-        for start in range(0, n, batch_size):
-            rows = order[start:start + batch_size]
+        for xb, yb in batches(data.X_train, data.y_train, batch_size, rng=rng):
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(Tensor(data.x_train[rows])), data.y_train[rows])
+            loss = F.cross_entropy(model(Tensor(xb)), yb)
             loss.backward()
             step()
             losses.append(loss.item())
@@ -88,8 +86,8 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Cla
             scheduler.step()
         norms.append(weight_norm(model))
     return {
-        "test_accuracy": accuracy(model, data.x_test, data.y_test),
-        "train_accuracy": accuracy(model, data.x_train, data.y_train),
+        "test_accuracy": accuracy(model, data.X_test, data.y_test),
+        "train_accuracy": accuracy(model, data.X_train, data.y_train),
         "train_loss": float(np.mean(losses)),
         "weight_norms": norms,
     }

@@ -49,7 +49,8 @@ def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
     settings_by_kind, from_grid = chosen(settings, store)
     curves = {"adam": {"lr": adam_lr, "weight_decay": 0.0, **adam[adam_lr]}}
     for kind, (lr, wd) in settings_by_kind.items():
-        curves[kind] = {"lr": lr, "weight_decay": wd, **over_seeds(store, mlp_configs(settings, kind, lr, wd))}
+        runs = mlp_configs(settings, kind, lr, wd)
+        curves[kind] = {"lr": lr, "weight_decay": wd, **over_seeds(store, runs)}
     # Without decay at the learning rates of the decayed settings: what the decay held back.
     undecayed = {kind: {"lr": lr, **adam[lr]} for kind, (lr, _) in settings_by_kind.items()}
     return {"from_grid": from_grid, "curves": curves, "undecayed": undecayed}
