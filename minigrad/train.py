@@ -106,7 +106,10 @@ def score(outputs: np.ndarray, targets: np.ndarray) -> float:
         return float(np.mean(predicted == targets.reshape(-1)))
     residual = ((targets - outputs) ** 2).sum(axis=0)
     total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
-    return float(np.mean(1 - residual / total))
+    # Constant targets leave R² undefined; as scikit-learn does, a perfect fit counts 1, else 0.
+    safe_total = np.where(total > 0, total, 1)
+    r2 = np.where(total > 0, 1 - residual / safe_total, np.where(residual == 0, 1.0, 0.0))
+    return float(np.mean(r2))
 
 
 def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[str, float]:

@@ -61,15 +61,18 @@ class FlatGroup:
         return [buffer[lo:hi].reshape(p.data.shape) for lo, hi, p in zip(self.bounds, self.bounds[1:], params)]
 
     def is_current(self, params: list[Tensor], states: list[State]) -> bool:
-        """True while the parameters and state arrays are still the views this layout made."""
+        """True while the parameters and state arrays are still the views this layout made,
+        and still views of its buffers (a copy or an unpickled optimizer keeps the objects but
+        not the sharing)."""
         if len(params) != len(self.params):
             return False
         for p, q, view, s, t in zip(params, self.params, self.param_views, states, self.states):
-            if p is not q or p.data is not view or s is not t:
+            if p is not q or p.data is not view or view.base is not self.theta or s is not t:
                 return False
         for key, views in self.state_views.items():
+            buffer = self.buffers[key]
             for s, view in zip(states, views):
-                if s[key] is not view:
+                if s[key] is not view or view.base is not buffer:
                     return False
         return True
 

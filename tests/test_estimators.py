@@ -211,10 +211,6 @@ def test_regressor_partial_fit_learns_from_a_stream():
     assert regressor.score(X, X @ [1.0, -2.0, 0.5]) > 0.95
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "optim.flat: pickling (or deep-copying) an optimizer copies its FlatGroup's parameter views "
-    "as separate arrays; is_current() compares identities only, which survive the copy, so the "
-    "next steps update a buffer the parameters no longer view"))
 def test_an_unpickled_estimator_trains_on_with_partial_fit_like_the_original(digits):
     X_train, X_test, y_train, _ = digits
     original = MLPClassifier((16,), epochs=2, random_state=0).fit(X_train, y_train)

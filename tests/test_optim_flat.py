@@ -104,3 +104,20 @@ def test_loaded_state_is_used_after_a_flat_step():
     twin.step()
     for p, q in zip(params, twin_params):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_deep_copied_optimizer_keeps_updating_its_own_parameters():
+    import copy
+
+    params = make_params()
+    opt = optim.Adam(params, lr=0.1)
+    for p, g in zip(params, gradients(0)):
+        p.grad = g
+    opt.step()
+    twin = copy.deepcopy(opt)  # parameters, state and flat layout copied together
+    twin_params = twin.param_groups[0]["params"]
+    before = [p.data.copy() for p in twin_params]
+    for p, g in zip(twin_params, gradients(1)):
+        p.grad = g
+    twin.step()
+    assert all(not np.array_equal(p.data, b) for p, b in zip(twin_params, before))

@@ -180,3 +180,11 @@ def test_bad_arguments_are_refused(moons, kwargs, message):
     arguments = {"epochs": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         fit(model, optimizer, loss_fn, moons.train, progress=False, **arguments)
+
+
+def test_r2_of_constant_targets_is_finite_as_in_scikit_learn():
+    from minigrad.train import score
+
+    constant = np.full((4, 1), 2.0)
+    assert score(constant, constant) == 1.0
+    assert score(constant + 1, constant) == 0.0
