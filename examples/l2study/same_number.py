@@ -1,9 +1,10 @@
 """Part 5: the same numeric ``weight_decay`` through Adam and through AdamW.
 
 At a fixed learning rate, λ runs from 1e-4 to 1. For Adam+L2, λ is the strength of the
-penalty λ/2‖W‖² in the loss; once it outweighs what the data can pay for, the minimiser of the
-penalised loss is the network with all weights zero (whose output ignores the input: chance
-accuracy), and Adam converges to it. For AdamW the same number only sets the shrink per step,
+penalty λ/2‖W‖² in the loss. At W = 0 the output ignores the input, so the data's gradient on
+every weight vanishes (the biases fit the class frequencies): W = 0 is a stationary point of
+the penalised loss, and a minimum once the penalty's curvature λ outweighs the data's. Adam
+goes there, and the accuracy drops to chance. For AdamW the same number only sets the shrink per step,
 γλ; its fixed points satisfy λθ = −m̂/(√v̂ + ε), so |θ_i| ≤ 1/λ, a bound and not a pull to zero.
 We measure test accuracy, the final ‖W‖, and ‖W‖ relative to its value at initialization.
 """
