@@ -68,6 +68,29 @@ def time_training_steps(hidden: int, batch: int, rounds: int, quick: bool) -> di
     return {name: float(np.median(times)) for name, times in samples.items()}
 
 
+def matmul_time(hidden: int, batch: int, repeats: int = 20) -> float:
+    """µs for the matrix products alone of one training step (3 forward, 3 weight gradients,
+    2 input gradients): the part of a step that is BLAS, whoever calls it."""
+    rng = np.random.default_rng(0)
+    widths = [64, hidden, hidden, 10]
+    ws = [rng.normal(size=(o, i)).astype(np.float32) for i, o in zip(widths, widths[1:])]
+    hs = [rng.normal(size=(batch, i)).astype(np.float32) for i in widths]
+
+    def products() -> None:
+        for i, w in enumerate(ws):
+            hs[i] @ w.T
+            hs[i + 1].T @ hs[i]
+            if i > 0:
+                hs[i + 1] @ w
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        products()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e6
+
+
 def per_op_overhead(n_ops: int = 1000, repeats: int = 20) -> float:
     """µs per op, forward + backward, of a chain of small elementwise ops (best of repeats)."""
     x = Tensor(np.ones(8, dtype=np.float32), requires_grad=True)
@@ -96,16 +119,28 @@ def deep_chain_backward(n_ops: int = 100_000) -> float:
 
 
 PEAK_MEMORY_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, {examples!r})
-from benchmark import digits
+from benchmark import digits, peak_rss_kib
 from benchmarks.runners import Batches, MinigradRunner, initial_layers
 X, y = digits()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_rss_kib()
 MinigradRunner(initial_layers({hidden}), Batches(X, y, {batch})).steps({steps})
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before, after)
+print(before, peak_rss_kib())
 """
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set size in KiB. Linux's VmHWM is per program; getrusage's
+    ru_maxrss would also count the parent's peak before the exec that started us."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def peak_memory(hidden: int, batch: int, steps: int) -> dict[str, float]:
@@ -113,7 +148,7 @@ def peak_memory(hidden: int, batch: int, steps: int) -> dict[str, float]:
     script = PEAK_MEMORY_SCRIPT.format(examples=str(Path(__file__).resolve().parent),
                                        hidden=hidden, batch=batch, steps=steps)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    before, after = (int(v) / 1024 for v in out.stdout.split())  # ru_maxrss is in KiB on Linux
+    before, after = (int(v) / 1024 for v in out.stdout.split())
     return {"hidden": hidden, "batch": batch, "steps": steps,
             "rss_before_mib": before, "rss_peak_mib": after}
 
@@ -127,8 +162,10 @@ def format_table(results: list[dict]) -> str:
         cells = " ".join(
             f"{us:>9,.0f} ({us / ref:4.2f})" for us in row["us_per_step"].values()
         )
-        lines.append(f"{row['hidden']:>5} {row['batch']:>5} {cells}")
-    lines.append("µs per training step (ratio to the hand-written numpy reference)")
+        lines.append(f"{row['hidden']:>5} {row['batch']:>5} {cells}   {row['matmul_share_of_numpy_step']:6.0%}")
+    lines[0] += "   matmul share"
+    lines.append("µs per training step (ratio to the hand-written numpy reference); matmul share: the")
+    lines.append("fraction of the numpy reference's step spent in matrix products (the rest is overhead)")
     return "\n".join(lines)
 
 
@@ -170,8 +207,10 @@ def main(argv: list[str] | None = None) -> dict:
     results = []
     for hidden, batch in SIZES:
         us = time_training_steps(hidden, batch, rounds, args.quick)
+        blas = matmul_time(hidden, batch, repeats=3 if args.quick else 20)
         results.append({"hidden": hidden, "batch": batch, "us_per_step": us,
-                        "ratio_to_numpy": {t: v / us["numpy"] for t, v in us.items()}})
+                        "ratio_to_numpy": {t: v / us["numpy"] for t, v in us.items()},
+                        "matmul_us": blas, "matmul_share_of_numpy_step": blas / us["numpy"]})
         print(f"H={hidden:<5} batch={batch:<4} " + "  ".join(f"{t}: {v:,.0f} µs" for t, v in us.items()), flush=True)
     report = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
