@@ -78,5 +78,5 @@ class Linear(Function):
         if self.needs_grad[1]:
             dw = g2.T @ x.reshape(-1, x.shape[-1])
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
-            db = g2.sum(axis=0)
+            db = np.add.reduce(g2, axis=0)
         return dx, dw, db
