@@ -33,6 +33,11 @@ def gradients(step):
     return [rng.normal(size=s) for s in SHAPES]
 
 
+def set_gradients(params, step):
+    for p, g in zip(params, gradients(step)):
+        p.grad = g
+
+
 @pytest.mark.parametrize("cls, kwargs", ELEMENTWISE, ids=[c.__name__ for c, _ in ELEMENTWISE])
 def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs):
     together = make_params()
@@ -72,8 +77,7 @@ def test_a_parameter_without_gradient_is_skipped_and_the_rest_still_match():
 def test_replaced_parameter_data_is_laid_out_again_not_left_stale():
     params = make_params()
     opt = optim.SGD(params, lr=0.5)
-    for p, g in zip(params, gradients(0)):
-        p.grad = g
+    set_gradients(params, 0)
     opt.step()
     params[0].data = np.zeros(SHAPES[0])  # the user replaces an array
     for p in params:
@@ -85,21 +89,17 @@ def test_replaced_parameter_data_is_laid_out_again_not_left_stale():
 def test_loaded_state_is_used_after_a_flat_step():
     params = make_params()
     opt = optim.Adam(params, lr=0.01)
-    for step in range(3):
-        for p, g in zip(params, gradients(step)):
-            p.grad = g
+    for step in range(4):
+        if step == 3:
+            saved = opt.state_dict()
+        set_gradients(params, step)
         opt.step()
-    saved = opt.state_dict()
-    for p, g in zip(params, gradients(3)):
-        p.grad = g
-    opt.step()
     opt.load_state_dict(saved)  # back to the moments of step 3
     twin_params = [Tensor(p.data.copy(), requires_grad=True) for p in params]
     twin = optim.Adam(twin_params, lr=0.01)
     twin.load_state_dict(saved)
-    for ps in (params, twin_params):
-        for p, g in zip(ps, gradients(4)):
-            p.grad = g
+    set_gradients(params, 4)
+    set_gradients(twin_params, 4)
     opt.step()
     twin.step()
     for p, q in zip(params, twin_params):
@@ -111,13 +111,11 @@ def test_a_deep_copied_optimizer_keeps_updating_its_own_parameters():
 
     params = make_params()
     opt = optim.Adam(params, lr=0.1)
-    for p, g in zip(params, gradients(0)):
-        p.grad = g
+    set_gradients(params, 0)
     opt.step()
     twin = copy.deepcopy(opt)  # parameters, state and flat layout copied together
     twin_params = twin.param_groups[0]["params"]
     before = [p.data.copy() for p in twin_params]
-    for p, g in zip(twin_params, gradients(1)):
-        p.grad = g
+    set_gradients(twin_params, 1)
     twin.step()
     assert all(not np.array_equal(p.data, b) for p, b in zip(twin_params, before))
