@@ -62,6 +62,11 @@ def time_training_steps(hidden: int, batch: int, rounds: int, quick: bool) -> di
         r.steps(k)  # warm-up: caches, lazy allocations, sklearn's first fit
     for _ in range(rounds):
         for r in runners:
+            # A pause first: thread pools of the previous tool (PyTorch's OpenMP threads, BLAS
+            # threads) busy-wait for a while after their work, and would steal this block's CPU.
+            # Then a few untimed steps, so the block starts with warm caches.
+            time.sleep(0.05)
+            r.steps(max(1, k // 5))
             start = time.perf_counter()
             r.steps(k)
             samples[r.name].append((time.perf_counter() - start) / k * 1e6)
