@@ -74,9 +74,9 @@ class Linear(Function):
         x, w = self.x, self.weight
         dx = g @ w if self.needs_grad[0] else None
         dw = db = None
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # rows (N, out), batch axes flattened
         if self.needs_grad[1]:
-            dw = g2.T @ x.reshape(-1, x.shape[-1])
+            dw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = np.add.reduce(g2, axis=0)
         return dx, dw, db
