@@ -23,10 +23,10 @@ from typing import Any, Callable, NoReturn
 
 from minigrad.checkpoint import CheckpointError
 from minigrad.data import DATASETS, load_dataset
-from minigrad.train import (
-    OPTIMIZERS, SCHEDULES, TrainingDivergedError, build_model, build_optimizer, build_scheduler,
-    evaluate, fit, loss_for, plot_history,
+from minigrad.recipes import (
+    OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
+from minigrad.train import TrainingDivergedError, evaluate, fit
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

@@ -13,7 +13,7 @@
 Both are real scikit-learn estimators (``get_params``/``set_params``, ``clone``, ``Pipeline``,
 ``cross_val_score``, ``GridSearchCV``; they pass ``check_estimator``), and their training is
 minigrad's: a ``models.MLP`` trained by ``minigrad.train.fit``, with any optimizer of ``optim``
-and any schedule of ``minigrad.train.SCHEDULES``. Each epoch visits the training rows once, in
+and any schedule of ``minigrad.recipes.SCHEDULES``. Each epoch visits the training rows once, in
 a fresh random order, in minibatches of ``batch_size``, minimizing
 
     (1/|B|)·Σ_{i∈B} loss_i + λ/2·‖W‖²       (λ = ``l2``; the L2 term only when l2 > 0)
@@ -57,7 +57,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 import minigrad.functional as F
 import models
 from minigrad import Tensor, no_grad
-from minigrad.train import History, build_optimizer, build_scheduler, fit
+from minigrad.recipes import build_optimizer, build_scheduler
+from minigrad.train import History, fit
 from models.module import Module
 
 # The checks of ``sklearn.utils.estimator_checks`` these estimators are known to fail, each with
@@ -258,7 +259,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     activation : str, default "relu"
         Between hidden layers: "relu", "tanh", "sigmoid", "gelu", "leaky_relu" or "identity".
     optimizer : str, default "adamw"
-        A name of ``minigrad.train.OPTIMIZERS``: "sgd" (momentum 0.9), "adagrad", "rmsprop",
+        A name of ``minigrad.recipes.OPTIMIZERS``: "sgd" (momentum 0.9), "adagrad", "rmsprop",
         "adam", "adamw", "nadam", "adamax", "radam", "lion" or "muon" (Muon updates matrices
         only, so with it the network has no biases).
     lr : float or None, default None
@@ -273,7 +274,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     epochs : int, default 50
         Epochs of ``fit`` (the most, with early stopping), and the length of the schedule.
     schedule : str, default "constant"
-        The learning-rate schedule over ``epochs``: one of ``minigrad.train.SCHEDULES``
+        The learning-rate schedule over ``epochs``: one of ``minigrad.recipes.SCHEDULES``
         ("constant", "step", "cosine", "warmup-cosine", "sgdr"); it advances once per epoch.
     random_state : int, RandomState or None, default None
         Seeds the initial weights, the shuffling and the early-stopping split.

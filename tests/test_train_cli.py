@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from minigrad.checkpoint import read_checkpoint
-from minigrad.train import OPTIMIZERS, SCHEDULES
+from minigrad.recipes import OPTIMIZERS, SCHEDULES
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "train.py"
 

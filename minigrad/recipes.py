@@ -1,0 +1,104 @@
+"""Models, optimizers and learning-rate schedules by name: the choices of ``examples/train.py``
+and of the scikit-learn estimators (``models.estimators``), and a plot of a training History.
+
+    model = build_model("mlp", data, hidden=(128, 128), seed=0)
+    optimizer = build_optimizer("adamw", model, lr=1e-3, weight_decay=1e-2)
+    scheduler = build_scheduler("warmup-cosine", optimizer, epochs=30)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+import models
+import optim
+from minigrad.data import Dataset
+from minigrad.train import History
+from models.module import Module
+from optim.lr_scheduler import LRScheduler
+from optim.optimizer import Optimizer
+
+# Name → (class, learning rate used when none is given, other settings).
+OPTIMIZERS: dict[str, tuple[type[Optimizer], float, dict[str, Any]]] = {
+    "sgd": (optim.SGD, 1e-2, {"momentum": 0.9}),
+    "adagrad": (optim.Adagrad, 1e-2, {}),
+    "rmsprop": (optim.RMSprop, 1e-3, {}),
+    "adam": (optim.Adam, 1e-3, {}),
+    "adamw": (optim.AdamW, 1e-3, {}),
+    "nadam": (optim.NAdam, 2e-3, {}),
+    "adamax": (optim.Adamax, 2e-3, {}),
+    "radam": (optim.RAdam, 1e-3, {}),
+    "lion": (optim.Lion, 1e-4, {}),
+    "muon": (optim.Muon, 2e-2, {}),
+}
+SCHEDULES = ("constant", "step", "cosine", "warmup-cosine", "sgdr")
+
+
+def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), bias: bool = True,
+                seed: int = 0) -> Module:
+    """An ``MLP`` with the given hidden widths, or the linear model of the task
+    (``LogisticRegression`` or ``LinearRegression``), sized for ``data``."""
+    if kind == "mlp":
+        return models.MLP(data.n_features, tuple(hidden), data.n_outputs, bias=bias, rng=seed)
+    if kind == "linear" and data.task == "classification":
+        return models.LogisticRegression(data.n_features, data.n_classes, bias=bias, rng=seed)
+    if kind == "linear":
+        return models.LinearRegression(data.n_features, 1, bias=bias, rng=seed)
+    raise ValueError(f"unknown model {kind!r}; known: mlp, linear")
+
+
+def loss_for(task: str) -> Module:
+    """Cross-entropy for classification, mean squared error for regression."""
+    return models.CrossEntropyLoss() if task == "classification" else models.MSELoss()
+
+
+def build_optimizer(name: str, model: Module, lr: float | None = None, weight_decay: float = 0.0) -> Optimizer:
+    """Optimizer ``name`` (a key of ``OPTIMIZERS``) over ``model``'s parameters, with
+    ``weight_decay`` on the weights only (the biases are in a group without decay)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+    cls, default_lr, settings = OPTIMIZERS[name]
+    groups = models.param_groups(model, weight_decay)
+    return cls(groups, lr=default_lr if lr is None else lr, weight_decay=weight_decay, **settings)
+
+
+def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler | None:
+    """The learning-rate schedule ``name`` (one of ``SCHEDULES``) over ``epochs`` epochs:
+
+    - constant: none;  step: ×0.1 after each third of the run;  cosine: from γ₀ to 0;
+    - warmup-cosine: linear warm-up over the first tenth (at least one epoch), then cosine;
+    - sgdr: cosine with warm restarts, periods T, 2T, 4T with T = epochs/7 (at least 1).
+    """
+    lr_scheduler = optim.lr_scheduler
+    if name == "constant":
+        return None
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "warmup-cosine":
+        return lr_scheduler.warmup_cosine(optimizer, max(1, epochs // 10), epochs)
+    if name == "sgdr":
+        return lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=max(1, epochs // 7), T_mult=2)
+    raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")
+
+
+def plot_history(history: History, path: str | os.PathLike[str]) -> bool:
+    """Save the loss curves and the validation metric to an image at ``path``; returns False
+    (and writes nothing) when matplotlib is not installed."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return False
+    figure = Figure(figsize=(10, 4), layout="tight")
+    left, right = figure.subplots(1, 2)
+    left.plot(history.epoch, history.train_loss, label="train")
+    if history.val_loss:
+        left.plot(history.epoch, history.val_loss, label="validation")
+        right.plot(history.epoch, history.val_metric, color="tab:green")
+    left.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
+    left.legend()
+    right.set(xlabel="epoch", ylabel=history.metric, title=f"validation {history.metric}")
+    figure.savefig(path, dpi=120)
+    return True
