@@ -13,12 +13,21 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-import optimizer_tour as tour  # noqa: E402
+import optimizer_tour  # noqa: E402
+from tour import plots, runner  # noqa: E402
+from tour.adagrad import claim_3_adagrad_dies  # noqa: E402
+from tour.bias_correction import claim_5_bias_correction  # noqa: E402
+from tour.claim import Claim, steps_to_stay_below  # noqa: E402
+from tour.noise import claim_6_momentum_smooths  # noqa: E402
+from tour.scales import claim_2_two_scales  # noqa: E402
+from tour.sparse import claim_4_rare_features  # noqa: E402
+from tour.valley import VALLEY, bounce_fraction, claim_1_valley  # noqa: E402
+from tour.weight_decay import claim_7_weight_decay  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def valley() -> tour.Claim:
-    return tour.claim_1_valley(steps={"valley": 300, "Rosenbrock": 300})
+def valley() -> Claim:
+    return claim_1_valley(steps={"valley": 300, "Rosenbrock": 300})
 
 
 def test_sgd_on_the_valley_arrives_when_the_closed_form_says(valley):
@@ -26,7 +35,7 @@ def test_sgd_on_the_valley_arrives_when_the_closed_form_says(valley):
     lr = valley.numbers["valley.SGD.lr"]
     t = np.arange(300)
     loss = 0.5 * (100 * (1 - lr) ** (2 * t) + 100 * (1 - 100 * lr) ** (2 * t))
-    assert valley.numbers["valley.SGD.steps"] == tour.steps_to_stay_below(loss, tour.VALLEY.threshold)
+    assert valley.numbers["valley.SGD.steps"] == steps_to_stay_below(loss, VALLEY.threshold)
 
 
 def test_sgd_bounces_across_the_valley_at_its_best_learning_rate(valley):
@@ -48,17 +57,17 @@ def test_sgd_needs_more_steps_than_momentum_and_adam(valley):
 def test_bounce_fraction_counts_sign_changes_across_the_valley():
     across = lambda points: np.broadcast_to([0.0, 1.0], points.shape)  # noqa: E731
     zigzag = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 1.0], [4.0, 1.5]])
-    assert tour.bounce_fraction(zigzag, across) == pytest.approx(2 / 3)
+    assert bounce_fraction(zigzag, across) == pytest.approx(2 / 3)
 
 
 def test_steps_to_stay_below_ignores_a_visit_that_does_not_last():
-    assert tour.steps_to_stay_below(np.array([5.0, 0.5, 5.0, 0.5, 0.2]), 1.0) == 3
-    assert math.isinf(tour.steps_to_stay_below(np.array([5.0, 0.5, 5.0]), 1.0))
-    assert tour.steps_to_stay_below(np.array([0.5, 0.2]), 1.0) == 0
+    assert steps_to_stay_below(np.array([5.0, 0.5, 5.0, 0.5, 0.2]), 1.0) == 3
+    assert math.isinf(steps_to_stay_below(np.array([5.0, 0.5, 5.0]), 1.0))
+    assert steps_to_stay_below(np.array([0.5, 0.2]), 1.0) == 0
 
 
 def test_one_learning_rate_cannot_serve_two_gradient_scales_but_adaptive_ones_can():
-    claim = tour.claim_2_two_scales()
+    claim = claim_2_two_scales()
     n = claim.numbers
     # SGD's one-step learning rate for curvature h is 1/h: 1 for x, 1/100 for y.
     assert (n["SGD.best_lr_x"], n["SGD.best_lr_y"], n["SGD.lr_ratio"]) == (1.0, 0.01, pytest.approx(100))
@@ -73,7 +82,7 @@ def test_one_learning_rate_cannot_serve_two_gradient_scales_but_adaptive_ones_ca
 
 
 def test_adagrad_step_dies_like_one_over_root_t_while_rmsprop_stays_level():
-    claim = tour.claim_3_adagrad_dies(steps=10_000)
+    claim = claim_3_adagrad_dies(steps=10_000)
     n = claim.numbers
     assert n["AdaGrad.last_over_first"] < 1 / 50
     assert n["AdaGrad.last_over_first"] == pytest.approx(1 / math.sqrt(10_000), rel=1e-6)
@@ -87,7 +96,7 @@ def test_adagrad_step_dies_like_one_over_root_t_while_rmsprop_stays_level():
 
 
 def test_adagrad_keeps_a_larger_step_for_a_rare_feature():
-    claim = tour.claim_4_rare_features()
+    claim = claim_4_rare_features()
     n = claim.numbers
     assert n["AdaGrad.rare_over_frequent"] > 3
     assert n["AdaGrad.rare_over_frequent"] == pytest.approx(n["AdaGrad.predicted_ratio"], rel=1e-6)
@@ -98,7 +107,7 @@ def test_adagrad_keeps_a_larger_step_for_a_rare_feature():
 
 
 def test_uncorrected_first_adam_step_is_3_16_times_the_corrected_one():
-    claim = tour.claim_5_bias_correction()
+    claim = claim_5_bias_correction()
     n = claim.numbers
     beta1, beta2 = 0.9, 0.999
     assert n["first_ratio"] == pytest.approx(math.sqrt(1 / (1 - beta2)) * (1 - beta1), rel=1e-5)
@@ -112,7 +121,7 @@ def test_uncorrected_first_adam_step_is_3_16_times_the_corrected_one():
 
 
 def test_momentum_reduces_the_spread_of_steps_under_noise():
-    claim = tour.claim_6_momentum_smooths()
+    claim = claim_6_momentum_smooths()
     n = claim.numbers
     assert n["spread_ratio"] < 0.5
     assert n["spread_ratio"] == pytest.approx(math.sqrt(0.1 / 1.9), rel=0.2)
@@ -121,7 +130,7 @@ def test_momentum_reduces_the_spread_of_steps_under_noise():
 
 
 def test_adam_l2_decays_the_two_parameters_unequally_and_adamw_equally():
-    claim = tour.claim_7_weight_decay()
+    claim = claim_7_weight_decay()
     n = claim.numbers
     assert n["Adam+L2.rate_ratio"] > 10
     assert n["Adam+L2.rate_ratio"] == pytest.approx(100, rel=0.2)   # ≈ ratio of gradient scales
@@ -131,8 +140,8 @@ def test_adam_l2_decays_the_two_parameters_unequally_and_adamw_equally():
 
 
 def test_the_seed_fixes_the_noisy_experiments():
-    first, again = (tour.claim_7_weight_decay(steps=50, replicas=8, seed=3) for _ in range(2))
-    other = tour.claim_7_weight_decay(steps=50, replicas=8, seed=4)
+    first, again = (claim_7_weight_decay(steps=50, replicas=8, seed=3) for _ in range(2))
+    other = claim_7_weight_decay(steps=50, replicas=8, seed=4)
     assert first.numbers == again.numbers
     assert first.numbers != other.numbers
 
@@ -142,7 +151,7 @@ def _files(out: Path) -> set[str]:
 
 
 def test_quick_tour_writes_tour_md_results_and_figures(tmp_path, capsys):
-    claims = tour.main(["--quick", "--out", str(tmp_path), "--seed", "1"])
+    claims = optimizer_tour.main(["--quick", "--out", str(tmp_path), "--seed", "1"])
     text = (tmp_path / "tour.md").read_text(encoding="utf-8")
     assert [c.number for c in claims] == list(range(1, 8))
     for c in claims:
@@ -150,16 +159,16 @@ def test_quick_tour_writes_tour_md_results_and_figures(tmp_path, capsys):
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert [c["number"] for c in results["claims"]] == list(range(1, 8)) and results["seed"] == 1
     assert "claim3.AdaGrad.step" in np.load(tmp_path / "raw.npz").files
-    if tour._pyplot() is not None:
+    if plots.pyplot() is not None:
         assert {f"claim{i}.png" for i in range(1, 8)} <= _files(tmp_path)
         assert "![claim 7](claim7.png)" in text
     assert "7 claims" in capsys.readouterr().out
 
 
 def test_without_matplotlib_the_tour_still_writes_its_verdicts(tmp_path, monkeypatch):
-    monkeypatch.setattr(tour, "_pyplot", lambda: None)
-    monkeypatch.setattr(tour, "plan", lambda quick, seed: [(tour.claim_5_bias_correction, {})])
-    tour.main(["--quick", "--out", str(tmp_path)])
+    monkeypatch.setattr(plots, "pyplot", lambda: None)
+    monkeypatch.setattr(runner, "plan", lambda quick, seed: [(claim_5_bias_correction, {})])
+    optimizer_tour.main(["--quick", "--out", str(tmp_path)])
     text = (tmp_path / "tour.md").read_text(encoding="utf-8")
     assert "Figures were skipped" in text and "3.162" in text
     assert not any(name.endswith(".png") for name in _files(tmp_path))
@@ -167,7 +176,7 @@ def test_without_matplotlib_the_tour_still_writes_its_verdicts(tmp_path, monkeyp
 
 def test_help_names_the_options(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        tour.main(["--help"])
+        optimizer_tour.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert all(option in text for option in ("--out", "--quick", "--seed"))
