@@ -11,19 +11,16 @@ from __future__ import annotations
 import math
 from functools import partial
 
+import numpy as np
+
 from optim import Adagrad, RMSprop
 from tour.claim import Claim
 from tour.race import effective_step, race, tilted_plane
 
 
 def claim_3_adagrad_dies(steps: int = 10_000, lr: float = 0.01, alpha: float = 0.99) -> Claim:
-    """AdaGrad's learning dies; RMSProp's does not.
-
-    Under a steady gradient g, AdaGrad's accumulator is s_t = t·g², so its effective step
-    γ/(√s_t + ε) = γ/(√t·|g|) falls like 1/√t. RMSProp's average v_t = (1 − α^t)·g² levels off at
-    g² after about 1/(1 − α) steps, so its step γ/(√v_t + ε) settles at γ/|g|. (Its first steps are
-    √(1/(1 − α)) = 10× larger: RMSProp has no bias correction, v_1 = (1 − α)·g².)
-    """
+    """AdaGrad's learning dies; RMSProp's does not (the math: see the module docstring). Both run
+    ``steps`` steps at γ = ``lr`` on a steady gradient, RMSProp with average factor ``alpha``."""
     record = race(tilted_plane([1.0, 1.0]), {"AdaGrad": partial(Adagrad, lr=lr),
                                               "RMSProp": partial(RMSprop, lr=lr, alpha=alpha)},
                   (0.0, 0.0), steps)

@@ -31,15 +31,9 @@ def exponential_average(values: np.ndarray, beta: float) -> np.ndarray:
 
 def claim_5_bias_correction(steps: int = 50, lr: float = 0.01, betas: tuple[float, float] = (0.9, 0.999),
                             eps: float = 1e-8) -> Claim:
-    """Adam's bias correction keeps its first steps at the intended size.
-
-    m_t and v_t start at 0, so early on they are too small: for a steady gradient g,
-    m_t = (1 − β1^t)·g and v_t = (1 − β2^t)·g². Adam divides them by those factors,
-    m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), and steps γ·m̂/(√v̂ + ε) = γ from the first step on.
-    Without the correction the step would be γ·m/(√v + ε) = γ·(1 − β1^t)/√(1 − β2^t): at t = 1
-    that is γ·(1 − β1)/√(1 − β2) ≈ 3.16γ for β = (0.9, 0.999), and it grows before it shrinks.
-    The uncorrected step is computed here from the same m and v (rebuilt from the recorded
-    gradients); the corrected one is also read off the parameter's actual motion.
+    """Adam's bias correction keeps its first steps at the intended size (the math: see the module
+    docstring). The uncorrected step is computed here from the same m and v (rebuilt from the
+    recorded gradients); the corrected one is also read off the parameter's actual motion.
     """
     beta1, beta2 = betas
     record = race(tilted_plane([1.0, 1.0]), {"Adam": partial(Adam, lr=lr, betas=betas, eps=eps)},

@@ -21,15 +21,9 @@ from tour.race import race, tilted_plane
 
 def claim_6_momentum_smooths(steps: int = 2000, warmup: int = 200, lr: float = 0.01, noise: float = 3.0,
                              window: int = 100, seed: int = 0) -> Claim:
-    """Momentum smooths noisy gradients.
-
-    Adam's step uses m_t = β1·m_{t−1} + (1 − β1)·g_t, an average of about 2/(1 − β1) − 1 = 19
-    gradients, where RMSProp uses g_t alone; both divide by √v (here the same average, α = β2 =
-    0.99). With gradient noise of variance σ² the average's noise has variance
-    σ²·(1 − β1)/(1 + β1), so Adam's steps should spread √((1 − β1)/(1 + β1)) ≈ 0.23× as much.
-    What momentum does not remove is the drift of the noise over many steps: the sum of
-    ``window`` steps spreads about as much for both.
-    """
+    """Momentum smooths noisy gradients (the math: see the module docstring). RMSProp and Adam share
+    α = β2 = 0.99, so they differ only in momentum; spreads are measured after ``warmup`` steps, and
+    also for sums of ``window`` consecutive steps."""
     beta1 = 0.9
     rng = np.random.default_rng(seed)
     record = race(tilted_plane([1.0, 1.0], noise, rng, (2,)),

@@ -36,14 +36,9 @@ def sparse_regression(rng: np.random.Generator, rare: float, noise: float, targe
 
 def claim_4_rare_features(steps: int = 2000, rare: float = 0.02, noise: float = 0.5,
                           lr_adagrad: float = 0.5, lr_sgd: float = 0.05, seed: int = 0) -> Claim:
-    """With a rarely active feature, AdaGrad keeps a larger step for it than for a frequent one.
-
-    AdaGrad's step for weight j is γ/(√s_j + ε) with s_j = Σ_t g_{t,j}²: a weight whose feature
-    is absent gets g = 0 and its accumulator stops growing. Here both weights get the same
-    gradient (the residual) whenever the rare feature is present, so the ratio of their steps is
-    √(Σ_all g²/Σ_present g²), about 1/√p once the residuals are noise. SGD gives every weight
-    the same step γ.
-    """
+    """With a rarely active feature, AdaGrad keeps a larger step for it than for a frequent one (the
+    math: see the module docstring). AdaGrad and SGD see the same stream of ``steps`` examples, the
+    rare feature present with probability ``rare``."""
     target = np.array([1.0, -1.0])
     rng = np.random.default_rng(seed)
     record = race(sparse_regression(rng, rare, noise, target),

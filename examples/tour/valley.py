@@ -86,14 +86,10 @@ def bounce_fraction(path: np.ndarray, across: Callable[[np.ndarray], np.ndarray]
 
 
 def claim_1_valley(steps: dict[str, int] | None = None, grid: np.ndarray = QUARTER_DECADES) -> Claim:
-    """SGD bounces across a long, narrow valley.
+    """SGD bounces across a long, narrow valley (the math: see the module docstring).
 
     On each landscape, every optimizer is swept over ``grid`` and kept at the learning rate that
     reaches the threshold soonest and stays below it (if none does, the lowest final loss).
-    The step of plain SGD is −γ∇L: across a valley of curvature h it multiplies the offset by
-    (1 − γh), which is negative, a bounce, as soon as γ > 1/h, and it must keep γ < 2/h, so the
-    long axis, of curvature h/100, is crossed at a crawl. Momentum sums the along-valley
-    gradients, which agree from step to step, while the across-valley ones alternate and cancel.
     """
     steps = steps or {"valley": 1000, "Rosenbrock": 3000}
     numbers: dict[str, float] = {}

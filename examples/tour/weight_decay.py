@@ -22,18 +22,12 @@ from tour.scales import SCALES
 
 def claim_7_weight_decay(steps: int = 1000, replicas: int = 256, lr: float = 0.01,
                          weight_decay: float = 0.1, seed: int = 0) -> Claim:
-    """Weight decay in Adam is scaled by 1/√v̂; AdamW's is not.
-
-    Adam's ``weight_decay`` adds λθ to the gradient, so the decay travels through m̂ and is
-    divided by √v̂ like the rest: a parameter whose gradients are c times larger decays about c
-    times more slowly, at a rate ≈ γλ/√v̂ per step. AdamW shrinks every parameter by the same
-    factor (1 − γλ) per step, outside the moments.
+    """Weight decay in Adam is scaled by 1/√v̂; AdamW's is not (the math: see the module docstring).
 
     The two parameters see the same zero-mean gradient noise, scaled by 1 and by 100, so the
     loss pulls neither anywhere and Adam without decay moves them identically (it ignores the
     scale of a gradient): what differs is the decay. ``replicas`` independent copies average out
-    the noise; the runs share it, so the decay rate of parameter i is
-    κ_i = −ln(θ̄_i,decay(T)/θ̄_i,none(T))/T, with θ̄ the mean over replicas.
+    the noise, and the runs share it.
     """
     rng = np.random.default_rng(seed)
     loss = tilted_plane(0.0, SCALES[:, None], rng, (1, replicas))
