@@ -16,8 +16,8 @@ Everything else is done here, once, for every op:
 
 The graph holds no reference cycles: an output tensor points to the Function that made it, the
 Function points to its inputs, and nothing points back. After ``backward`` each node lets go of
-its Function, which frees the Function's inputs and saved arrays, so intermediate memory is freed at once, without the garbage
-collector.
+its Function, and with it the Function's inputs and saved arrays, so intermediate memory is
+freed at once, without the garbage collector.
 """
 
 from __future__ import annotations
