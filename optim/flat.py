@@ -37,7 +37,6 @@ class FlatGroup:
         for p, view in zip(params, self.param_views):
             p.data = view
         self.grad = np.empty_like(self.theta)
-        self.grad_views = self._views(self.grad, params)
         self.buffers = {k: self._pack([s[k] for s in states])
                         for k, v in states[0].items() if isinstance(v, np.ndarray)}
         self.state_views = {k: self._views(buffer, params) for k, buffer in self.buffers.items()}
@@ -82,10 +81,11 @@ class FlatGroup:
         parameter skipped a step), nothing is done and False is returned."""
         first = self.states[0]
         numbers = {k: v for k, v in first.items() if k not in self.buffers}
-        if any(s[k] != v for s in self.states[1:] for k, v in numbers.items()):
-            return False
-        for p, view in zip(self.params, self.grad_views):
-            np.copyto(view, p.grad)
+        for s in self.states:
+            for k, v in numbers.items():
+                if s[k] != v:
+                    return False
+        np.concatenate([p.grad.ravel() for p in self.params], out=self.grad)
         flat_state = {**numbers, **self.buffers}
         rule(self.theta, self.grad, flat_state, group)
         for k in numbers:

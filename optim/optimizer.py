@@ -118,6 +118,10 @@ class Optimizer:
             params = [p for p in group["params"] if p.grad is not None]
             states = []
             for p in params:
+                if p.grad.shape != p.data.shape:
+                    raise ValueError(
+                        f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}"
+                    )
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self._new_state(p.data, group)

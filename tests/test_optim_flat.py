@@ -119,3 +119,12 @@ def test_a_deep_copied_optimizer_keeps_updating_its_own_parameters():
     set_gradients(twin_params, 1)
     twin.step()
     assert all(not np.array_equal(p.data, b) for p, b in zip(twin_params, before))
+
+
+def test_a_gradient_of_the_wrong_shape_is_a_clear_error():
+    params = make_params()
+    opt = optim.Adam(params, lr=0.1)
+    set_gradients(params, 0)
+    params[1].grad = np.ones(5)
+    with pytest.raises(ValueError, match=r"shape \(4,\) has a gradient of shape \(5,\)"):
+        opt.step()
