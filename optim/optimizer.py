@@ -46,6 +46,11 @@ class Optimizer:
                 "params should be an iterable of Tensors or of dicts (parameter groups), "
                 f"but got a single {type(params).__name__}; wrap it in a list"
             )
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"params should be the model's parameters, but got the model itself (a "
+                f"{type(params).__name__}); pass model.parameters()"
+            )
         self.defaults = dict(defaults)
         self._check_hyperparameters(self.defaults)
         self.param_groups: list[ParamGroup] = []

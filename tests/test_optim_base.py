@@ -78,6 +78,13 @@ def test_a_bare_tensor_instead_of_a_list_is_a_type_error():
         optim.SGD(make_params()[0])
 
 
+def test_a_model_instead_of_its_parameters_is_a_type_error_that_says_what_to_pass():
+    import models
+
+    with pytest.raises(TypeError, match=r"got the model itself \(a MLP\); pass model.parameters\(\)"):
+        optim.AdamW(models.MLP(2, (3,), 1, rng=0))
+
+
 def test_an_empty_parameter_list_is_rejected():
     with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
         optim.Adam([])
