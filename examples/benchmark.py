@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchmarks.runners import Batches, available_runners, initial_layers  # noqa: E402
 
-import minigrad  # noqa: E402
 from minigrad import Tensor  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
@@ -219,7 +218,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"H={hidden:<5} batch={batch:<4} " + "  ".join(f"{t}: {v:,.0f} µs" for t, v in us.items()), flush=True)
     report = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                    "minigrad": minigrad.__name__, "cpus": os.cpu_count()},
+                    "cpus": os.cpu_count()},
         "training_steps": results,
         "per_op_overhead_us": per_op_overhead(repeats=3 if args.quick else 20),
         "backward_100k_chain_s": deep_chain_backward(10_000 if args.quick else 100_000),

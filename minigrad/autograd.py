@@ -122,16 +122,12 @@ _FREED = _Freed()
 def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
     """Wrap numbers and arrays into constant tensors; numbers take a tensor operand's dtype."""
     Tensor = _tensor_cls
-    like = None
     for x in operands:
-        if isinstance(x, Tensor):
-            like = x.data.dtype
-        else:
+        if not isinstance(x, Tensor):
             break
     else:
         return operands  # the common case: all operands are tensors already
-    if like is None:
-        like = next((x.data.dtype for x in operands if isinstance(x, Tensor)), None)
+    like = next((x.data.dtype for x in operands if isinstance(x, Tensor)), None)
     wrapped = []
     for x in operands:
         if isinstance(x, Tensor):

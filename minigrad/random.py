@@ -14,11 +14,6 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator
 
 
-def default_generator() -> np.random.Generator:
-    """Return the generator that ``manual_seed`` last seeded."""
-    return _generator
-
-
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     """Turn ``rng`` (a Generator, a seed, or None for the default generator) into a Generator."""
     if rng is None:

@@ -121,12 +121,13 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for index, group in enumerate(self.param_groups):
             params = [p for p in group["params"] if p.grad is not None]
-            states = []
-            for p in params:
+            for p in params:  # checked before anything changes
                 if p.grad.shape != p.data.shape:
                     raise ValueError(
                         f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}"
                     )
+            states = []
+            for p in params:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self._new_state(p.data, group)

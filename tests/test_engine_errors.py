@@ -69,6 +69,8 @@ def test_bad_reduction_and_axes():
         F.mse_loss(Tensor(np.zeros(2)), np.zeros(2), reduction="avg")
     with pytest.raises(ValueError, match="axis 2 is out of range for a tensor with 2 dimensions"):
         Tensor(np.zeros((2, 2))).sum(axis=2)
+    with pytest.raises(ValueError, match="axis 0 is out of range for a tensor with 0 dimensions"):
+        Tensor(1.0).max(axis=0)
     with pytest.raises(ValueError, match="not a permutation"):
         Tensor(np.zeros((2, 2))).transpose(0, 0)
 

@@ -128,3 +128,4 @@ def test_a_gradient_of_the_wrong_shape_is_a_clear_error():
     params[1].grad = np.ones(5)
     with pytest.raises(ValueError, match=r"shape \(4,\) has a gradient of shape \(5,\)"):
         opt.step()
+    assert opt.state == {}  # nothing was stepped

@@ -8,14 +8,21 @@ from minigrad.autograd import Function
 from minigrad.ops.unary import stable_sigmoid
 
 
-def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
-    """a - logsumexp(a), shifted by the max so no exponential overflows.
+def _shifted_exp(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """s = a - max(a) (so no exponential overflows), eˢ, and Σ eˢ (keeping the reduced axis).
 
     (``np.maximum.reduce`` is ``np.max`` without its Python-level wrapper: on the small arrays
     of a training step that wrapper costs as much as the reduction itself.)
     """
     shifted = a - np.maximum.reduce(a, axis=axis, keepdims=True)
-    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+    exp = np.exp(shifted)
+    return shifted, exp, np.add.reduce(exp, axis=axis, keepdims=True)
+
+
+def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    """a - logsumexp(a) = s - log Σ eˢ."""
+    shifted, _, total = _shifted_exp(a, axis)
+    return shifted - np.log(total)
 
 
 class LogSoftmax(Function):
@@ -61,9 +68,7 @@ class CrossEntropy(Function):
     """
 
     def forward(self, logits, targets=None, reduction="mean"):
-        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
-        self.exp = np.exp(shifted)
-        self.total = np.add.reduce(self.exp, axis=1, keepdims=True)
+        shifted, self.exp, self.total = _shifted_exp(logits, axis=1)
         rows = np.arange(logits.shape[0])
         self.targets, self.rows, self.reduction = targets, rows, reduction
         return _reduce(np.log(self.total[:, 0]) - shifted[rows, targets], reduction)

@@ -18,9 +18,9 @@ def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
+        if not -ndim <= ax < ndim:
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-        result.append(int(ax) % max(ndim, 1))
+        result.append(int(ax) % ndim)
     if len(set(result)) != len(result):
         raise ValueError(f"repeated axis in {axis}")
     return tuple(sorted(result))
