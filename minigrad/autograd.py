@@ -23,8 +23,8 @@ freed at once, without the garbage collector.
 from __future__ import annotations
 
 import itertools
+from heapq import heappop, heappush
 from contextlib import contextmanager
-from operator import attrgetter
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
@@ -143,7 +143,11 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     """Propagate ``grad`` (the gradient of some scalar w.r.t. ``root``) to every leaf.
 
     Nodes are visited in reverse topological order, so a node's gradient is complete (all its
-    consumers have contributed) before it is passed on to its inputs.
+    consumers have contributed) before it is passed on to its inputs. Every op is recorded
+    after its inputs exist, so the recording sequence numbers are a topological order: the
+    walk always takes next, from a heap, the pending node recorded last. (Any consumer of that
+    node still to come would have been recorded later, and so would be reached first.) The
+    walk is iterative: a chain of 100,000 ops needs no recursion.
 
     A leaf keeps the gradient array it receives without copying it only when that array is
     *private*: made by a backward for this input alone. The caller's ``grad`` and an incoming
@@ -151,62 +155,42 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     leaf copies those. (A backward may therefore return its own ``g`` for several inputs, but
     must not return one new array for two inputs.)
     """
-    leaves, nodes = _graph(root)
+    if root._ctx is None:
+        _accumulate_leaf(root, grad, False)
+        return
     # Pending gradients, keyed by tensor (tensors hash by identity), each with a flag: private?
     grads: dict[Tensor, tuple[np.ndarray, bool]] = {root: (grad, False)}
-    for node in reversed(nodes):
-        pending = grads.pop(node, None)
+    pending = [(-root._ctx.seq, root)]
+    leaves = []
+    while pending:
+        node = heappop(pending)[1]
         fn = node._ctx
-        if pending is not None:
-            g = pending[0]
-            for inp, needs, ig in zip(fn.inputs, fn.needs_grad, fn.backward(g)):
-                if not needs or ig is None:
-                    continue
-                data = inp.data
-                own = ig is not g
-                if ig.shape != data.shape:
-                    ig, own = unbroadcast(ig, data.shape), True
-                if ig.dtype is not data.dtype:
-                    cast = ig.astype(data.dtype, copy=False)
-                    ig, own = cast, own or cast is not ig
-                previous = grads.get(inp)
-                # The first gradient to arrive is kept as it is (no copy); later ones are added
-                # out of place, since the first array may be shared with another input.
-                grads[inp] = (ig, own) if previous is None else (previous[0] + ig, True)
+        g = grads.pop(node)[0]
+        for inp, needs, ig in zip(fn.inputs, fn.needs_grad, fn.backward(g)):
+            if not needs or ig is None:
+                continue
+            data = inp.data
+            own = ig is not g
+            if ig.shape != data.shape:
+                ig, own = unbroadcast(ig, data.shape), True
+            if ig.dtype is not data.dtype:
+                cast = ig.astype(data.dtype, copy=False)
+                ig, own = cast, own or cast is not ig
+            previous = grads.get(inp)
+            if previous is None:  # the first gradient to arrive is kept as it is (no copy)
+                grads[inp] = (ig, own)
+                if inp._ctx is None:
+                    leaves.append(inp)
+                else:
+                    heappush(pending, (-inp._ctx.seq, inp))
+            else:  # later ones are added out of place: the first may be shared with another input
+                grads[inp] = (previous[0] + ig, True)
         if not retain_graph:
             # Dropping the Function frees its inputs and saved arrays at once; the node keeps a
             # marker so that a second backward through it can say what went wrong.
             node._ctx = _FREED
     for leaf in leaves:
-        pending = grads.get(leaf)
-        if pending is not None:
-            _accumulate_leaf(leaf, *pending)
-
-
-def _graph(root: Tensor) -> tuple[list[Tensor], list[Tensor]]:
-    """The leaves and the op nodes that ``root`` depends on (through tensors requiring grad),
-    the nodes in topological order: inputs before outputs.
-
-    Every op is recorded after its inputs exist, so the recording sequence number of each
-    Function is already a topological order: collecting the reachable nodes (iteratively, no
-    recursion, so a chain of 100,000 ops is fine) and sorting them by that number suffices.
-    """
-    if root._ctx is None:
-        return [root], []
-    nodes = [root]
-    leaves = []
-    seen = {root}
-    for node in nodes:  # the list grows while we walk it: a breadth-first search
-        fn = node._ctx
-        for inp, needs in zip(fn.inputs, fn.needs_grad):
-            if needs and inp not in seen:
-                seen.add(inp)
-                (leaves if inp._ctx is None else nodes).append(inp)
-    nodes.sort(key=_by_sequence)
-    return leaves, nodes
-
-
-_by_sequence = attrgetter("_ctx.seq")
+        _accumulate_leaf(leaf, *grads[leaf])
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, private: bool) -> None:

@@ -11,8 +11,8 @@ The base does all the bookkeeping: ``state[p]["step"]`` is incremented before ea
 and a parameter whose ``grad`` is None is skipped entirely (no state change, no decay).
 
 When the update rule is elementwise (``elementwise = True``, all but Muon), a group whose
-parameters all have gradients is updated by one ``_update`` call on flat buffers holding the
-whole group (``optim.flat``): the same arithmetic, far fewer numpy calls.
+parameters all have gradients is updated on flat buffers holding the whole group (``optim.flat``):
+the same arithmetic, one ``_update`` call per cache-sized block instead of one per parameter.
 """
 
 from __future__ import annotations
@@ -119,37 +119,42 @@ class Optimizer:
         """Update every parameter that has a gradient. A closure re-evaluates the loss
         (and its gradients) first; its result is returned."""
         loss = closure() if closure is not None else None
-        for index, group in enumerate(self.param_groups):
-            params = [p for p in group["params"] if p.grad is not None]
-            for p in params:  # checked before anything changes
-                if p.grad.shape != p.data.shape:
-                    raise ValueError(
-                        f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}"
-                    )
-            states = []
-            for p in params:
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = self._new_state(p.data, group)
-                state["step"] += 1
-                states.append(state)
-            if self.elementwise and len(params) > 1 and self._flat_update(index, group, params, states):
+        with_grads = [[p for p in group["params"] if p.grad is not None] for group in self.param_groups]
+        for params in with_grads:  # all checked before anything changes
+            _check_gradient_shapes(params)
+        for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
+            if self.elementwise and self._flat_step(index, group, params):
                 continue
-            for p, state in zip(params, states):
+            for p in params:
+                state = self._state_of(p, group)
+                state["step"] += 1
                 self._update(p.data, p.grad, state, group)
         return loss
 
-    def _flat_update(self, index: int, group: ParamGroup, params: list[Tensor], states: list[dict]) -> bool:
-        """Update the whole group with one call on flat buffers, when every parameter of the
-        group has a gradient (see ``optim.flat``). Returns False when it could not."""
-        if len(params) != len(group["params"]):
+    def _flat_step(self, index: int, group: ParamGroup, params: list[Tensor]) -> bool:
+        """Step the whole group with one update on flat buffers, when every parameter of the
+        group has a gradient (see ``optim.flat``). Returns False, having changed nothing, when
+        it could not."""
+        if len(params) < 2 or len(params) != len(group["params"]):
             return False
         flat = self._flat_groups.get(index)
-        if flat is None or not flat.is_current(params, states):
+        if flat is None or not flat.is_current(params, self.state):
+            states = [self._state_of(p, group) for p in params]
             if not FlatGroup.can_hold(params, states):
                 return False
             flat = self._flat_groups[index] = FlatGroup(params, states)
-        return flat.update(self._update, group)
+        return flat.step(self._update, group)
+
+    def _state_of(self, param: Tensor, group: ParamGroup) -> dict[str, Any]:
+        state = self.state.get(param)
+        if state is None:
+            state = self.state[param] = self._new_state(param.data, group)
+        return state
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy or an unpickled optimizer would hold copies of the flat buffers that its
+        # parameters no longer share; it lays its groups out afresh at its first step instead.
+        return {**self.__dict__, "_flat_groups": {}}
 
     def _new_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         return {"step": 0, **self._init_state(param, group)}
@@ -215,6 +220,12 @@ class Optimizer:
             settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
             lines.append(f"  group {i}: {len(group['params'])} params, {settings}")
         return "\n".join(lines + [")"])
+
+
+def _check_gradient_shapes(params: list[Tensor]) -> None:
+    if [p.grad.shape for p in params] != [p.data.shape for p in params]:
+        p = next(p for p in params if p.grad.shape != p.data.shape)
+        raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}")
 
 
 def _snapshot(value: Any) -> Any:

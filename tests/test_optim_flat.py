@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import optim
+from optim import flat
 from minigrad import Tensor
 
 ELEMENTWISE = [
@@ -38,8 +39,12 @@ def set_gradients(params, step):
         p.grad = g
 
 
+@pytest.mark.parametrize("block_bytes", [flat.BLOCK_BYTES, 40], ids=["one block", "blocks of 5"])
 @pytest.mark.parametrize("cls, kwargs", ELEMENTWISE, ids=[c.__name__ for c, _ in ELEMENTWISE])
-def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs):
+def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs, block_bytes, monkeypatch):
+    # Blocks of 5 float64 elements cut through parameters (sizes 12, 4, 8): the rule must
+    # still give each coordinate exactly what it gives it alone.
+    monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
     together = make_params()
     apart = make_params()
     grouped = cls(together, **kwargs)
@@ -113,12 +118,31 @@ def test_a_deep_copied_optimizer_keeps_updating_its_own_parameters():
     opt = optim.Adam(params, lr=0.1)
     set_gradients(params, 0)
     opt.step()
-    twin = copy.deepcopy(opt)  # parameters, state and flat layout copied together
+    twin = copy.deepcopy(opt)  # parameters and state copied together; laid out afresh
     twin_params = twin.param_groups[0]["params"]
     before = [p.data.copy() for p in twin_params]
     set_gradients(twin_params, 1)
     twin.step()
     assert all(not np.array_equal(p.data, b) for p, b in zip(twin_params, before))
+
+
+def test_an_unpickled_optimizer_takes_the_same_steps_as_the_original():
+    import pickle
+
+    params = make_params()
+    opt = optim.Adam(params, lr=0.1)
+    set_gradients(params, 0)
+    opt.step()
+    twin = pickle.loads(pickle.dumps(opt))
+    twin_params = twin.param_groups[0]["params"]
+    for step in range(1, 4):
+        set_gradients(params, step)
+        set_gradients(twin_params, step)
+        opt.step()
+        twin.step()
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert not np.shares_memory(p.data, q.data)
 
 
 def test_a_gradient_of_the_wrong_shape_is_a_clear_error():
