@@ -31,8 +31,13 @@ def test_every_tool_computes_the_same_gradients_on_the_same_batch():
             np.testing.assert_allclose(db, rb, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-def test_numpy_reference_adamw_step_matches_optim_adamw():
+@pytest.mark.parametrize("block_bytes", [None, 64], ids=["one block", "blocks of 16"])
+def test_numpy_reference_adamw_step_matches_optim_adamw(block_bytes, monkeypatch):
     from benchmarks.runners import MinigradRunner, NumpyRunner
+    from optim import flat
+
+    if block_bytes:
+        monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
 
     X, y = benchmark.digits()
     layers = initial_layers(8)

@@ -3,12 +3,17 @@
 An MLP 64-H-H-10 with ReLU, softmax cross-entropy (mean over the batch) and AdamW. Written the
 way a careful numpy programmer would: all parameters, gradients and moments live in single flat
 buffers (the per-layer arrays are views into them), so the AdamW update is a handful of
-vectorised in-place calls over everything at once, and matmuls write into preallocated outputs.
+vectorised in-place calls over everything at once (block by block, so that the passes over one
+block stay in cache), and matmuls write into preallocated outputs.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from optim import flat
 
 
 class NumpyMLP:
@@ -30,6 +35,9 @@ class NumpyMLP:
             w[...] = w_in
             b[...] = b_in
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+        size = flat.BLOCK_BYTES // self.theta.itemsize
+        self.blocks = [tuple(a[lo:lo + size] for a in (self.theta, self.grad, self.m, self.v, self.scratch))
+                       for lo in range(0, self.theta.size, size)]
         self.t = 0
 
     @staticmethod
@@ -78,24 +86,28 @@ class NumpyMLP:
 
     def adamw_step(self) -> None:
         """θ ← θ(1 − γλ);  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
-        θ ← θ − γ/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), all on the flat buffers, in place."""
+        θ ← θ − γ/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), in place on the flat buffers, one
+        cache-sized block at a time (as minigrad's optimizers do: see ``optim.flat``)."""
         self.t += 1
         beta1, beta2 = self.betas
-        g, m, v, tmp = self.grad, self.m, self.v, self.scratch
-        self.theta *= 1 - self.lr * self.weight_decay
-        m *= beta1
-        np.multiply(g, 1 - beta1, out=tmp)
-        m += tmp
-        v *= beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - beta2
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp *= 1 / np.sqrt(1 - beta2**self.t)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.lr / (1 - beta1**self.t)
-        self.theta -= tmp
+        decay = 1 - self.lr * self.weight_decay
+        v_correction = 1 / math.sqrt(1 - beta2**self.t)
+        step_size = self.lr / (1 - beta1**self.t)
+        for theta, g, m, v, tmp in self.blocks:
+            theta *= decay
+            m *= beta1
+            np.multiply(g, 1 - beta1, out=tmp)
+            m += tmp
+            v *= beta2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - beta2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp *= v_correction
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            theta -= tmp
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         loss = self.loss_and_grad(x, y)
