@@ -55,6 +55,15 @@ def test_cross_entropy_targets_out_of_range_or_wrong_dtype():
         F.cross_entropy(Tensor(np.zeros(3)), np.array([0]))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_an_empty_batch_backpropagates_an_empty_gradient(reduction):
+    logits = Tensor(np.zeros((0, 3)), requires_grad=True)
+    with np.errstate(invalid="ignore"):  # the mean of no losses is nan, as in numpy
+        loss = F.cross_entropy(logits, np.zeros(0, dtype=int), reduction=reduction)
+    loss.backward(np.ones(loss.shape))
+    assert logits.grad.shape == (0, 3)
+
+
 def test_loss_shape_mismatches_are_not_silently_broadcast():
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
         F.mse_loss(Tensor(np.zeros((4, 1))), np.zeros(4))

@@ -67,11 +67,11 @@ class NumpyMLP:
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        n = len(y)
-        rows = np.arange(n)
-        loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))
+        n, classes = logits.shape
+        picked = np.arange(0, n * classes, classes) + y  # where logits[i, y[i]] lies in logits.ravel()
+        loss = float(np.mean(np.log(total[:, 0]) - shifted.reshape(-1)[picked]))
         delta = exp / total  # softmax
-        delta[rows, y] -= 1
+        delta.reshape(-1)[picked] -= 1
         delta /= n
         for i in range(last, -1, -1):
             w, _ = self.params[i]
@@ -81,7 +81,7 @@ class NumpyMLP:
             delta.sum(axis=0, out=gb)
             if i > 0:
                 delta = delta @ w
-                delta *= h_in > 0  # ReLU'(z) where the layer's output was positive
+                delta *= np.sign(h_in)  # ReLU'(z): 1 where the layer's output was positive, else 0
         return loss
 
     def adamw_step(self) -> None:

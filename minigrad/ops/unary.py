@@ -92,14 +92,18 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """out = max(a, 0);  da = g·[a > 0]."""
+    """out = max(a, 0);  da = g·[a > 0] = g·sign(out)."""
 
     def forward(self, a):
         self.out = np.maximum(a, 0)
         return self.out
 
     def backward(self, g):
-        return (g * (self.out > 0),)
+        # sign(out) is the indicator [a > 0] as floats (out ≥ 0); a float·float product is
+        # several times cheaper than float·bool on small arrays, where numpy must cast.
+        da = np.sign(self.out)
+        da *= g
+        return (da,)
 
 
 class LeakyReLU(Function):
