@@ -19,7 +19,6 @@ values, so stale memory is never updated.
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any, Callable
 
 import numpy as np
@@ -61,11 +60,14 @@ class FlatGroup:
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[State]) -> bool:
-        """One dtype for all parameters, and state arrays shaped like their parameter."""
+        """One dtype for all parameters, state arrays shaped like their parameter, and the
+        same numbers (step count, NAdam's running product) in every state: one step count
+        serves the whole group. (It differs after some parameter skipped a step.)"""
         dtype = params[0].data.dtype
+        numbers = {k: v for k, v in states[0].items() if not isinstance(v, np.ndarray)}
         return all(p.data.dtype == dtype for p in params) and all(
-            v.shape == p.data.shape
-            for p, s in zip(params, states) for v in s.values() if isinstance(v, np.ndarray)
+            v.shape == p.data.shape if isinstance(v, np.ndarray) else v == numbers.get(k)
+            for p, s in zip(params, states) for k, v in s.items()
         )
 
     def _pack(self, arrays: list[np.ndarray]) -> np.ndarray:
@@ -88,18 +90,10 @@ class FlatGroup:
                     return False
         return True
 
-    def step(self, rule: Rule, group: dict) -> bool:
-        """Advance the step count and apply ``rule`` to the flat buffers, block by block.
-
-        The numbers in the state must agree across the group's parameters; if they do not
-        (some parameter skipped a step), nothing is done and False is returned.
-        """
+    def step(self, rule: Rule, group: dict) -> None:
+        """Advance the step count and apply ``rule`` to the flat buffers, block by block."""
         first = self.states[0]
         numbers = {k: first[k] for k in self.number_keys}
-        n = len(self.states)
-        for k, v in numbers.items():
-            if list(map(itemgetter(k), self.states)).count(v) != n:
-                return False
         numbers["step"] += 1
         np.concatenate([p.grad.ravel() for p in self.params], out=self.grad)
         for theta, grad, buffers in self.blocks:
@@ -109,4 +103,3 @@ class FlatGroup:
         numbers = {k: block_state[k] for k in self.number_keys}
         for s in self.states:
             s.update(numbers)
-        return True

@@ -125,6 +125,9 @@ class Optimizer:
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
             if self.elementwise and self._flat_step(index, group, params):
                 continue
+            # Stepped one parameter at a time (some had no gradient): their step counts may
+            # now differ, so the group's flat layout is checked afresh before it serves again.
+            self._flat_groups.pop(index, None)
             for p in params:
                 state = self._state_of(p, group)
                 state["step"] += 1
@@ -132,9 +135,8 @@ class Optimizer:
         return loss
 
     def _flat_step(self, index: int, group: ParamGroup, params: list[Tensor]) -> bool:
-        """Step the whole group with one update on flat buffers, when every parameter of the
-        group has a gradient (see ``optim.flat``). Returns False, having changed nothing, when
-        it could not."""
+        """Step the whole group on flat buffers, when every parameter of the group has a
+        gradient (see ``optim.flat``). Returns False, having changed nothing, when it could not."""
         if len(params) < 2 or len(params) != len(group["params"]):
             return False
         flat = self._flat_groups.get(index)
@@ -143,7 +145,8 @@ class Optimizer:
             if not FlatGroup.can_hold(params, states):
                 return False
             flat = self._flat_groups[index] = FlatGroup(params, states)
-        return flat.step(self._update, group)
+        flat.step(self._update, group)
+        return True
 
     def _state_of(self, param: Tensor, group: ParamGroup) -> dict[str, Any]:
         state = self.state.get(param)
