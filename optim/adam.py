@@ -15,7 +15,8 @@ from optim.optimizer import Optimizer, ParamGroup
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
                 step: int, *, lr: float, beta1: float, beta2: float, eps: float,
                 weight_decay: float, decoupled: bool, amsgrad: bool = False,
-                max_exp_avg_sq: np.ndarray | None = None, maximize: bool = False) -> None:
+                max_exp_avg_sq: np.ndarray | None = None, maximize: bool = False,
+                scratch: np.ndarray | None = None) -> None:
     """One Adam step, in place on ``param`` and the moments ``m`` (exp_avg), ``v`` (exp_avg_sq)::
 
         g ← −g                                   if maximize
@@ -26,6 +27,9 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
         v_max ← max(v_max, v), used for v below  if amsgrad
         m̂ = m / (1 − β1^t),   v̂ = v / (1 − β2^t)
         θ ← θ − γ·m̂ / (√v̂ + ε)
+
+    ``scratch``, an array shaped like ``param`` whose contents do not matter, saves allocating
+    one for the intermediates.
     """
     g = -grad if maximize else grad
     if weight_decay != 0:
@@ -37,8 +41,8 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
             # Adam + L2: g ← g + λθ, the gradient of λ/2‖θ‖². This term enters m and v and is then
             # divided by √v̂, so parameters with a large gradient history are barely regularized.
             g = g + weight_decay * param
-    # One scratch array serves every intermediate, so a step allocates almost nothing.
-    scratch = np.multiply(g, 1 - beta1)
+    # One scratch array serves every intermediate, so a step allocates at most that one.
+    scratch = np.multiply(g, 1 - beta1, out=scratch)
     exp_avg *= beta1
     exp_avg += scratch                                   # m ← β1·m + (1 − β1)·g
     np.square(g, out=scratch)
@@ -107,7 +111,8 @@ class Adam(AdamFamily):
         adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], lr=group["lr"],
                     beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                     decoupled=self.decoupled, amsgrad=group["amsgrad"],
-                    max_exp_avg_sq=state.get("max_exp_avg_sq"), maximize=group["maximize"])
+                    max_exp_avg_sq=state.get("max_exp_avg_sq"), maximize=group["maximize"],
+                    scratch=state.get("scratch"))
 
 
 class AdamW(Adam):

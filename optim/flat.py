@@ -53,9 +53,13 @@ class FlatGroup:
                 state[k] = view
         # The numbers in the state (the step count, NAdam's running product), the same for all.
         self.number_keys = [k for k in states[0] if k not in self.buffers]
+        # A rule may use "scratch" for its intermediates (Adam does) instead of allocating: it
+        # is handed to the rule with each block, never stored in the parameters' state.
+        self.scratch = np.empty_like(self.theta)
         size = max(1, BLOCK_BYTES // self.theta.itemsize)
         self.blocks = [(self.theta[lo:lo + size], self.grad[lo:lo + size],
-                        {k: buffer[lo:lo + size] for k, buffer in self.buffers.items()})
+                        {"scratch": self.scratch[lo:lo + size],
+                         **{k: buffer[lo:lo + size] for k, buffer in self.buffers.items()}})
                        for lo in range(0, self.theta.size, size)]
 
     @staticmethod
