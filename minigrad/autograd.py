@@ -23,8 +23,8 @@ freed at once, without the garbage collector.
 from __future__ import annotations
 
 import itertools
-from heapq import heappop, heappush
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np

@@ -32,6 +32,7 @@ Rule = Callable[[np.ndarray, np.ndarray, State, dict], None]
 # gradient, moments, a scratch array) then fit together in a core's L2 cache.
 BLOCK_BYTES = 256 * 1024
 
+
 class FlatGroup:
     """The flat layout of one group: ``theta`` (parameters), ``grad``, and one buffer per state
     array; per-parameter views into each, and the blocks the rule is applied to."""

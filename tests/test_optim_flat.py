@@ -153,3 +153,16 @@ def test_a_gradient_of_the_wrong_shape_is_a_clear_error():
     with pytest.raises(ValueError, match=r"shape \(4,\) has a gradient of shape \(5,\)"):
         opt.step()
     assert opt.state == {}  # nothing was stepped
+
+
+def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_stepped():
+    params = make_params()
+    opt = optim.Adam([{"params": params[:2]}, {"params": params[2:]}], lr=0.1)
+    set_gradients(params, 0)
+    params[2].grad = np.ones(3)
+    before = [p.data.copy() for p in params]
+    with pytest.raises(ValueError, match=r"shape \(2, 2, 2\) has a gradient of shape \(3,\)"):
+        opt.step()
+    assert opt.state == {}
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.data, b)
