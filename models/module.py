@@ -58,7 +58,8 @@ class Module:
         return [(name, value) for name, value in vars(self).items() if isinstance(value, Module)]
 
     def children(self) -> list[Module]:
-        return [module for _, module in self.named_children()]
+        """The direct sub-modules, in assignment order (what iterating a Sequential walks)."""
+        return [value for value in vars(self).values() if isinstance(value, Module)]
 
     def named_modules(self) -> list[tuple[str, Module]]:
         """This module ("") and every module below it, depth first, each once."""
