@@ -57,11 +57,33 @@ class FlatGroup:
         # A rule may use "scratch" for its intermediates (Adam does) instead of allocating: it
         # is handed to the rule with each block, never stored in the parameters' state.
         self.scratch = np.empty_like(self.theta)
+        self.blocks = [
+            (self.theta[lo:hi], [params[i] for i in members],
+             slice(lo - self.bounds[members[0]], hi - self.bounds[members[0]]), self.grad[lo:hi],
+             {"scratch": self.scratch[lo:hi], **{k: buffer[lo:hi] for k, buffer in self.buffers.items()}})
+            for lo, hi, members in self._cut()
+        ]
+
+    def _cut(self) -> list[tuple[int, int, list[int]]]:
+        """The blocks, as (start, stop, indices of the parameters they cover). A parameter at
+        least a block long is cut into blocks of its own, which read its gradient where it is;
+        smaller neighbours share a block, their gradients gathered into ``grad`` each step."""
         size = max(1, BLOCK_BYTES // self.theta.itemsize)
-        self.blocks = [(self.theta[lo:lo + size], self.grad[lo:lo + size],
-                        {"scratch": self.scratch[lo:lo + size],
-                         **{k: buffer[lo:lo + size] for k, buffer in self.buffers.items()}})
-                       for lo in range(0, self.theta.size, size)]
+        bounds = self.bounds
+        cuts: list[tuple[int, int, list[int]]] = []
+        run: list[int] = []  # small parameters waiting to share a block
+        for i in range(len(self.params)):
+            lo, hi = bounds[i], bounds[i + 1]
+            if run and (hi - lo >= size or hi - bounds[run[0]] > size):
+                cuts.append((bounds[run[0]], lo, run))
+                run = []
+            if hi - lo >= size:
+                cuts += [(start, min(start + size, hi), [i]) for start in range(lo, hi, size)]
+            else:
+                run.append(i)
+        if run:
+            cuts.append((bounds[run[0]], bounds[run[-1] + 1], run))
+        return cuts
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[State]) -> bool:
@@ -100,8 +122,11 @@ class FlatGroup:
         first = self.states[0]
         numbers = {k: first[k] for k in self.number_keys}
         numbers["step"] += 1
-        np.concatenate([p.grad.ravel() for p in self.params], out=self.grad)
-        for theta, grad, buffers in self.blocks:
+        for theta, members, part, gathered, buffers in self.blocks:
+            if len(members) == 1:  # (part of) one parameter: its gradient is read in place
+                grad = members[0].grad.reshape(-1)[part]
+            else:
+                grad = np.concatenate([p.grad.ravel() for p in members], out=gathered)
             block_state = {**numbers, **buffers}
             rule(theta, grad, block_state, group)
         # Every block saw the same numbers and so updated them (NAdam's product) alike.

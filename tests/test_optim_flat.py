@@ -39,11 +39,13 @@ def set_gradients(params, step):
         p.grad = g
 
 
-@pytest.mark.parametrize("block_bytes", [flat.BLOCK_BYTES, 40], ids=["one block", "blocks of 5"])
+@pytest.mark.parametrize("block_bytes", [flat.BLOCK_BYTES, 128, 40],
+                         ids=["one block", "blocks of 16", "blocks of 5"])
 @pytest.mark.parametrize("cls, kwargs", ELEMENTWISE, ids=[c.__name__ for c, _ in ELEMENTWISE])
 def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs, block_bytes, monkeypatch):
-    # Blocks of 5 float64 elements cut through parameters (sizes 12, 4, 8): the rule must
-    # still give each coordinate exactly what it gives it alone.
+    # Parameters of sizes 12, 4 and 8 (float64): one block gathers all three gradients;
+    # blocks of 16 gather the first two and read the third in place; blocks of 5 cut through
+    # the first and the last. The rule must still give each coordinate what it gives it alone.
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
     together = make_params()
     apart = make_params()
@@ -166,3 +168,14 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
     assert opt.state == {}
     for p, b in zip(params, before):
         np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("block_bytes, expected", [
+    (128, [(0, 16, [0, 1]), (16, 24, [2])]),
+    (40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
+])
+def test_blocks_keep_small_parameters_together_and_cut_large_ones(block_bytes, expected, monkeypatch):
+    monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
+    params = make_params()
+    layout = flat.FlatGroup(params, [{"step": 0} for _ in params])
+    assert [(int(lo), int(hi), members) for lo, hi, members in layout._cut()] == expected
