@@ -34,8 +34,8 @@ BLOCK_BYTES = 256 * 1024
 
 
 class FlatGroup:
-    """The flat layout of one group: ``theta`` (parameters), ``grad``, and one buffer per state
-    array; per-parameter views into each, and the blocks the rule is applied to."""
+    """The flat layout of one group: ``theta`` (parameters) and one buffer per state array;
+    per-parameter views into each, and the blocks the rule is applied to."""
 
     def __init__(self, params: list[Tensor], states: list[State]) -> None:
         self.params = params
@@ -45,7 +45,6 @@ class FlatGroup:
         self.param_views = self._views(self.theta, params)
         for p, view in zip(params, self.param_views):
             p.data = view
-        self.grad = np.empty_like(self.theta)
         self.buffers = {k: self._pack([s[k] for s in states])
                         for k, v in states[0].items() if isinstance(v, np.ndarray)}
         self.state_views = {k: self._views(buffer, params) for k, buffer in self.buffers.items()}
@@ -57,9 +56,12 @@ class FlatGroup:
         # A rule may use "scratch" for its intermediates (Adam does) instead of allocating: it
         # is handed to the rule with each block, never stored in the parameters' state.
         self.scratch = np.empty_like(self.theta)
+        # Each block: its slices, its parameters, where it lies in the first one's gradient,
+        # and, when it spans several parameters, a buffer to gather their gradients into.
         self.blocks = [
             (self.theta[lo:hi], [params[i] for i in members],
-             slice(lo - self.bounds[members[0]], hi - self.bounds[members[0]]), self.grad[lo:hi],
+             slice(lo - self.bounds[members[0]], hi - self.bounds[members[0]]),
+             np.empty(hi - lo, self.theta.dtype) if len(members) > 1 else None,
              {"scratch": self.scratch[lo:hi], **{k: buffer[lo:hi] for k, buffer in self.buffers.items()}})
             for lo, hi, members in self._cut()
         ]
@@ -67,7 +69,7 @@ class FlatGroup:
     def _cut(self) -> list[tuple[int, int, list[int]]]:
         """The blocks, as (start, stop, indices of the parameters they cover). A parameter at
         least a block long is cut into blocks of its own, which read its gradient where it is;
-        smaller neighbours share a block, their gradients gathered into ``grad`` each step."""
+        smaller neighbours share a block, their gradients gathered into one buffer each step."""
         size = max(1, BLOCK_BYTES // self.theta.itemsize)
         bounds = self.bounds
         cuts: list[tuple[int, int, list[int]]] = []
