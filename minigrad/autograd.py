@@ -23,6 +23,7 @@ freed at once, without the garbage collector.
 from __future__ import annotations
 
 import itertools
+import threading
 from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -32,25 +33,33 @@ import numpy as np
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether ops are recorded, per thread (as in PyTorch): a thread inside ``no_grad`` must
+    not stop another thread's graph from being recorded."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
 _sequence = itertools.count()  # numbers the recorded Functions in the order they were made
 
 
 def is_grad_enabled() -> bool:
     """True when operations are being recorded for backward."""
-    return _grad_enabled
+    return _grad_mode.enabled
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
-    """Context manager in which no graph is recorded (evaluation, optimizer updates)."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = False
+    """Context manager in which no graph is recorded (evaluation, optimizer updates), in the
+    calling thread only."""
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -93,7 +102,7 @@ class Function:
         except (ValueError, IndexError) as error:
             shapes = ", ".join(str(t.data.shape) for t in inputs)
             raise type(error)(f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
-        if _grad_enabled:
+        if _grad_mode.enabled:
             needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
                 fn.seq = next(_sequence)

@@ -71,6 +71,28 @@ def test_no_grad_records_nothing():
         y.sum().backward()
 
 
+def test_no_grad_in_one_thread_leaves_other_threads_recording():
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+
+    def evaluate():
+        with no_grad():
+            inside.set()
+            done.wait(10)
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    assert inside.wait(10)
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()  # recorded here while the other thread sits in no_grad
+    done.set()
+    worker.join()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    assert minigrad.is_grad_enabled()
+
+
 def test_detach_cuts_the_graph_but_shares_data():
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = x * 3
