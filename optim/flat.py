@@ -40,14 +40,21 @@ class FlatGroup:
     def __init__(self, params: list[Tensor], states: list[State]) -> None:
         self.params = params
         self.states = states
-        self.bounds = np.cumsum([0] + [p.data.size for p in params])
+        # Where each parameter lies in the flat buffers: the small ones first, side by side,
+        # then the large ones (see ``_cut``).
+        sizes = [p.data.size for p in params]
+        self.order = sorted(range(len(params)), key=lambda i: sizes[i] >= self._large())
+        self.start = [0] * len(params)
+        offset = 0
+        for i in self.order:
+            self.start[i], offset = offset, offset + sizes[i]
         self.theta = self._pack([p.data for p in params])
-        self.param_views = self._views(self.theta, params)
+        self.param_views = self._views(self.theta)
         for p, view in zip(params, self.param_views):
             p.data = view
         self.buffers = {k: self._pack([s[k] for s in states])
                         for k, v in states[0].items() if isinstance(v, np.ndarray)}
-        self.state_views = {k: self._views(buffer, params) for k, buffer in self.buffers.items()}
+        self.state_views = {k: self._views(buffer) for k, buffer in self.buffers.items()}
         for k, views in self.state_views.items():
             for state, view in zip(states, views):
                 state[k] = view
@@ -60,31 +67,39 @@ class FlatGroup:
         # and, when it spans several parameters, a buffer to gather their gradients into.
         self.blocks = [
             (self.theta[lo:hi], [params[i] for i in members],
-             slice(lo - self.bounds[members[0]], hi - self.bounds[members[0]]),
+             slice(lo - self.start[members[0]], hi - self.start[members[0]]),
              np.empty(hi - lo, self.theta.dtype) if len(members) > 1 else None,
              {"scratch": self.scratch[lo:hi], **{k: buffer[lo:hi] for k, buffer in self.buffers.items()}})
             for lo, hi, members in self._cut()
         ]
 
+    def _block_size(self) -> int:
+        return max(1, BLOCK_BYTES // self.params[0].data.itemsize)
+
+    def _large(self) -> int:
+        """From this size on a parameter gets blocks of its own: copying its gradient into a
+        shared block each step would cost more than the extra call of the rule."""
+        return max(1, self._block_size() // 4)
+
     def _cut(self) -> list[tuple[int, int, list[int]]]:
-        """The blocks, as (start, stop, indices of the parameters they cover). A parameter at
-        least a block long is cut into blocks of its own, which read its gradient where it is;
-        smaller neighbours share a block, their gradients gathered into one buffer each step."""
-        size = max(1, BLOCK_BYTES // self.theta.itemsize)
-        bounds = self.bounds
+        """The blocks, as (start, stop, indices of the parameters they cover). The small
+        parameters, laid out first, share blocks (their gradients are gathered into one buffer
+        each step); a large one is cut into blocks of its own, which read its gradient where
+        it is."""
+        size, large = self._block_size(), self._large()
+        start, sizes = self.start, [p.data.size for p in self.params]
         cuts: list[tuple[int, int, list[int]]] = []
-        run: list[int] = []  # small parameters waiting to share a block
-        for i in range(len(self.params)):
-            lo, hi = bounds[i], bounds[i + 1]
-            if run and (hi - lo >= size or hi - bounds[run[0]] > size):
-                cuts.append((bounds[run[0]], lo, run))
+        run: list[int] = []  # small parameters sharing the block being filled
+        for i in (i for i in self.order if sizes[i] < large):
+            if run and start[i] + sizes[i] - start[run[0]] > size:
+                cuts.append((start[run[0]], start[i], run))
                 run = []
-            if hi - lo >= size:
-                cuts += [(start, min(start + size, hi), [i]) for start in range(lo, hi, size)]
-            else:
-                run.append(i)
+            run.append(i)
         if run:
-            cuts.append((bounds[run[0]], bounds[run[-1] + 1], run))
+            cuts.append((start[run[0]], start[run[-1]] + sizes[run[-1]], run))
+        for i in (i for i in self.order if sizes[i] >= large):
+            lo, hi = start[i], start[i] + sizes[i]
+            cuts += [(s, min(s + size, hi), [i]) for s in range(lo, hi, size)]
         return cuts
 
     @staticmethod
@@ -100,10 +115,10 @@ class FlatGroup:
         )
 
     def _pack(self, arrays: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate([np.ravel(a) for a in arrays])
+        return np.concatenate([np.ravel(arrays[i]) for i in self.order])
 
-    def _views(self, buffer: np.ndarray, params: list[Tensor]) -> list[np.ndarray]:
-        return [buffer[lo:hi].reshape(p.data.shape) for lo, hi, p in zip(self.bounds, self.bounds[1:], params)]
+    def _views(self, buffer: np.ndarray) -> list[np.ndarray]:
+        return [buffer[lo:lo + p.data.size].reshape(p.data.shape) for lo, p in zip(self.start, self.params)]
 
     def is_current(self, params: list[Tensor], state: dict[Tensor, State]) -> bool:
         """True while the parameters, their ``data``, their state dicts (looked up in ``state``)

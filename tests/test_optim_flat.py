@@ -24,14 +24,19 @@ ELEMENTWISE = [
 SHAPES = [(3, 4), (4,), (2, 2, 2)]
 
 
-def make_params(seed=0):
+# Ten one-element parameters around a 3×3 one: with blocks of 8 (float64) elements the small
+# ones are laid out first and fill two shared blocks; the 3×3 one gets two blocks of its own.
+MANY_SMALL = [(1,)] * 4 + [(3, 3)] + [(1,)] * 6
+
+
+def make_params(seed=0, shapes=SHAPES):
     rng = np.random.default_rng(seed)
-    return [Tensor(rng.normal(size=s), requires_grad=True) for s in SHAPES]
+    return [Tensor(rng.normal(size=s), requires_grad=True) for s in shapes]
 
 
-def gradients(step):
+def gradients(step, shapes=SHAPES):
     rng = np.random.default_rng(100 + step)
-    return [rng.normal(size=s) for s in SHAPES]
+    return [rng.normal(size=s) for s in shapes]
 
 
 def set_gradients(params, step):
@@ -39,20 +44,22 @@ def set_gradients(params, step):
         p.grad = g
 
 
-@pytest.mark.parametrize("block_bytes", [flat.BLOCK_BYTES, 128, 40],
-                         ids=["one block", "blocks of 16", "blocks of 5"])
+@pytest.mark.parametrize("shapes, block_bytes", [
+    (SHAPES, flat.BLOCK_BYTES), (SHAPES, 384), (SHAPES, 40), (MANY_SMALL, 64),
+], ids=["one block", "blocks of 48", "blocks of 5", "blocks of 8"])
 @pytest.mark.parametrize("cls, kwargs", ELEMENTWISE, ids=[c.__name__ for c, _ in ELEMENTWISE])
-def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs, block_bytes, monkeypatch):
+def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs, shapes, block_bytes, monkeypatch):
     # Parameters of sizes 12, 4 and 8 (float64): one block gathers all three gradients;
-    # blocks of 16 gather the first two and read the third in place; blocks of 5 cut through
-    # the first and the last. The rule must still give each coordinate what it gives it alone.
+    # blocks of 48 gather the two small ones (under a quarter block) and read the first in
+    # place; blocks of 5 cut through the first and the last; and MANY_SMALL fills two shared
+    # blocks. The rule must still give each coordinate what it gives it alone.
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
-    together = make_params()
-    apart = make_params()
+    together = make_params(shapes=shapes)
+    apart = make_params(shapes=shapes)
     grouped = cls(together, **kwargs)
     separate = [cls([p], **kwargs) for p in apart]  # one parameter per optimizer: no flat path
     for step in range(30):
-        for p, q, g in zip(together, apart, gradients(step)):
+        for p, q, g in zip(together, apart, gradients(step, shapes)):
             p.grad, q.grad = g.copy(), g.copy()
         grouped.step()
         for opt in separate:
@@ -170,12 +177,13 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
         np.testing.assert_array_equal(p.data, b)
 
 
-@pytest.mark.parametrize("block_bytes, expected", [
-    (128, [(0, 16, [0, 1]), (16, 24, [2])]),
-    (40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
+@pytest.mark.parametrize("shapes, block_bytes, expected", [
+    (SHAPES, 384, [(0, 12, [1, 2]), (12, 24, [0])]),
+    (SHAPES, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
+    (MANY_SMALL, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
 ])
-def test_blocks_keep_small_parameters_together_and_cut_large_ones(block_bytes, expected, monkeypatch):
+def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, block_bytes, expected, monkeypatch):
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
-    params = make_params()
+    params = make_params(shapes=shapes)
     layout = flat.FlatGroup(params, [{"step": 0} for _ in params])
     assert [(int(lo), int(hi), members) for lo, hi, members in layout._cut()] == expected
