@@ -66,17 +66,22 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` down to ``shape``: the adjoint of numpy broadcasting.
 
     Broadcasting first prepends axes, then stretches size-1 axes; the gradient of a broadcast
-    input is therefore the sum over the prepended axes and over the stretched ones.
+    input is therefore the sum over the prepended axes and over the stretched ones. A ``grad``
+    that no broadcast of ``shape`` could have produced raises ValueError.
     """
     if grad.shape == shape:
         return grad
+    reduced = grad
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
+        reduced = reduced.sum(axis=tuple(range(extra)))
+    if extra >= 0:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and reduced.shape[i] != 1)
+        if stretched:
+            reduced = reduced.sum(axis=stretched, keepdims=True)
+    if reduced.shape != shape:
+        raise ValueError(f"a gradient of shape {grad.shape} does not broadcast from shape {shape}")
+    return reduced
 
 
 class Function:
@@ -118,18 +123,25 @@ class _Freed(Function):
     seq = -1
     inputs = needs_grad = ()
 
-    def backward(self, grad):
-        raise RuntimeError(
-            "backward through a graph that was already freed: a second backward over the "
-            "same graph needs backward(retain_graph=True) the first time"
-        )
-
 
 _FREED = _Freed()
 
 
+def _freed_graph_error() -> RuntimeError:
+    return RuntimeError(
+        "backward through a graph that was already freed: a second backward over the "
+        "same graph needs backward(retain_graph=True) the first time"
+    )
+
+
 def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
-    """Wrap numbers and arrays into constant tensors; numbers take a tensor operand's dtype."""
+    """Wrap numbers, lists and arrays into constant tensors.
+
+    A float array keeps its dtype. Anything else (numbers, lists, integer arrays) takes the
+    dtype of the computation it joins: that of the first tensor operand, else of the first
+    float array; only with neither does it take the default dtype. (So a constant is never
+    rounded to float32 inside a float64 computation.)
+    """
     Tensor = _tensor_cls
     for x in operands:
         if not isinstance(x, Tensor):
@@ -137,15 +149,16 @@ def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
     else:
         return operands  # the common case: all operands are tensors already
     like = next((x.data.dtype for x in operands if isinstance(x, Tensor)), None)
-    wrapped = []
-    for x in operands:
-        if isinstance(x, Tensor):
-            wrapped.append(x)
-        elif isinstance(x, (bool, int, float)) and like is not None:
-            wrapped.append(Tensor._from_op(np.asarray(x, dtype=like), None))
-        else:
-            wrapped.append(Tensor(x))
-    return tuple(wrapped)
+    if like is None:
+        like = next((x.dtype for x in operands if _is_float_array(x)), None)
+    return tuple(
+        x if isinstance(x, Tensor) else Tensor(x, dtype=None if _is_float_array(x) else like)
+        for x in operands
+    )
+
+
+def _is_float_array(x: object) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
@@ -167,6 +180,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     if root._ctx is None:
         _accumulate_leaf(root, grad, False)
         return
+    if root._ctx is _FREED:
+        raise _freed_graph_error()
     # Pending gradients, keyed by tensor (tensors hash by identity), each with a flag: private?
     grads: dict[Tensor, tuple[np.ndarray, bool]] = {root: (grad, False)}
     pending = [(-root._ctx.seq, root)]
@@ -181,17 +196,20 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             data = inp.data
             own = ig is not g
             if ig.shape != data.shape:
-                ig, own = unbroadcast(ig, data.shape), True
+                ig, own = _fit_to_input(ig, data.shape, fn), True
             if ig.dtype is not data.dtype:
                 cast = ig.astype(data.dtype, copy=False)
                 ig, own = cast, own or cast is not ig
             previous = grads.get(inp)
             if previous is None:  # the first gradient to arrive is kept as it is (no copy)
                 grads[inp] = (ig, own)
-                if inp._ctx is None:
+                ctx = inp._ctx
+                if ctx is None:
                     leaves.append(inp)
+                elif ctx is _FREED:
+                    raise _freed_graph_error()
                 else:
-                    heappush(pending, (-inp._ctx.seq, inp))
+                    heappush(pending, (-ctx.seq, inp))
             else:  # later ones are added out of place: the first may be shared with another input
                 grads[inp] = (previous[0] + ig, True)
         if not retain_graph:
@@ -200,6 +218,14 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             node._ctx = _FREED
     for leaf in leaves:
         _accumulate_leaf(leaf, *grads[leaf])
+
+
+def _fit_to_input(grad: np.ndarray, shape: tuple[int, ...], fn: Function) -> np.ndarray:
+    """``grad`` summed down to its input's ``shape``, or an error naming the op at fault."""
+    try:
+        return unbroadcast(grad, shape)
+    except ValueError as error:
+        raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of the wrong shape: {error}") from None
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, private: bool) -> None:

@@ -74,8 +74,9 @@ def logsumexp(x: Tensor, axis: int | Sequence[int] | None = -1, keepdims: bool =
 def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against integer class targets (N,), fused.
 
-    loss = mean over i of [logsumexp(logitsᵢ) - logitsᵢ[targetsᵢ]];  the gradient with respect
-    to the logits is (softmax(logits) - onehot(targets)) / N.
+    lossᵢ = logsumexp(logitsᵢ) - logitsᵢ[targetsᵢ], with gradient softmax(logitsᵢ) - onehot(targetsᵢ);
+    ``reduction`` "mean" (the default) averages the lossᵢ (and divides the gradient by N),
+    "sum" adds them, "none" returns them all.
     """
     _check_reduction(reduction)
     if logits.ndim != 2:
@@ -94,12 +95,18 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
             f"cross_entropy targets must lie in [0, {classes}) for {classes} classes; "
             f"got values from {t.min()} to {t.max()}"
         )
-    return ops.CrossEntropy.apply(logits, targets=t, reduction=reduction)
+    # (unsigned targets, now known to be small, become the platform's index type)
+    return ops.CrossEntropy.apply(logits, targets=t.astype(np.intp, copy=False), reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
     """-[y·log σ(x) + (1-y)·log(1-σ(x))] from logits x, stable for any |x|; y in [0, 1]."""
     _check_reduction(reduction)
+    if isinstance(targets, Tensor) and targets.requires_grad:
+        raise ValueError(
+            "binary_cross_entropy_with_logits treats its targets as constants and would drop "
+            "their gradient; pass targets.detach()"
+        )
     y = _constant(targets)
     if y.shape != logits.shape:
         raise ValueError(

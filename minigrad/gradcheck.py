@@ -33,7 +33,8 @@ def gradcheck(
     Returns True, or raises GradcheckError naming the input, the element and both values.
     """
     inputs = [
-        Tensor(np.array(x.data, dtype=np.float64), requires_grad=x.requires_grad)
+        # C order, so that x.data.reshape(-1) below is a view: perturbing it perturbs x.
+        Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
         if isinstance(x, Tensor)
         else x
         for x in inputs

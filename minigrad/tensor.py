@@ -245,6 +245,13 @@ class Tensor:
         return ops.Transpose.apply(self, axes=axes or None)
 
     def __getitem__(self, index: Any) -> Tensor:
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(p, Tensor) for p in parts):
+            raise TypeError(
+                "index a Tensor with ints, slices or numpy integer/boolean arrays, not with a "
+                "Tensor: a Tensor holds floats, so a boolean mask in it would read as positions "
+                "0 and 1 (use mask.data > 0, or .data.astype(int) for positions)"
+            )
         return ops.GetItem.apply(self, index=index)
 
 

@@ -103,3 +103,39 @@ def test_index_out_of_range_names_the_shape():
 def test_item_of_many_elements():
     with pytest.raises(ValueError, match=r"one element.*\(2,\)"):
         Tensor([1.0, 2.0]).item()
+
+
+def test_a_second_backward_through_two_freed_nodes_names_the_problem():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y1, y2 = x * 2, x * 3
+    (y1 + y2).sum().backward()
+    with pytest.raises(RuntimeError, match="already freed"):
+        (y1 * y2).sum().backward()
+
+
+@pytest.mark.parametrize("grad_shape, input_shape", [((3,), (3, 4)), ((3,), (1, 3)), ((3,), (3, 1))])
+def test_a_backward_returning_a_gradient_of_the_wrong_shape_is_named(grad_shape, input_shape):
+    class Broken(minigrad.autograd.Function):
+        def forward(self, a):
+            return a.copy()
+
+        def backward(self, g):
+            return (np.ones(grad_shape),)
+
+    x = Tensor(np.ones(input_shape), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Broken.backward returned a gradient of the wrong shape"):
+        Broken.apply(x).sum().backward()
+
+
+def test_binary_cross_entropy_targets_that_require_grad_are_refused():
+    logits = Tensor(np.zeros(3), requires_grad=True)
+    targets = Tensor(np.full(3, 0.5), requires_grad=True)
+    with pytest.raises(ValueError, match="constants"):
+        F.binary_cross_entropy_with_logits(logits, targets)
+    F.binary_cross_entropy_with_logits(logits, targets.detach()).backward()
+
+
+def test_unsigned_cross_entropy_targets_work():
+    logits = Tensor(np.zeros((2, 3)), requires_grad=True)
+    F.cross_entropy(logits, np.array([0, 2], dtype=np.uint64)).backward()
+    np.testing.assert_allclose(logits.grad, [[-1 / 3, 1 / 6, 1 / 6], [1 / 6, 1 / 6, -1 / 3]])

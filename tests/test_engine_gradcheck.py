@@ -201,3 +201,58 @@ def test_gradcheck_weights_nonscalar_outputs_so_softmax_errors_show():
 
     with pytest.raises(minigrad.GradcheckError):
         gradcheck(SoftmaxWithZeroGrad.apply, [leaf((2, 3), 0)])
+
+
+def test_gradcheck_perturbs_inputs_of_any_memory_layout():
+    # gradcheck works on a float64 copy of each input; the copy of a Fortran-ordered (here:
+    # transposed) array must still be perturbed through its flat view, or every numerical
+    # gradient would be 0 and any backward returning zeros would pass.
+    class ZeroGrad(minigrad.autograd.Function):
+        def forward(self, a):
+            return a * 3
+
+        def backward(self, g):
+            return (np.zeros_like(g),)
+
+    transposed = Tensor(np.arange(6.0).reshape(2, 3).T, requires_grad=True)
+    with pytest.raises(minigrad.GradcheckError):
+        gradcheck(ZeroGrad.apply, [transposed])
+    assert gradcheck(lambda a: a * 2, [transposed])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_transposed_logits(reduction):
+    # logits that are a transpose (not row-major): the -onehot term must still reach them
+    h = leaf((3, 4), 0)
+    assert gradcheck(lambda h: F.cross_entropy(h.T, np.array([0, 2, 1, 1]), reduction=reduction), [h])
+
+
+def test_cross_entropy_backward_twice_with_retain_graph():
+    x = leaf((2, 3), 0)
+    loss = F.cross_entropy(x, np.array([1, 2]))
+    loss.backward(retain_graph=True)
+    once = x.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * once)
+
+
+def test_no_nan_from_pow_and_log_at_zero_in_an_unused_branch():
+    x = Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    (x**0).sum().backward()  # a constant: slope 0 everywhere, also at 0
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    x.grad = None
+    ((x**0.5) * np.array([0.0, 1.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.25])
+    x.grad = None
+    with np.errstate(divide="ignore"):
+        minigrad.where(x.data > 0, x.log(), 0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.25])
+
+
+def test_fused_linear_promotes_mixed_dtypes_like_the_unfused_expression():
+    x = Tensor(np.ones((2, 3), np.float32))
+    w = Tensor(np.ones((4, 3), np.float32))
+    b = Tensor(np.full(4, 0.1), requires_grad=True)  # float64
+    out = F.linear(x, w, b)
+    assert out.dtype == (x @ w.T + b).dtype == np.float64
+    np.testing.assert_array_equal(out.data, 3 + np.full((2, 4), 0.1))

@@ -104,3 +104,25 @@ def test_forward_values_match_numpy():
     labels = np.array([0, 3, 1])
     expected = np.mean(np.log(np.exp(a).sum(1)) - a[np.arange(3), labels])
     np.testing.assert_allclose(F.cross_entropy(x, labels).data, expected)
+
+
+def test_constants_join_the_computation_in_its_dtype():
+    x64 = Tensor(np.array([1.0, 2.0]))
+    # lists and integer arrays: not rounded to float32 inside a float64 computation
+    np.testing.assert_array_equal((x64 * [0.1, 0.1]).data, x64.data * 0.1)
+    assert (x64 + np.array([16777217])).data[0] == 16777218.0  # 2**24 + 1 is not a float32
+    x32 = Tensor(np.array([1.0, 2.0], dtype=np.float32))
+    assert (x32 * [0.1, 0.1]).dtype == np.float32
+    # with no tensor operand, a number takes the dtype of a float array operand
+    where = minigrad.where(np.array([True, False]), np.zeros(2), 0.1)
+    assert where.dtype == np.float64 and where.data[1] == 0.1
+    # float arrays keep their own dtype, as in numpy
+    assert (x32 * np.ones(2)).dtype == np.float64
+
+
+def test_a_tensor_is_not_accepted_as_an_index():
+    x = Tensor([10.0, 20.0, 30.0])
+    mask = np.array([True, False, True])
+    with pytest.raises(TypeError, match="not with a Tensor"):
+        x[Tensor(mask)]  # as floats the mask would read as positions [1, 0, 1]
+    np.testing.assert_array_equal(x[mask].data, [10.0, 30.0])

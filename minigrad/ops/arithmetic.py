@@ -63,7 +63,9 @@ class Pow(Function):
 
     ln(a) is undefined for a ≤ 0; there the exponent's gradient is set to 0 (the limit at a = 0
     for b > 0), so no NaN leaks out of backward. A negative base with an integer exponent
-    (``x ** 2``) differentiates normally with respect to the base.
+    (``x ** 2``) differentiates normally with respect to the base. At a = 0, b·a^(b-1) is
+    0·∞ for b = 0 (a constant: its slope is 0) and ∞ for 0 < b < 1; where b or g is 0 the
+    base's gradient is taken as 0, so an unused branch through 0^b does not poison it.
     """
 
     def forward(self, a, b):
@@ -73,7 +75,11 @@ class Pow(Function):
 
     def backward(self, g):
         a, b = self.a, self.b
-        da = g * b * a ** (b - 1) if self.needs_grad[0] else None
+        da = None
+        if self.needs_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                da = g * b * a ** (b - 1)
+            da = np.where((g == 0) | (b == 0), 0, da)
         if self.needs_grad[1]:
             positive = a > 0
             db = g * self.out * np.log(np.where(positive, a, 1)) * positive

@@ -67,7 +67,8 @@ class Linear(Function):
         self.x, self.weight = x, weight
         out = x @ weight.T
         if bias is not None:
-            out += bias
+            # In place when the dtypes agree; otherwise promote as x @ Wᵀ + b would.
+            out = np.add(out, bias, out=out) if bias.dtype == out.dtype else out + bias
         return out
 
     def backward(self, g):

@@ -10,11 +10,12 @@ from minigrad.ops.unary import stable_sigmoid
 
 def _shifted_exp(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """s = a - max(a) (so no exponential overflows), eˢ, and Σ eˢ (keeping the reduced axis).
+    s and eˢ are row-major (C-ordered) whatever a's layout.
 
     (``np.maximum.reduce`` is ``np.max`` without its Python-level wrapper: on the small arrays
     of a training step that wrapper costs as much as the reduction itself.)
     """
-    shifted = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    shifted = np.subtract(a, np.maximum.reduce(a, axis=axis, keepdims=True), order="C")
     exp = np.exp(shifted)
     return shifted, exp, np.add.reduce(exp, axis=axis, keepdims=True)
 
@@ -77,7 +78,7 @@ class CrossEntropy(Function):
         return _reduce(np.log(self.total[:, 0]) - shifted.reshape(-1)[self.picked], reduction)
 
     def backward(self, g):
-        da = np.divide(self.exp, self.total, out=self.exp)  # softmax, in the forward's buffer
+        da = self.exp / self.total  # softmax (a new array: backward may run again, retain_graph)
         da.reshape(-1)[self.picked] -= 1
         if self.reduction == "none":
             da *= g[:, np.newaxis]

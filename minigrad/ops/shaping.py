@@ -51,7 +51,6 @@ class GetItem(Function):
     """
 
     def forward(self, a, index=()):
-        index = _raw_index(index)
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         return a[index]
 
@@ -62,20 +61,6 @@ class GetItem(Function):
         else:
             np.add.at(da, self.index, g)
         return (da,)
-
-
-def _raw_index(index):
-    """Indices may be Tensors (float data); numpy needs integer or boolean arrays."""
-    parts = index if isinstance(index, tuple) else (index,)
-    converted = []
-    for p in parts:
-        data = getattr(p, "data", p)
-        if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-            if not np.all(data == np.round(data)):
-                raise IndexError("tensor indices must hold whole numbers")
-            data = data.astype(np.intp)
-        converted.append(data)
-    return tuple(converted) if isinstance(index, tuple) else converted[0]
 
 
 class Concatenate(Function):

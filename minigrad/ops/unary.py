@@ -28,14 +28,20 @@ class Exp(Function):
 
 
 class Log(Function):
-    """out = ln a;  da = g / a."""
+    """out = ln a;  da = g / a.
+
+    At a = 0 the derivative is infinite; where g is 0 there, the quotient is taken as 0 rather
+    than 0/0 = NaN, so an unused branch through ln 0 does not poison the gradient.
+    """
 
     def forward(self, a):
         self.a = a
         return np.log(a)
 
     def backward(self, g):
-        return (g / self.a,)
+        da = np.zeros_like(g)
+        np.divide(g, self.a, out=da, where=g != 0)
+        return (da,)
 
 
 class Sqrt(Function):
