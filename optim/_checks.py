@@ -6,12 +6,18 @@ Comparisons are written so that NaN fails them (``not nan >= 0`` is True).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
 
 
 def check_range(what: str, value: float, low: float = 0.0, high: float = math.inf,
                 high_inclusive: bool = True) -> None:
-    """Raise ``ValueError("Invalid <what>: <value>")`` unless low ≤ value ≤ high (or < high)."""
+    """Raise ``ValueError("Invalid <what>: <value>")`` unless value is a finite number with
+    low ≤ value ≤ high (or < high)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"Invalid {what}: {value!r} (expected a finite number)")
     inside = low <= value <= high if high_inclusive else low <= value < high
     if not inside:
         raise ValueError(f"Invalid {what}: {value}")
@@ -24,9 +30,22 @@ def check_lr_eps_weight_decay(lr: float, eps: float, weight_decay: float) -> Non
     check_range("weight_decay value", weight_decay)
 
 
+def as_pair(betas: Any) -> Any:
+    """(β1, β2) as a tuple; anything that is not a pair is left for ``check_betas`` to name."""
+    return tuple(betas) if isinstance(betas, (tuple, list)) else betas
+
+
 def check_betas(betas: Sequence[float]) -> None:
     """Each β must satisfy 0 ≤ β < 1."""
-    if len(betas) != 2:
-        raise ValueError(f"Invalid betas: {betas}; expected a pair (beta1, beta2)")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r}; expected a pair (beta1, beta2)")
     for i, beta in enumerate(betas):
         check_range(f"beta parameter at index {i}", beta, high=1.0, high_inclusive=False)
+
+
+def check_flags(group: dict[str, Any], *names: str) -> None:
+    """Switches (nesterov, amsgrad, ...) must be True or False: a string such as "no" would
+    otherwise count as True."""
+    for name in names:
+        if not isinstance(group[name], (bool, np.bool_)):
+            raise ValueError(f"Invalid {name}: {group[name]!r} (expected True or False)")

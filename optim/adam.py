@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from optim._checks import check_betas, check_lr_eps_weight_decay
+from optim._checks import as_pair, check_betas, check_flags, check_lr_eps_weight_decay
 from optim.optimizer import Optimizer, ParamGroup
 
 
@@ -42,7 +42,9 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
             # divided by √v̂, so parameters with a large gradient history are barely regularized.
             g = g + weight_decay * param
     # One scratch array serves every intermediate, so a step allocates at most that one.
-    scratch = np.multiply(g, 1 - beta1, out=scratch)
+    if scratch is None:
+        scratch = np.empty_like(param)
+    np.multiply(g, 1 - beta1, out=scratch)
     exp_avg *= beta1
     exp_avg += scratch                                   # m ← β1·m + (1 − β1)·g
     np.square(g, out=scratch)
@@ -96,9 +98,13 @@ class Adam(AdamFamily):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
                  maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=as_pair(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: ParamGroup) -> None:
+        super()._check_hyperparameters(group)
+        check_flags(group, "amsgrad", "maximize")
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         state = super()._init_state(param, group)

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from optim._checks import as_pair
 from optim.adam import AdamFamily
 
 
@@ -38,4 +39,4 @@ class Adamax(AdamFamily):
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=as_pair(betas), eps=eps, weight_decay=weight_decay))

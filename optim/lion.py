@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_betas, check_range
+from optim._checks import as_pair, check_betas, check_range
 from optim.optimizer import Optimizer, ParamGroup
 
 
@@ -36,7 +36,7 @@ class Lion(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
                  weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=as_pair(betas), weight_decay=weight_decay))
 
     def _check_hyperparameters(self, group: ParamGroup) -> None:
         check_range("learning rate", group["lr"])

@@ -37,6 +37,8 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
+        if any("lr" not in group for group in optimizer.param_groups):
+            raise ValueError(f"{type(optimizer).__name__} has no learning rate ('lr') to schedule")
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
@@ -50,6 +52,9 @@ class LRScheduler:
         """Advance one epoch and set every group's learning rate to the schedule's value."""
         self.last_epoch += 1
         self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        self._set_lrs()
+
+    def _set_lrs(self) -> None:
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
 
@@ -62,8 +67,10 @@ class LRScheduler:
         return self._own_state()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise)."""
+        """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise), and
+        set the optimizer's rates to the restored epoch's (whatever construction set them to)."""
         vars(self).update(self._checked(state_dict))
+        self._set_lrs()
 
     def _own_state(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, list) else v
@@ -227,6 +234,7 @@ class SequentialLR(LRScheduler):
         for scheduler, update in zip(self.schedulers, updates):
             vars(scheduler).update(update)
         vars(self).update(own)
+        self._set_lrs()
 
 
 def warmup_cosine(optimizer: Optimizer, warmup_epochs: int, total_epochs: int,

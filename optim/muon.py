@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from optim._checks import check_range
+from optim._checks import check_flags, check_range
 from optim.optimizer import Optimizer, ParamGroup
 
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -91,7 +91,8 @@ class Muon(Optimizer):
         check_range("weight_decay value", group["weight_decay"])
         check_range("momentum value", group["momentum"], high=1.0, high_inclusive=False)
         check_range("epsilon value", group["eps"])
-        if not (isinstance(group["ns_steps"], numbers.Integral) and group["ns_steps"] >= 1):
+        check_flags(group, "nesterov")
+        if isinstance(group["ns_steps"], bool) or not (isinstance(group["ns_steps"], numbers.Integral) and group["ns_steps"] >= 1):
             raise ValueError(f"Invalid ns_steps value: {group['ns_steps']}")
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_range
+from optim._checks import as_pair, check_range
 from optim.adam import AdamFamily
 from optim.optimizer import ParamGroup
 
@@ -47,7 +47,7 @@ class NAdam(AdamFamily):
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=as_pair(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay)
         super().__init__(params, defaults)
 

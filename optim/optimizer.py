@@ -26,6 +26,8 @@ from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
 
+_NO_PARAMETER = np.zeros(0)  # what _add_missing_state asks _init_state about: which keys?
+
 
 class Optimizer:
     """Base class, PyTorch-shaped: ``Optimizer(params, defaults)``.
@@ -121,8 +123,9 @@ class Optimizer:
         loss = closure() if closure is not None else None
         with_grads = [[p for p in group["params"] if p.grad is not None] for group in self.param_groups]
         for params in with_grads:  # all checked before anything changes
-            _check_gradient_shapes(params)
+            _check_gradients(params)
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
+            self._add_missing_state(index, group)
             if self.elementwise and self._flat_step(index, group, params):
                 continue
             # Stepped one parameter at a time (some had no gradient): their step counts may
@@ -147,6 +150,18 @@ class Optimizer:
             flat = self._flat_groups[index] = FlatGroup(params, states)
         flat.step(self._update, group)
         return True
+
+    def _add_missing_state(self, index: int, group: ParamGroup) -> None:
+        """A switch turned on between steps (momentum, amsgrad, centered) needs state that the
+        group's parameters do not have yet; it starts at zero, as it would have at step one."""
+        first = next((self.state[p] for p in group["params"] if p in self.state), None)
+        if first is None or self._new_state(_NO_PARAMETER, group).keys() <= first.keys():
+            return
+        for p in group["params"]:
+            if p in self.state:
+                for key, value in self._new_state(p.data, group).items():
+                    self.state[p].setdefault(key, value)
+        self._flat_groups.pop(index, None)  # the new arrays are not in its buffers
 
     def _state_of(self, param: Tensor, group: ParamGroup) -> dict[str, Any]:
         state = self.state.get(param)
@@ -225,10 +240,15 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-def _check_gradient_shapes(params: list[Tensor]) -> None:
-    if [p.grad.shape for p in params] != [p.data.shape for p in params]:
-        p = next(p for p in params if p.grad.shape != p.data.shape)
-        raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}")
+def _check_gradients(params: list[Tensor]) -> None:
+    for p in params:
+        if not isinstance(p.grad, np.ndarray):
+            raise TypeError(
+                f"a parameter of shape {p.data.shape} has a gradient of type {type(p.grad).__name__}; "
+                f".grad must be a numpy array"
+            )
+        if p.grad.shape != p.data.shape:
+            raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}")
 
 
 def _snapshot(value: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_lr_eps_weight_decay, check_range
+from optim._checks import check_flags, check_lr_eps_weight_decay, check_range
 from optim.optimizer import Optimizer, ParamGroup
 
 
@@ -19,12 +19,14 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
 
         g ← g + λθ                               (coupled L2)
         v ← α·v + (1 − α)·g²
-        if centered:  ḡ ← α·ḡ + (1 − α)·g ;  d = √(v − ḡ²) + ε
+        if centered:  ḡ ← α·ḡ + (1 − α)·g ;  d = √max(v − ḡ², 0) + ε
         else:         d = √v + ε
         if μ > 0:  b ← μ·b + g/d ;  θ ← θ − γ·b
         else:      θ ← θ − γ·g/d
 
-    There is no bias correction: v starts at 0, so the first steps are large.
+    There is no bias correction: v starts at 0, so the first steps are large. (v − ḡ² ≥ 0 in
+    exact arithmetic; rounding can make it slightly negative, which the max keeps from
+    turning into NaN.)
     """
     g = grad + weight_decay * param if weight_decay != 0 else grad
     square_avg *= alpha
@@ -32,7 +34,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
     if centered:
         grad_avg *= alpha
         grad_avg += (1 - alpha) * g
-        denom = np.sqrt(square_avg - np.square(grad_avg))
+        denom = np.sqrt(np.maximum(square_avg - np.square(grad_avg), 0))
     else:
         denom = np.sqrt(square_avg)
     denom += eps
@@ -61,6 +63,7 @@ class RMSprop(Optimizer):
         check_lr_eps_weight_decay(group["lr"], group["eps"], group["weight_decay"])
         check_range("alpha value", group["alpha"], high=1.0)
         check_range("momentum value", group["momentum"])
+        check_flags(group, "centered")
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         state = {"square_avg": np.zeros_like(param)}

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from optim._checks import check_range
+from optim._checks import check_flags, check_range
 from optim.optimizer import Optimizer, ParamGroup
 
 
@@ -54,6 +54,7 @@ class SGD(Optimizer):
         check_range("momentum value", group["momentum"])
         check_range("dampening value", group["dampening"], high=1.0)
         check_range("weight_decay value", group["weight_decay"])
+        check_flags(group, "nesterov", "maximize")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 

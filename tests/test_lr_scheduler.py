@@ -161,6 +161,8 @@ def test_a_restored_scheduler_continues_exactly(name):
     fresh_opt = optimizer()
     fresh = make(fresh_opt)
     fresh.load_state_dict(saved)
+    # the rates of the restored epoch are in force at once, not those construction set
+    assert [g["lr"] for g in fresh_opt.param_groups] == uninterrupted[8]
     scheduler.step()  # the saved dict is a copy: it does not follow the old scheduler
     assert fresh.last_epoch == 8
     resumed = []
@@ -222,3 +224,10 @@ def test_a_scheduler_needs_an_optimizer_and_lambda_lr_a_function():
         StepLR([Tensor(np.zeros(1), requires_grad=True)], 2)
     with pytest.raises(TypeError, match="callable"):
         LambdaLR(optimizer(), 0.5)
+
+
+def test_an_optimizer_without_a_learning_rate_cannot_be_scheduled():
+    params = [Tensor(np.zeros(1), requires_grad=True)]
+    transformer = optim.transforms.TransformOptimizer(params, optim.transforms.scale_by_learning_rate(0.1))
+    with pytest.raises(ValueError, match="no learning rate"):
+        StepLR(transformer, 2)

@@ -294,3 +294,63 @@ def test_repr_lists_the_groups_and_their_settings():
     a, b = make_params()
     text = repr(optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1))
     assert "SGD" in text and "group 0: 1 params, lr=0.1" in text and "group 1: 1 params, lr=0.5" in text
+
+
+@pytest.mark.parametrize("cls, kwargs", [c for c in ALL_OPTIMIZERS if c[0] is not optim.Muon],
+                         ids=[i for i, c in zip(IDS, ALL_OPTIMIZERS) if c[0] is not optim.Muon])
+def test_a_scalar_parameter_steps_alone_and_in_a_group(cls, kwargs):
+    # alone: the per-parameter path; with a matrix: the flat path, then (the matrix without a
+    # gradient) the per-parameter path again. Each must move the scalar as the rule says,
+    # which a one-element vector stepped by its own optimizer shows.
+    scalar, matrix = Tensor(np.array(1.5), requires_grad=True), make_params(shapes=((2, 2),))[0]
+    vector = Tensor(np.array([1.5]), requires_grad=True)
+    grouped, alone = cls([scalar, matrix], **kwargs), cls([vector], **kwargs)
+    for step in range(4):
+        scalar.grad, vector.grad = np.array(0.5 - step), np.array([0.5 - step])
+        matrix.grad = np.ones((2, 2)) if step < 2 else None
+        grouped.step()
+        alone.step()
+        assert scalar.data.shape == () and scalar.data == vector.data[0]
+
+
+@pytest.mark.parametrize("n_params", [1, 2], ids=["per parameter", "flat"])
+def test_momentum_switched_on_between_steps_starts_from_a_zero_buffer(n_params):
+    params = make_params(shapes=((3,),) * n_params)
+    opt = optim.SGD(params, lr=0.1)
+    grads = [np.full(3, 1.0), np.full(3, 2.0), np.full(3, 3.0), np.full(3, 4.0)]
+    start = params[0].data.copy()
+    for g in grads[:2]:
+        for p in params:
+            p.grad = g
+        opt.step()
+    opt.param_groups[0]["momentum"] = 0.9
+    for g in grads[2:]:
+        for p in params:
+            p.grad = g
+        opt.step()
+    # b = 0.9·0 + g₃ = 3, then b = 0.9·3 + 4 = 6.7: θ = θ₀ − 0.1·(1 + 2 + 3 + 6.7)
+    np.testing.assert_allclose(params[0].data, start - 0.1 * (1 + 2 + 3 + 6.7))
+
+
+@pytest.mark.parametrize("cls, switch", [(optim.Adam, "amsgrad"), (optim.RMSprop, "centered")])
+def test_state_for_a_switch_turned_on_between_steps_is_created(cls, switch):
+    params = make_params()
+    opt = cls(params, lr=0.01)
+    train(opt, params, range(2))
+    opt.param_groups[0][switch] = True
+    train(opt, params, range(2, 4))
+    assert all(np.isfinite(p.data).all() for p in params)
+    key = {"amsgrad": "max_exp_avg_sq", "centered": "grad_avg"}[switch]
+    assert all(key in opt.state[p] for p in params)
+
+
+def test_centered_rmsprop_stays_finite_when_rounding_makes_the_variance_negative():
+    # A constant gradient: v − ḡ² = g²·[(1 − αᵗ) − (1 − αᵗ)²] ≥ 0, but in float32 rounding makes
+    # it slightly negative at some coordinates, and √ of that is NaN.
+    param = Tensor(np.zeros(1000, np.float32), requires_grad=True)
+    opt = optim.RMSprop([param], lr=1e-3, alpha=0.9, centered=True)
+    gradient = np.random.default_rng(0).uniform(0.1, 10, 1000).astype(np.float32)
+    for _ in range(200):
+        param.grad = gradient
+        opt.step()
+    assert np.isfinite(param.data).all()

@@ -127,3 +127,27 @@ def test_the_spec_defaults():
     }
     for cls, expected in defaults.items():
         assert cls(matrix()).defaults == expected, cls.__name__
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
+    (optim.SGD, dict(momentum=0.9, nesterov="no"), "Invalid nesterov: 'no' (expected True or False)"),
+    (optim.Adam, dict(amsgrad=1), "Invalid amsgrad: 1 (expected True or False)"),
+    (optim.AdamW, dict(maximize="yes"), "Invalid maximize: 'yes' (expected True or False)"),
+    (optim.RMSprop, dict(centered=None), "Invalid centered: None (expected True or False)"),
+    (optim.Muon, dict(ns_steps=True), "Invalid ns_steps value: True"),
+    (optim.SGD, dict(lr=float("inf")), "Invalid learning rate: inf (expected a finite number)"),
+    (optim.Adam, dict(lr="0.1"), "Invalid learning rate: '0.1' (expected a finite number)"),
+    (optim.Adam, dict(betas=0.9), "Invalid betas: 0.9; expected a pair (beta1, beta2)"),
+])
+def test_switches_must_be_booleans_and_numbers_finite_numbers(cls, kwargs, message):
+    with raises_exactly(message):
+        cls(matrix(), **kwargs)
+
+
+@pytest.mark.parametrize("grad", [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], Tensor(np.zeros((2, 3)))])
+def test_a_gradient_that_is_not_a_numpy_array_is_named(grad):
+    params = matrix()
+    opt = optim.SGD(params, lr=0.1)
+    params[0].grad = grad
+    with pytest.raises(TypeError, match=r"gradient of type (list|Tensor); .grad must be a numpy array"):
+        opt.step()
