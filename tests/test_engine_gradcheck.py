@@ -68,6 +68,20 @@ def test_unary_ops_match_finite_differences(name, shape, seed):
     assert gradcheck(fn, [leaf(shape, seed, **value_range)])
 
 
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_ops_on_transposed_inputs(name):
+    # a transpose is Fortran-ordered: ops that index or reshape flat buffers must not assume C
+    fn, value_range = UNARY[name]
+    x = leaf((3, 4), 7, **value_range)
+    assert gradcheck(lambda t: fn(t.T), [x])
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_ops_on_transposed_inputs(name):
+    a, b = leaf((4, 3), 1, 0.5, 2.0), leaf((3, 4), 2, 0.5, 2.0)
+    assert gradcheck(lambda a, b: BINARY[name](a.T, b), [a, b])
+
+
 @given(shape=nonempty_shapes, seed=seeds, data=st.data())
 @pytest.mark.parametrize("reduction", ["sum", "mean", "max", "min", "logsumexp"])
 def test_reductions_over_any_axes(reduction, shape, seed, data):
@@ -256,3 +270,12 @@ def test_fused_linear_promotes_mixed_dtypes_like_the_unfused_expression():
     out = F.linear(x, w, b)
     assert out.dtype == (x @ w.T + b).dtype == np.float64
     np.testing.assert_array_equal(out.data, 3 + np.full((2, 4), 0.1))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda h: F.softmax(h.T), lambda h: F.log_softmax(h.T), lambda h: F.logsumexp(h.T),
+    lambda h: F.binary_cross_entropy_with_logits(h.T, np.linspace(0, 1, 12).reshape(4, 3)),
+    lambda h: F.mse_loss(h.T, np.ones((4, 3))), lambda h: h.T.max(axis=1), lambda h: h.T[1:, ::2],
+], ids=["softmax", "log_softmax", "logsumexp", "bce", "mse", "max", "getitem"])
+def test_softmax_family_losses_and_selection_on_transposed_inputs(fn):
+    assert gradcheck(fn, [leaf((3, 4), 3)])
