@@ -58,6 +58,7 @@ class Optimizer:
         self.param_groups: list[ParamGroup] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
         self._flat_groups: dict[int, FlatGroup] = {}
+        self._settings_seen: dict[int, list[Any]] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -153,7 +154,12 @@ class Optimizer:
 
     def _add_missing_state(self, index: int, group: ParamGroup) -> None:
         """A switch turned on between steps (momentum, amsgrad, centered) needs state that the
-        group's parameters do not have yet; it starts at zero, as it would have at step one."""
+        group's parameters do not have yet; it starts at zero, as it would have at step one.
+        (Looked into only when some hyperparameter of the group has changed since last time.)"""
+        settings = [value for key, value in group.items() if key != "params"]
+        if self._settings_seen.get(index) == settings:
+            return
+        self._settings_seen[index] = settings
         first = next((self.state[p] for p in group["params"] if p in self.state), None)
         if first is None or self._new_state(_NO_PARAMETER, group).keys() <= first.keys():
             return
