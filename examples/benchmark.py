@@ -8,6 +8,7 @@ of a training run.
 
     python examples/benchmark.py                 # full run, a few minutes
     python examples/benchmark.py --quick         # smoke test, seconds
+    python examples/benchmark.py --seed 1        # other initial weights (default 0)
     python examples/benchmark.py --out results/benchmark   # also JSON and a PNG
 """
 
@@ -49,11 +50,12 @@ def steps_per_block(hidden: int, quick: bool) -> int:
     return max(1, full // 20) if quick else full
 
 
-def time_training_steps(hidden: int, batch: int, rounds: int, quick: bool) -> dict[str, float]:
-    """Median µs per training step of every available tool, measured interleaved."""
+def time_training_steps(hidden: int, batch: int, rounds: int, quick: bool, seed: int = 0) -> dict[str, float]:
+    """Median µs per training step of every available tool, measured interleaved, all starting
+    from the initial weights of ``seed``."""
     X, y = digits()
     runner_classes, _ = available_runners()
-    layers = initial_layers(hidden)
+    layers = initial_layers(hidden, seed)
     runners = [cls(layers, Batches(X, y, batch)) for cls in runner_classes]
     k = steps_per_block(hidden, quick)
     samples: dict[str, list[float]] = {r.name: [] for r in runners}
@@ -129,7 +131,7 @@ from benchmark import digits, peak_rss_kib
 from benchmarks.runners import Batches, MinigradRunner, initial_layers
 X, y = digits()
 before = peak_rss_kib()
-MinigradRunner(initial_layers({hidden}), Batches(X, y, {batch})).steps({steps})
+MinigradRunner(initial_layers({hidden}, {seed}), Batches(X, y, {batch})).steps({steps})
 print(before, peak_rss_kib())
 """
 
@@ -147,10 +149,11 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def peak_memory(hidden: int, batch: int, steps: int) -> dict[str, float]:
-    """Peak resident set size (MiB) of a fresh process before and after a training run."""
+def peak_memory(hidden: int, batch: int, steps: int, seed: int = 0) -> dict[str, float]:
+    """Peak resident set size (MiB) of a fresh process before and after a training run from
+    the initial weights of ``seed``."""
     script = PEAK_MEMORY_SCRIPT.format(examples=str(Path(__file__).resolve().parent),
-                                       hidden=hidden, batch=batch, steps=steps)
+                                       hidden=hidden, batch=batch, steps=steps, seed=seed)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     before, after = (int(v) / 1024 for v in out.stdout.split())
     return {"hidden": hidden, "batch": batch, "steps": steps,
@@ -200,6 +203,7 @@ def plot(results: list[dict], path: Path) -> bool:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights every tool starts from")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
     parser.add_argument("--out", type=Path, default=None, help="folder for benchmark.json and benchmark.png")
     args = parser.parse_args(argv)
@@ -210,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
     _, notes = available_runners()
     results = []
     for hidden, batch in SIZES:
-        us = time_training_steps(hidden, batch, rounds, args.quick)
+        us = time_training_steps(hidden, batch, rounds, args.quick, args.seed)
         blas = matmul_time(hidden, batch, repeats=3 if args.quick else 20)
         results.append({"hidden": hidden, "batch": batch, "us_per_step": us,
                         "ratio_to_numpy": {t: v / us["numpy"] for t, v in us.items()},
@@ -219,10 +223,11 @@ def main(argv: list[str] | None = None) -> dict:
     report = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "cpus": os.cpu_count()},
+        "seed": args.seed,
         "training_steps": results,
         "per_op_overhead_us": per_op_overhead(repeats=3 if args.quick else 20),
         "backward_100k_chain_s": deep_chain_backward(10_000 if args.quick else 100_000),
-        "peak_memory": peak_memory(256, 64, 20 if args.quick else 500),
+        "peak_memory": peak_memory(256, 64, 20 if args.quick else 500, args.seed),
         "notes": notes,
     }
     print()

@@ -7,6 +7,10 @@
     python examples/train.py --checkpoint run.npz --epochs 30 --resume # ... continue where it was
     python examples/train.py --quick                                   # smoke test, seconds
 
+A resumed run must have the options of the run that wrote the checkpoint, except --epochs,
+which may grow with the constant schedule (the other schedules are laid out over --epochs).
+The checkpoint stores the options, and a resume that differs is refused, naming each difference.
+
 Prints a final summary (test accuracy or R², time); ``--out DIR`` also writes metrics.json and,
 when matplotlib is installed, curves.png. The work is done by ``minigrad.data`` and
 ``minigrad.train``; this file only reads the options.
@@ -27,6 +31,7 @@ from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
 from minigrad.train import TrainingDivergedError, evaluate, fit
+from optim.optimizer import Optimizer
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -83,7 +88,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", type=Path, metavar="PATH",
                         help="save the run here after every epoch (an .npz, written atomically)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run saved in --checkpoint up to --epochs in total")
+                        help="continue the run saved in --checkpoint up to --epochs in total; the other "
+                             "options must be those the run was started with (--epochs may grow only "
+                             "with the constant schedule)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json (and curves.png) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs, one hidden layer of 32")
@@ -101,18 +108,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def run_config(args: argparse.Namespace, lr: float) -> dict[str, Any]:
+    """The options that define the run besides those ``fit`` checks itself (batch size, l2,
+    seed), for ``fit(config=...)``: a resumed run must have the same ones. The number of epochs
+    is among them only when a schedule is laid out over it."""
+    return {"dataset": args.dataset, "val_size": args.val_size, "model": args.model, "hidden": args.hidden,
+            "optimizer": args.optimizer, "lr": lr, "weight_decay": args.weight_decay, "schedule": args.schedule,
+            "schedule_epochs": None if args.schedule == "constant" else args.epochs}
+
+
+def base_lr(optimizer: Optimizer) -> float:
+    """The learning rate γ₀ of the first parameter group, before any schedule (the optimizer's
+    own, so a resumed run shows the rate it continues with)."""
+    group = optimizer.param_groups[0]
+    return group.get("initial_lr", group["lr"])
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     data = load_dataset(args.dataset, val_size=args.val_size, seed=args.seed)
     model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
     optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
+    config = run_config(args, base_lr(optimizer))
     scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
     loss_fn = loss_for(data.task)
     start = time.perf_counter()
     try:
         history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
                       scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
-                      progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume)
+                      progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
+                      config=config)
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
     except KeyboardInterrupt:
@@ -123,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     test = evaluate(model, data.test, loss_fn)
     metric = history.metric
     print(f"{data!r}")
-    print(f"{args.model} · {args.optimizer} (lr {optimizer.defaults['lr']:g}, weight decay "
+    print(f"{args.model} · {args.optimizer} (lr {base_lr(optimizer):g}, weight decay "
           f"{args.weight_decay:g}, l2 {args.l2:g}, {args.schedule} schedule) · "
           f"{len(history.epoch)} epochs in {seconds:.1f} s")
     print(f"test {metric} {test[metric]:.4f}   test loss {test['loss']:.4g}   "

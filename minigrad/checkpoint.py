@@ -14,7 +14,8 @@ structure of the state dicts, the RNG state, the metadata) is one JSON document 
 Writing is atomic: the archive goes to a temporary file in the target's folder, is flushed to
 disk (fsync), and only then renamed over the target (``os.replace``, atomic on POSIX and
 Windows). A crash or Ctrl-C mid-write leaves the previous checkpoint intact and removes the
-temporary file.
+temporary file. The file gets the permissions ``open()`` would give it: those of the file it
+replaces, or for a new file 0o666 without the bits of the process's umask.
 
 Loading is all-or-nothing: the whole archive is read and decoded first (the zip CRCs catch a
 corrupted or truncated file), then the model, optimizer and scheduler states are loaded, and if
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -84,7 +86,9 @@ def save_checkpoint(
     ``generator.bit_generator.state``) and the keyword arguments ``meta`` to ``path``, atomically.
 
     ``meta`` values may be numbers, strings, None, lists, tuples, dicts and numpy arrays. The
-    file name is used as given (no ``.npz`` is appended). Returns the path.
+    file name is used as given (no ``.npz`` is appended). Returns the path. Nothing is written
+    when a value cannot be stored (TypeError) or when two arrays would get the same entry name
+    (ValueError: e.g. ``a={"b": array}`` and a key ``"a/b"`` holding an array).
     """
     arrays: dict[str, np.ndarray] = {}
     header = {
@@ -115,6 +119,7 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, _mode_for(path))  # mkstemp makes it 0o600, and os.replace keeps that
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -127,12 +132,29 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
             os.close(directory)
 
 
+def _mode_for(path: Path) -> int:
+    """The permission bits ``open(path, "w")`` would leave: those of the existing file, or for a
+    new file 0o666 without the umask's bits. The umask can only be read by setting it, so it is
+    set to 0 and put back at once; a file another thread creates in between gets umask 0."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 # The JSON document stands in for the arrays and the two Python types JSON lacks:
 #   ndarray → {"__array__": entry name}, tuple → {"__tuple__": [...]},
 #   dict with int keys (optimizer state by parameter index) → {"__int_keys__": [[k, v], ...]}.
 def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
     """``value`` as JSON-ready data, its arrays moved into ``arrays`` under names from ``where``."""
     if isinstance(value, np.ndarray):
+        if where in arrays:
+            raise ValueError(
+                f"two entries would both be stored as the array {where!r} (a key with '/' in it "
+                f"names the same place as nested keys); rename one of them"
+            )
         arrays[where] = value
         return {"__array__": where}
     if isinstance(value, np.generic):

@@ -14,9 +14,10 @@ seeded generators. Every dataset is split the same way:
   rows only (a constant feature keeps σ = 1), so nothing about the test rows leaks into
   training;
 - classification labels are integer arrays of shape (N,) in 0 … n_classes−1, ready for
-  ``CrossEntropyLoss``; regression targets are float arrays of shape (N, 1), ready for
-  ``MSELoss`` against a model with one output, and are standardized the same way
-  (``target_mean`` and ``target_scale`` undo it: y = y'·σ_y + μ_y).
+  ``CrossEntropyLoss``; regression targets are float arrays of shape (N, K) (K = 1 unless a
+  generator is asked for more targets, e.g. ``n_targets=2``), ready for ``MSELoss`` against a
+  model with K outputs, and each column is standardized the same way (``target_mean`` and
+  ``target_scale`` undo it: y = y'·σ_y + μ_y).
 
 scikit-learn is imported only when a dataset is loaded, so ``import minigrad`` stays fast.
 """
@@ -59,7 +60,9 @@ class Dataset:
     ``train``, ``val`` and ``test`` give (X, y) pairs, the form ``fit`` and ``evaluate`` take.
     ``X_val`` and ``y_val`` are None unless a validation split was asked for. ``n_classes`` is
     0 for regression. ``feature_mean`` and ``feature_scale`` are the training statistics used
-    to standardize the features (apply them to new rows the same way).
+    to standardize the features (apply them to new rows the same way); ``target_mean`` and
+    ``target_scale`` those of the regression targets: floats for one target column, arrays of
+    one value per column for several.
     """
 
     name: str
@@ -74,8 +77,8 @@ class Dataset:
     feature_names: tuple[str, ...]
     feature_mean: np.ndarray
     feature_scale: np.ndarray
-    target_mean: float = 0.0
-    target_scale: float = 1.0
+    target_mean: float | np.ndarray = 0.0
+    target_scale: float | np.ndarray = 1.0
 
     @property
     def n_features(self) -> int:
@@ -83,8 +86,9 @@ class Dataset:
 
     @property
     def n_outputs(self) -> int:
-        """The width of a model's output layer: one logit per class, or one regression value."""
-        return self.n_classes if self.task == "classification" else 1
+        """The width of a model's output layer: one logit per class, or one value per
+        regression target column."""
+        return self.n_classes if self.task == "classification" else self.y_train.shape[1]
 
     @property
     def train(self) -> Split:
@@ -120,8 +124,9 @@ def load_dataset(
     ``test_size`` and ``val_size`` are fractions of all rows; the validation split is empty
     unless ``val_size > 0``. ``seed`` fixes the split and, for the generated datasets, the
     data. ``dtype`` is that of the features (default: minigrad's default dtype, float32) and
-    of regression targets. ``options`` go to the scikit-learn generator of a synthetic
-    dataset (``n_samples``, ``noise``, ``n_classes``, …) and are refused for shipped ones.
+    of regression targets; it must be a floating-point type. ``options`` go to the
+    scikit-learn generator of a synthetic dataset (``n_samples``, ``noise``, ``n_classes``,
+    ``n_targets``, …) and are refused for shipped ones.
     """
     if name not in _SOURCES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
@@ -130,14 +135,16 @@ def load_dataset(
             f"need 0 < test_size, 0 <= val_size and test_size + val_size < 1; "
             f"got test_size={test_size}, val_size={val_size}"
         )
+    dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"dtype must be a floating-point type (standardized values are fractions), got {dtype}")
     task, function_name, defaults = _SOURCES[name]
     X, y, feature_names = _read_source(name, function_name, defaults, options, seed)
-    dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
     classification = task == "classification"
     if classification:
         y = y.astype(np.int64)
     else:
-        y = y.astype(np.float64).reshape(-1, 1)
+        y = y.astype(np.float64).reshape(len(y), -1)
 
     rest, test = _split(X, y, test_size, classification, seed)
     train, val = rest, None
@@ -147,7 +154,7 @@ def load_dataset(
     mean, scale = _standardizer(train[0])
     target_mean, target_scale = (0.0, 1.0)
     if not classification:
-        target_mean, target_scale = (float(v[0]) for v in _standardizer(train[1]))
+        target_mean, target_scale = (_per_target(v) for v in _standardizer(train[1]))
 
     def prepare(split: Split) -> Split:
         features = ((split[0] - mean) / scale).astype(dtype)
@@ -197,6 +204,11 @@ def _standardizer(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = values.std(axis=0)
     scale[scale == 0] = 1.0
     return mean, scale
+
+
+def _per_target(values: np.ndarray) -> float | np.ndarray:
+    """A float for a single target column, else the array of one value per column."""
+    return float(values[0]) if len(values) == 1 else values
 
 
 def batches(

@@ -44,7 +44,7 @@ def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), bias: 
     if kind == "linear" and data.task == "classification":
         return models.LogisticRegression(data.n_features, data.n_classes, bias=bias, rng=seed)
     if kind == "linear":
-        return models.LinearRegression(data.n_features, 1, bias=bias, rng=seed)
+        return models.LinearRegression(data.n_features, data.n_outputs, bias=bias, rng=seed)
     raise ValueError(f"unknown model {kind!r}; known: mlp, linear")
 
 
@@ -68,6 +68,7 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
 
     - constant: none;  step: ×0.1 after each third of the run;  cosine: from γ₀ to 0;
     - warmup-cosine: linear warm-up over the first tenth (at least one epoch), then cosine;
+      it needs epochs >= 2 (ValueError otherwise);
     - sgdr: cosine with warm restarts, periods T, 2T, 4T with T = epochs/7 (at least 1).
     """
     lr_scheduler = optim.lr_scheduler
@@ -78,6 +79,8 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     if name == "warmup-cosine":
+        if epochs < 2:
+            raise ValueError(f"warmup-cosine needs epochs >= 2 (one of warm-up, then the cosine), got epochs={epochs}")
         return lr_scheduler.warmup_cosine(optimizer, max(1, epochs // 10), epochs)
     if name == "sgdr":
         return lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=max(1, epochs // 7), T_mult=2)

@@ -25,8 +25,10 @@ with bit-identical parameters to the run that was never interrupted: the checkpo
 model, optimizer and scheduler states, the shuffling generator's state and the History. (The
 masks of ``Dropout`` layers come from generators of their own, which are not saved.)
 
-The metric is chosen by the targets: integer class labels give the accuracy (the arg-max of
-the logits, or logit > 0 when the model has a single output), float targets give R².
+The metric is chosen by the loss, and without a loss by the targets: ``CrossEntropyLoss`` and
+integer class labels give the accuracy (the arg-max of the logits, or logit > 0 when the model
+has a single output); ``BCEWithLogitsLoss`` gives the binary accuracy (logit > 0 against
+target > 0.5, float 0/1 targets included); float targets with any other loss give R².
 """
 
 from __future__ import annotations
@@ -91,18 +93,58 @@ class History:
 
 
 # ------------------------------------------------------------------------------- evaluation
-def metric_name(targets: np.ndarray) -> str:
-    """"accuracy" for integer class labels, "r2" for float targets."""
+def metric_name(targets: np.ndarray, loss_fn: LossFn | None = None) -> str:
+    """"accuracy" for ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``; without one of those
+    losses, "accuracy" for integer class labels and "r2" for float targets."""
+    if isinstance(loss_fn, (models.CrossEntropyLoss, models.BCEWithLogitsLoss)):
+        return "accuracy"
     return "accuracy" if np.asarray(targets).dtype.kind in "iub" else "r2"
 
 
-def score(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Accuracy for integer targets (arg-max of the logits, or logit > 0 for a single output);
-    for float targets R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², averaged over output columns."""
-    targets = np.asarray(targets)
-    if metric_name(targets) == "accuracy":
-        predicted = outputs.argmax(axis=1) if outputs.ndim == 2 and outputs.shape[1] > 1 else outputs.reshape(-1) > 0
-        return float(np.mean(predicted == targets.reshape(-1)))
+def score(outputs: np.ndarray, targets: np.ndarray, metric: str | None = None) -> float:
+    """``metric`` ("accuracy" or "r2"; by default ``metric_name(targets)``) of ``outputs``.
+
+    - accuracy: with several output columns and one label per row, the arg-max of the logits
+      against the labels; otherwise, entry by entry, logit > 0 against target > 0.5 (a single
+      binary logit, or several independent ones);
+    - R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per output column, averaged over the columns.
+
+    Outputs and targets must have the same shape, except that a 1-D array of N values counts
+    as the single column (N, 1) (so (N,) targets go with a model's (N, 1) outputs); any other
+    difference raises a ValueError.
+    """
+    metric = metric_name(targets) if metric is None else metric
+    outputs, targets = np.asarray(outputs), np.asarray(targets)
+    if metric == "accuracy":
+        return _accuracy(outputs, targets)
+    if metric == "r2":
+        return _r2(*_as_columns(outputs, targets))
+    raise ValueError(f"unknown metric {metric!r}; known: accuracy, r2")
+
+
+def _as_columns(outputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``outputs`` and ``targets`` with a 1-D array of N values made the column (N, 1); their
+    shapes must then be equal."""
+    columns = [a.reshape(len(a), 1) if a.ndim == 1 else a for a in (outputs, targets)]
+    if columns[0].shape != columns[1].shape:
+        raise ValueError(
+            f"outputs of shape {outputs.shape} and targets of shape {targets.shape} do not match: "
+            f"they need the same shape (a 1-D array of N values counts as shape (N, 1))"
+        )
+    return columns[0], columns[1]
+
+
+def _accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """The arg-max of several logits against one label per row, or else logit > 0 against
+    target > 0.5 entry by entry."""
+    if outputs.ndim == 2 and outputs.shape[1] > 1 and targets.size == len(outputs):
+        return float(np.mean(outputs.argmax(axis=1) == targets.reshape(-1)))
+    logits, labels = _as_columns(outputs, targets)
+    return float(np.mean((logits > 0) == (labels > 0.5)))
+
+
+def _r2(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """R² of (N, K) outputs against (N, K) targets, averaged over the K columns."""
     residual = ((targets - outputs) ** 2).sum(axis=0)
     total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
     # Constant targets leave R² undefined; as scikit-learn does, a perfect fit counts 1, else 0.
@@ -113,7 +155,8 @@ def score(outputs: np.ndarray, targets: np.ndarray) -> float:
 
 def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[str, float]:
     """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
-    forward pass under ``no_grad`` in eval mode; the model's training mode is restored after."""
+    forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
+    The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
     X, y = data
     was_training = model.training
     model.eval()
@@ -123,7 +166,8 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
             result = {} if loss_fn is None else {"loss": loss_fn(outputs, y).item()}
     finally:
         model.train(was_training)
-    result[metric_name(y)] = score(outputs.data, y)
+    metric = metric_name(y, loss_fn)
+    result[metric] = score(outputs.data, y, metric)
     return result
 
 
@@ -149,6 +193,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    config: dict[str, Any] | None = None,
 ) -> History:
     """Train ``model`` on ``train_data`` = (X, y) until ``epochs`` epochs are done; return the
     History (see the module docstring for what one epoch does).
@@ -159,8 +204,13 @@ def fit(
     - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch (epochs
       count from 1); one that returns True stops the run there;
     - ``checkpoint``: a path where the run is saved after every epoch; with ``resume=True``
-      the run continues from that file (which must exist) up to ``epochs`` in total, with the
-      same ``batch_size``, ``l2`` and ``seed`` as the run that wrote it.
+      the run continues from that file (which must exist) up to ``epochs`` in total (which may
+      be more than the first run asked for), with the same ``batch_size``, ``l2``, ``seed`` and
+      ``config`` as the run that wrote it;
+    - ``config``: the settings that made the run and that ``fit`` cannot see (e.g. the dataset,
+      the layer sizes, the optimizer's name and learning rate), as JSON-like values; it is
+      saved in the checkpoint, and a resume whose ``config`` differs is refused, naming each
+      differing setting.
 
     Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
     infinite (that step is not taken).
@@ -174,10 +224,11 @@ def fit(
         raise ValueError("resume=True needs the checkpoint path to resume from")
     batch_size = len(X) if batch_size is None else batch_size
     settings = {"batch_size": batch_size, "l2": l2, "seed": seed}
+    config = dict(config or {})
     rng = np.random.default_rng(seed)
-    history = History(metric=metric_name(y))
+    history = History(metric=metric_name(y, loss_fn))
     if resume:
-        rng, history = _resume(checkpoint, model, optimizer, scheduler, settings, epochs)
+        rng, history = _resume(checkpoint, model, optimizer, scheduler, settings, config, epochs)
     penalized = [p for group in models.param_groups(model, l2) if group["weight_decay"] for p in group["params"]]
     tracker = _LossTracker()
     bar = tqdm(range(len(history.epoch), epochs), initial=len(history.epoch), total=epochs, unit="epoch",
@@ -202,7 +253,8 @@ def fit(
             bar.set_postfix(_summary(history), refresh=False)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, optimizer, scheduler, epoch=epoch + 1,
-                                rng_state=rng.bit_generator.state, history=history.to_dict(), **settings)
+                                rng_state=rng.bit_generator.state, history=history.to_dict(), config=config,
+                                **settings)
             if any([callback(epoch + 1, history) is True for callback in callbacks or ()]):
                 break
     return history
@@ -260,17 +312,24 @@ def _summary(history: History) -> dict[str, str]:
 
 
 def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
-            settings: dict[str, Any], epochs: int) -> tuple[np.random.Generator, History]:
+            settings: dict[str, Any], config: dict[str, Any], epochs: int) -> tuple[np.random.Generator, History]:
     """Check that the checkpoint at ``path`` continues this run, then load it; return the
     shuffling generator and the History it holds."""
     saved = read_checkpoint(path)
     if saved.rng_state is None or "history" not in saved.meta:
         raise ValueError(f"cannot resume from {path}: it was not written by fit (no RNG state or history)")
-    problems = [f"{k}={v!r} (the checkpoint has {saved.meta.get(k)!r})"
-                for k, v in settings.items() if saved.meta.get(k) != v]
+    problems = _differences(settings, {k: saved.meta.get(k) for k in settings})
+    problems += _differences(config, saved.meta.get("config") or {})
     if saved.epoch > epochs:
         problems.append(f"epochs={epochs} (the checkpoint is at epoch {saved.epoch})")
     if problems:
         raise ValueError(f"cannot resume from {path} with {', '.join(problems)}")
     load_checkpoint(path, model, optimizer, scheduler)
     return generator_from_state(saved.rng_state), History.from_dict(saved.meta["history"])
+
+
+def _differences(ours: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    """"name=value (the checkpoint has value)" for each setting whose values differ (a setting
+    missing on one side counts as None there)."""
+    return [f"{k}={ours.get(k)!r} (the checkpoint has {saved.get(k)!r})"
+            for k in dict.fromkeys([*ours, *saved]) if ours.get(k) != saved.get(k)]

@@ -4,6 +4,7 @@ And its quick mode runs end to end (no timing is asserted anywhere in the tests)
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,9 +52,23 @@ def test_numpy_reference_adamw_step_matches_optim_adamw(block_bytes, monkeypatch
 
 
 @pytest.mark.filterwarnings("ignore")
-def test_quick_mode_runs_and_writes_json(tmp_path):
-    report = benchmark.main(["--quick", "--out", str(tmp_path)])
+def test_quick_mode_runs_and_writes_json(tmp_path, monkeypatch):
+    seeds = []
+
+    def recording_initial_layers(hidden, seed=0):
+        seeds.append(seed)
+        return initial_layers(hidden, seed)
+
+    monkeypatch.setattr(benchmark, "initial_layers", recording_initial_layers)
+    report = benchmark.main(["--quick", "--seed", "3", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "benchmark.json").read_text())
+    assert seeds == [3, 3, 3] and saved["seed"] == 3  # --seed gives the initial weights of every size
     assert [r["hidden"] for r in saved["training_steps"]] == [32, 256, 1024]
     assert saved["per_op_overhead_us"] > 0 and saved["peak_memory"]["rss_peak_mib"] > 0
     assert report["training_steps"][0]["ratio_to_numpy"]["numpy"] == 1.0
+
+
+def test_help_lists_the_seed_option():
+    result = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--help"], capture_output=True,
+                            text=True, check=True, timeout=60)
+    assert "--seed" in result.stdout and "--quick" in result.stdout

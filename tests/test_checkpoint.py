@@ -1,6 +1,8 @@
 """minigrad.checkpoint: round trips, no pickle, atomic writes, clear errors that change nothing,
 and bit-identical resumption of a run."""
 
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -83,6 +85,13 @@ def test_values_that_need_pickle_are_refused_and_nothing_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_two_arrays_with_the_same_entry_name_are_refused_and_nothing_is_written(tmp_path):
+    clashing = {"a": {"b": np.zeros(2)}, "a/b": np.ones(2)}  # both would be the entry meta/a/b
+    with pytest.raises(ValueError, match="two entries would both be stored as the array 'meta/a/b'"):
+        save_checkpoint(tmp_path / "run.npz", *trained(), **clashing)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --------------------------------------------------------------------------------- atomicity
 def crash_while_writing(monkeypatch, exception):
     """Make np.savez write half an archive and then fail, as a crash or Ctrl-C would."""
@@ -110,6 +119,32 @@ def test_a_crash_mid_write_keeps_the_previous_checkpoint_and_leaves_no_temporary
     fresh = trained(seed=2)
     assert load_checkpoint(tmp_path / "run.npz", *fresh).epoch == 1
     assert_same_tree(states(*fresh), expected)
+
+
+@pytest.fixture()
+def umask_027():
+    """The process's umask set to 0o027 for the test, then put back."""
+    previous = os.umask(0o027)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_new_checkpoint_gets_the_mode_open_would_give_under_the_umask(tmp_path, umask_027):
+    save_checkpoint(tmp_path / "run.npz", *trained())
+    with open(tmp_path / "plain", "w"):
+        pass
+    assert stat.S_IMODE((tmp_path / "run.npz").stat().st_mode) == 0o640  # 0o666 without 0o027
+    assert stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o640
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_overwriting_a_checkpoint_keeps_its_mode(tmp_path, umask_027):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained())
+    path.chmod(0o604)
+    save_checkpoint(path, *trained(seed=1))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o604
 
 
 def test_a_failed_rename_leaves_no_temporary_file(tmp_path, monkeypatch):
@@ -278,3 +313,16 @@ def test_resuming_with_other_settings_is_refused_before_anything_is_loaded(tmp_p
         fit(fresh, optim.SGD(fresh.parameters(), lr=0.05), models.CrossEntropyLoss(), moons.train, 1,
             batch_size=32, progress=False, checkpoint=tmp_path / "run.npz", resume=True)
     assert_same_tree(fresh.state_dict(), before)
+
+
+def test_resuming_with_another_config_is_refused_naming_the_differences(tmp_path, moons):
+    def run(epochs, config, resume=False):
+        model = models.MLP(2, (16,), 2, rng=0)
+        return fit(model, optim.SGD(model.parameters(), lr=0.05), models.CrossEntropyLoss(), moons.train, epochs,
+                   progress=False, checkpoint=tmp_path / "run.npz", resume=resume, config=config)
+
+    run(1, {"dataset": "moons", "hidden": [16]})
+    with pytest.raises(ValueError, match=r"dataset='circles' \(the checkpoint has 'moons'\), "
+                                         r"hidden=None \(the checkpoint has \[16\]\)"):
+        run(2, {"dataset": "circles"}, resume=True)
+    assert run(2, {"dataset": "moons", "hidden": [16]}, resume=True).epoch == [1, 2]

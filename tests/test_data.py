@@ -145,3 +145,19 @@ def test_a_bad_batch_size_is_refused_at_the_call(batch_size):
 def test_rows_of_x_and_y_must_match():
     with pytest.raises(ValueError, match="X has 4 rows but y has 3"):
         batches(np.zeros((4, 1)), np.zeros(3), 2)
+
+
+def test_two_regression_targets_give_two_columns_each_standardized():
+    data = load_dataset("regression", n_targets=2, n_samples=200, val_size=0.1, seed=0)
+    for X, y in (data.train, data.val, data.test):
+        assert y.shape == (len(X), 2)
+    assert data.n_outputs == 2
+    np.testing.assert_allclose(data.y_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(data.y_train.std(axis=0), 1, atol=1e-5)
+    assert data.target_mean.shape == data.target_scale.shape == (2,)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, "int64", bool])
+def test_a_dtype_that_is_not_floating_point_is_refused(dtype):
+    with pytest.raises(ValueError, match="dtype must be a floating-point type"):
+        load_dataset("iris", dtype=dtype)

@@ -15,3 +15,21 @@ def test_demo_trains_digits_to_high_accuracy():
     accuracy = float(re.search(r"test accuracy (\d\.\d+)", out).group(1))
     assert accuracy > 0.9
     assert out.count("epoch") >= 10
+
+
+def test_help_lists_seed_and_quick_without_training():
+    result = subprocess.run([sys.executable, str(DEMO), "--help"], capture_output=True, text=True, check=True,
+                            timeout=60)
+    assert "--seed" in result.stdout and "--quick" in result.stdout
+    assert "train loss" not in result.stdout and "test accuracy" not in result.stdout
+
+
+def test_quick_mode_trains_two_epochs_and_the_seed_changes_the_run():
+    def losses(seed):
+        out = subprocess.run([sys.executable, str(DEMO), "--quick", "--seed", seed], capture_output=True,
+                             text=True, check=True).stdout
+        assert re.search(r"test accuracy \d\.\d+ after 2 epochs", out)
+        return re.findall(r"train loss (\d\.\d+)", out)
+
+    first = losses("1")
+    assert len(first) == 2 and first != losses("2")

@@ -256,6 +256,7 @@ def test_regressor_early_stopping_scores_r2():
     ({"epochs": 0}, "epochs"),
     ({"optimizer": "adamx"}, "unknown optimizer 'adamx'; known: sgd"),
     ({"schedule": "linear"}, "unknown schedule"),
+    ({"schedule": "warmup-cosine"}, "warmup-cosine needs epochs >= 2"),  # the classifier has epochs=1
     ({"activation": "softplus"}, "unknown activation"),
     ({"lr": -1.0}, "learning rate"),
     ({"weight_decay": -0.1}, "weight_decay"),

@@ -188,3 +188,91 @@ def test_r2_of_constant_targets_is_finite_as_in_scikit_learn():
     constant = np.full((4, 1), 2.0)
     assert score(constant, constant) == 1.0
     assert score(constant + 1, constant) == 0.0
+
+
+# ------------------------------------------------ shapes of R², and the metric of each loss
+R2_OUTPUTS = np.array([[2.5], [0.0], [2.0], [8.0]])
+R2_TARGETS = np.array([3.0, -0.5, 2.0, 7.0])
+
+
+def test_r2_of_one_dimensional_targets_against_one_column_outputs_matches_scikit_learn():
+    from sklearn.metrics import r2_score
+
+    expected = r2_score(R2_TARGETS, R2_OUTPUTS.ravel())  # 0.9486..., as in sklearn's docs
+    assert score(R2_OUTPUTS, R2_TARGETS) == pytest.approx(expected, rel=1e-12)
+    assert score(R2_OUTPUTS, R2_TARGETS.reshape(-1, 1)) == pytest.approx(expected, rel=1e-12)
+    assert score(R2_OUTPUTS.ravel(), R2_TARGETS) == pytest.approx(expected, rel=1e-12)
+
+
+def test_r2_of_several_columns_is_their_mean_as_in_scikit_learn():
+    from sklearn.metrics import r2_score
+
+    targets = np.array([[0.5, 1.0], [-1.0, 1.0], [7.0, -6.0]])
+    outputs = np.array([[0.0, 2.0], [-1.0, 2.0], [8.0, -5.0]])
+    assert score(outputs, targets) == pytest.approx(r2_score(targets, outputs), rel=1e-12)
+
+
+@pytest.mark.parametrize("outputs, targets", [
+    (np.zeros((4, 2)), np.zeros(4)), (np.zeros((4, 1)), np.zeros(5)), (np.zeros((4, 1)), np.zeros((4, 2))),
+])
+def test_r2_of_outputs_and_targets_of_different_shapes_is_refused(outputs, targets):
+    with pytest.raises(ValueError, match=rf"outputs of shape \({outputs.shape[0]}, \d\) and targets of shape"):
+        score(outputs, targets)
+
+
+def test_evaluate_gives_the_r2_of_scikit_learn_for_one_dimensional_targets():
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=30)
+    model = models.LinearRegression(3, rng=0, dtype=np.float64)
+    predictions = X @ model.weight.data.T + model.bias.data
+    assert evaluate(model, (X, y))["r2"] == pytest.approx(r2_score(y, predictions.ravel()), rel=1e-12)
+
+
+def binary_logit_model():
+    """logit = x₀: a Linear(2, 1) with weight (1, 0) and bias 0."""
+    model = models.Linear(2, 1, rng=0, dtype=np.float64)
+    model.weight.data[...] = [[1.0, 0.0]]
+    model.bias.data[...] = 0.0
+    return model
+
+
+def test_bce_with_float_targets_reports_binary_accuracy():
+    X = np.array([[0.5, 9.0], [-1.0, 9.0], [2.0, 9.0], [-0.2, 9.0], [0.3, 9.0]])
+    y = np.array([[1.0], [1.0], [0.0], [0.0], [1.0]])
+    # logits 0.5, -1, 2, -0.2, 0.3 predict 1, 0, 1, 0, 1: rows 0, 3 and 4 are right, 3 of 5
+    result = evaluate(binary_logit_model(), (X, y), models.BCEWithLogitsLoss())
+    assert set(result) == {"loss", "accuracy"} and result["accuracy"] == 0.6
+    assert score(X[:, :1], y, "accuracy") == 0.6
+
+
+def test_fit_with_bce_records_the_binary_accuracy(moons):
+    targets = [y.astype(np.float32).reshape(-1, 1) for y in (moons.y_train, moons.y_val)]
+    model = models.MLP(moons.n_features, (16,), 1, rng=0)
+    history = fit(model, optim.Adam(model.parameters(), lr=0.01), models.BCEWithLogitsLoss(),
+                  (moons.X_train, targets[0]), 5, val_data=(moons.X_val, targets[1]), progress=False)
+    logits = model(Tensor(moons.X_val)).data.ravel()
+    assert history.metric == "accuracy"
+    assert history.val_metric[-1] == np.mean((logits > 0) == (moons.y_val == 1)) > 0.7
+
+
+def test_cross_entropy_reports_accuracy_and_other_losses_follow_the_targets():
+    from minigrad.train import metric_name
+
+    floats = np.zeros(3)
+    assert metric_name(floats, models.CrossEntropyLoss()) == "accuracy"
+    assert metric_name(floats, models.BCEWithLogitsLoss()) == "accuracy"
+    assert metric_name(floats, models.MSELoss()) == metric_name(floats) == "r2"
+    assert metric_name(np.zeros(3, dtype=np.int64)) == "accuracy"
+
+
+def test_warmup_cosine_over_one_epoch_is_refused_by_name():
+    from minigrad.recipes import build_scheduler
+
+    model = models.Linear(2, 1, rng=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"warmup-cosine needs epochs >= 2.*got epochs=1"):
+        build_scheduler("warmup-cosine", optimizer, 1)
+    assert "initial_lr" not in optimizer.param_groups[0]  # refused before touching the optimizer

@@ -129,3 +129,55 @@ def test_ctrl_c_then_resume_gives_the_same_result_as_a_run_never_interrupted(tra
     resumed = train_module.main([*common, "--checkpoint", path, "--resume"])
     assert resumed["history"]["train_loss"] == straight["history"]["train_loss"]
     assert resumed["test"] == straight["test"]
+
+
+@pytest.fixture()
+def two_epoch_checkpoint(train_module, tmp_path, capsys):
+    """A moons run of 2 epochs (adamw, lr 1e-3, constant schedule) saved at run.npz."""
+    path = str(tmp_path / "run.npz")
+    train_module.main(["--dataset", "moons", "--hidden", "8", "--epochs", "2", "--no-progress",
+                       "--checkpoint", path])
+    capsys.readouterr()
+    return path
+
+
+def test_resuming_with_other_options_is_refused_naming_each_difference(train_module, two_epoch_checkpoint):
+    with pytest.raises(SystemExit) as stop:
+        train_module.main(["--dataset", "circles", "--hidden", "8", "--optimizer", "sgd", "--lr", "0.05",
+                           "--epochs", "3", "--no-progress", "--checkpoint", two_epoch_checkpoint, "--resume"])
+    message = str(stop.value.code)
+    assert message.startswith("train.py: error: cannot resume from")
+    for difference in ("dataset='circles' (the checkpoint has 'moons')", "optimizer='sgd' (the checkpoint has 'adamw')",
+                       "lr=0.05 (the checkpoint has 0.001)"):
+        assert difference in message
+    assert read_checkpoint(two_epoch_checkpoint).epoch == 2
+
+
+def test_resuming_may_add_epochs_and_prints_the_optimizers_learning_rate(train_module, two_epoch_checkpoint, capsys):
+    resumed = train_module.main(["--dataset", "moons", "--hidden", "8", "--epochs", "3", "--no-progress",
+                                 "--checkpoint", two_epoch_checkpoint, "--resume"])
+    assert resumed["history"]["epoch"] == [1, 2, 3]
+    assert "(lr 0.001," in capsys.readouterr().out
+
+
+def test_a_schedule_laid_out_over_the_epochs_refuses_more_epochs_on_resume(train_module, tmp_path, capsys):
+    path = str(tmp_path / "run.npz")
+    common = ["--dataset", "moons", "--hidden", "8", "--schedule", "cosine", "--no-progress", "--checkpoint", path]
+    train_module.main([*common, "--epochs", "2"])
+    with pytest.raises(SystemExit) as stop:
+        train_module.main([*common, "--epochs", "3", "--resume"])
+    assert "schedule_epochs=3 (the checkpoint has 2)" in str(stop.value.code)
+
+
+def test_the_printed_learning_rate_is_the_one_the_optimizer_holds(train_module):
+    import models
+    import optim
+
+    model = models.Linear(2, 1, rng=0)
+    saved = optim.Adam(model.parameters(), lr=0.5)
+    optimizer = optim.Adam(model.parameters(), lr=0.1)
+    optimizer.load_state_dict(saved.state_dict())  # as a resumed run does
+    assert train_module.base_lr(optimizer) == 0.5
+    scheduled = optim.Adam(model.parameters(), lr=0.2)
+    optim.lr_scheduler.CosineAnnealingLR(scheduled, T_max=2).step()
+    assert train_module.base_lr(scheduled) == 0.2  # γ₀, not the scheduled rate of the epoch
