@@ -67,8 +67,10 @@ class Linear(Function):
         self.x, self.weight = x, weight
         out = x @ weight.T
         if bias is not None:
-            # In place when the dtypes agree; otherwise promote as x @ Wᵀ + b would.
-            out = np.add(out, bias, out=out) if bias.dtype == out.dtype else out + bias
+            if bias.dtype == out.dtype:
+                out += bias
+            else:  # promote as x @ Wᵀ + b would (in place, a float64 bias would be rounded)
+                out = out + bias
         return out
 
     def backward(self, g):
