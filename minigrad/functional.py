@@ -154,7 +154,10 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise a where condition is true, else b (condition: a boolean array)."""
+    """Elementwise a where condition is true, else b (condition: a boolean array, or values
+    read as true where nonzero)."""
+    if condition is None:
+        raise TypeError("where() needs a condition (a boolean array), got None")
     cond = np.asarray(_constant(condition), dtype=bool)
     return ops.Where.apply(a, b, cond=cond)
 

@@ -34,6 +34,7 @@ target > 0.5, float 0/1 targets included); float targets with any other loss giv
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 import time
@@ -216,7 +217,7 @@ def fit(
     infinite (that step is not taken).
     """
     X, y = train_data
-    if not isinstance(epochs, int) or epochs < 0:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     if not l2 >= 0:
         raise ValueError(f"l2 must be >= 0, got {l2!r}")

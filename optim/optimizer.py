@@ -123,10 +123,10 @@ class Optimizer:
         (and its gradients) first; its result is returned."""
         loss = closure() if closure is not None else None
         with_grads = [[p for p in group["params"] if p.grad is not None] for group in self.param_groups]
-        for params in with_grads:  # all checked before anything changes
-            _check_gradients(params)
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
-            self._add_missing_state(index, group)
+            _check_gradients(params)  # every group is checked before any changes
+            self._follow_changed_settings(index, group)
+        for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
             if self.elementwise and self._flat_step(index, group, params):
                 continue
             # Stepped one parameter at a time (some had no gradient): their step counts may
@@ -152,13 +152,14 @@ class Optimizer:
         flat.step(self._update, group)
         return True
 
-    def _add_missing_state(self, index: int, group: ParamGroup) -> None:
-        """A switch turned on between steps (momentum, amsgrad, centered) needs state that the
-        group's parameters do not have yet; it starts at zero, as it would have at step one.
-        (Looked into only when some hyperparameter of the group has changed since last time.)"""
+    def _follow_changed_settings(self, index: int, group: ParamGroup) -> None:
+        """When a hyperparameter of the group was changed since the last step (by hand or by a
+        scheduler), check it again, and give the parameters the state a switch just turned on
+        (momentum, amsgrad, centered) needs: it starts at zero, as it would have at step one."""
         settings = [value for key, value in group.items() if key != "params"]
         if self._settings_seen.get(index) == settings:
             return
+        self._check_hyperparameters(group)
         self._settings_seen[index] = settings
         first = next((self.state[p] for p in group["params"] if p in self.state), None)
         if first is None or self._new_state(_NO_PARAMETER, group).keys() <= first.keys():

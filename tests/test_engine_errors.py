@@ -139,3 +139,8 @@ def test_unsigned_cross_entropy_targets_work():
     logits = Tensor(np.zeros((2, 3)), requires_grad=True)
     F.cross_entropy(logits, np.array([0, 2], dtype=np.uint64)).backward()
     np.testing.assert_allclose(logits.grad, [[-1 / 3, 1 / 6, 1 / 6], [1 / 6, 1 / 6, -1 / 3]])
+
+
+def test_where_without_a_condition_is_refused():
+    with pytest.raises(TypeError, match="needs a condition"):
+        minigrad.where(None, Tensor([1.0]), Tensor([2.0]))

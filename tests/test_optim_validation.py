@@ -151,3 +151,21 @@ def test_a_gradient_that_is_not_a_numpy_array_is_named(grad):
     params[0].grad = grad
     with pytest.raises(TypeError, match=r"gradient of type (list|Tensor); .grad must be a numpy array"):
         opt.step()
+
+
+def test_a_hyperparameter_changed_in_a_group_is_checked_at_the_next_step_before_any_update():
+    first, second = matrix(), matrix()
+    opt = optim.Adam([{"params": first}, {"params": second}], lr=0.1)
+    for p in first + second:
+        p.grad = np.ones((2, 3))
+    opt.step()
+    before = [p.data.copy() for p in first + second]
+    opt.param_groups[1]["betas"] = (1.0, 0.999)
+    with raises_exactly("Invalid beta parameter at index 0: 1.0"):
+        opt.step()
+    for p, b in zip(first + second, before):
+        np.testing.assert_array_equal(p.data, b)  # the first group was not stepped either
+    opt.param_groups[1]["betas"] = (0.9, 0.999)
+    opt.param_groups[0]["lr"] = -1.0
+    with raises_exactly("Invalid learning rate: -1.0"):
+        opt.step()

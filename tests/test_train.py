@@ -276,3 +276,24 @@ def test_warmup_cosine_over_one_epoch_is_refused_by_name():
     with pytest.raises(ValueError, match=r"warmup-cosine needs epochs >= 2.*got epochs=1"):
         build_scheduler("warmup-cosine", optimizer, 1)
     assert "initial_lr" not in optimizer.param_groups[0]  # refused before touching the optimizer
+
+
+@pytest.mark.parametrize("epochs, decays", [(9, [3, 6]), (10, [4, 8]), (11, [4, 8]), (2, [1])])
+def test_the_step_schedule_has_three_phases_of_a_third_each(epochs, decays):
+    # "×0.1 after each third of the run": the rate drops at ⌈epochs/3⌉ and twice that, never
+    # a fourth time (with epochs // 3 a run of 10 epochs dropped at 3, 6 and 9)
+    from minigrad.recipes import build_scheduler
+
+    optimizer = optim.SGD(models.Linear(2, 1, rng=0).parameters(), lr=1.0)
+    scheduler = build_scheduler("step", optimizer, epochs)
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        scheduler.step()
+    assert [e for e in range(1, epochs) if rates[e] < rates[e - 1]] == decays
+
+
+def test_fit_takes_a_numpy_integer_number_of_epochs(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    history = fit(model, optimizer, loss_fn, moons.train, np.int64(2), progress=False)
+    assert history.epoch == [1, 2]
