@@ -28,6 +28,10 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
         m̂ = m / (1 − β1^t),   v̂ = v / (1 − β2^t)
         θ ← θ − γ·m̂ / (√v̂ + ε)
 
+    The last line is computed as Kingma & Ba suggest (section 2), in the equal form
+    θ ← θ − γ·√(1 − β2^t)/(1 − β1^t) · m / (√v + ε·√(1 − β2^t)): the bias corrections become
+    two scalars, which saves a pass (and a division) over the arrays.
+
     ``scratch``, an array shaped like ``param`` whose contents do not matter, saves allocating
     one for the intermediates.
     """
@@ -54,11 +58,11 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         exp_avg_sq = max_exp_avg_sq
+    root_c2 = math.sqrt(1 - beta2**step)                 # √(1 − β2^t): √v̂ = √v / root_c2
     np.sqrt(exp_avg_sq, out=scratch)
-    scratch /= math.sqrt(1 - beta2**step)
-    scratch += eps                                       # √v̂ + ε
+    scratch += eps * root_c2                             # √v + ε·√(1 − β2^t) = root_c2·(√v̂ + ε)
     np.divide(exp_avg, scratch, out=scratch)
-    scratch *= lr / (1 - beta1**step)                    # γ·m̂ / (√v̂ + ε)
+    scratch *= lr * root_c2 / (1 - beta1**step)          # γ·m̂ / (√v̂ + ε)
     param -= scratch
 
 

@@ -86,13 +86,14 @@ class NumpyMLP:
 
     def adamw_step(self) -> None:
         """θ ← θ(1 − γλ);  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
-        θ ← θ − γ/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), in place on the flat buffers, one
+        θ ← θ − γ√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε√(1−β2ᵗ)), in place on the flat buffers, one
         cache-sized block at a time (as minigrad's optimizers do: see ``optim.flat``)."""
         self.t += 1
         beta1, beta2 = self.betas
         decay = 1 - self.lr * self.weight_decay
-        v_correction = 1 / math.sqrt(1 - beta2**self.t)
-        step_size = self.lr / (1 - beta1**self.t)
+        root_c2 = math.sqrt(1 - beta2**self.t)
+        eps_hat = self.eps * root_c2
+        step_size = self.lr * root_c2 / (1 - beta1**self.t)
         for theta, g, m, v, tmp in self.blocks:
             theta *= decay
             m *= beta1
@@ -103,8 +104,7 @@ class NumpyMLP:
             tmp *= 1 - beta2
             v += tmp
             np.sqrt(v, out=tmp)
-            tmp *= v_correction
-            tmp += self.eps
+            tmp += eps_hat
             np.divide(m, tmp, out=tmp)
             tmp *= step_size
             theta -= tmp
