@@ -7,9 +7,11 @@ Every primitive op is a small subclass of ``Function`` that states only its math
 
 Everything else is done here, once, for every op:
 
-* Python numbers and numpy arrays given as operands become constant tensors
-  (a Python number takes the dtype of the tensor it meets, as in numpy 2 and PyTorch);
-* a shape error from numpy is re-raised naming the op and the shapes involved;
+* Python numbers, lists and numpy arrays given as operands become constant tensors (numbers,
+  lists and integer arrays take the dtype of the computation they join, as a Python number
+  does in numpy 2 and PyTorch; float arrays keep theirs);
+* an error from numpy (a shape that does not fit, an axis or index of the wrong kind) is
+  re-raised naming the op and the shapes involved;
 * a node is recorded only when grad mode is on and some input requires grad;
 * in backward, each input's gradient is reduced back to that input's shape (``unbroadcast``),
   cast to its dtype, and accumulated: a tensor used twice receives the sum of both paths.
@@ -104,7 +106,7 @@ class Function:
         fn = cls()
         try:
             out = fn.forward(*[t.data for t in inputs], **params)
-        except (ValueError, IndexError) as error:
+        except (ValueError, IndexError, TypeError) as error:
             shapes = ", ".join(str(t.data.shape) for t in inputs)
             raise type(error)(f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
         if _grad_mode.enabled:

@@ -144,3 +144,8 @@ def test_unsigned_cross_entropy_targets_work():
 def test_where_without_a_condition_is_refused():
     with pytest.raises(TypeError, match="needs a condition"):
         minigrad.where(None, Tensor([1.0]), Tensor([2.0]))
+
+
+def test_an_axis_of_the_wrong_type_names_the_op_and_shape():
+    with pytest.raises(TypeError, match=r"sum of shapes \(3,\)"):
+        Tensor([1.0, 2.0, 3.0]).sum(axis=1.0)
