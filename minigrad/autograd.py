@@ -153,10 +153,15 @@ def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
     like = next((x.data.dtype for x in operands if isinstance(x, Tensor)), None)
     if like is None:
         like = next((x.dtype for x in operands if _is_float_array(x)), None)
-    return tuple(
-        x if isinstance(x, Tensor) else Tensor(x, dtype=None if _is_float_array(x) else like)
-        for x in operands
-    )
+    return tuple(x if isinstance(x, Tensor) else Tensor(x, dtype=_constant_dtype(x, like)) for x in operands)
+
+
+def _constant_dtype(x: object, like: np.dtype | None) -> np.dtype | None:
+    """The dtype for a constant operand: ``like`` for numbers, lists and integer or boolean
+    arrays; None (keep or refuse, as ``Tensor()`` decides) for float arrays and anything else."""
+    if isinstance(x, np.ndarray):
+        return like if x.dtype.kind in "biu" else None
+    return like if isinstance(x, (bool, int, float, list, tuple, np.bool_, np.integer, np.floating)) else None
 
 
 def _is_float_array(x: object) -> bool:

@@ -8,7 +8,6 @@ and of the scikit-learn estimators (``models.estimators``), and a plot of a trai
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, Iterable
 
@@ -76,7 +75,7 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
     if name == "constant":
         return None
     if name == "step":
-        return lr_scheduler.StepLR(optimizer, step_size=max(1, math.ceil(epochs / 3)), gamma=0.1)
+        return lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.1 ** min(2, 3 * epoch // epochs))
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     if name == "warmup-cosine":

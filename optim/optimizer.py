@@ -154,21 +154,33 @@ class Optimizer:
 
     def _follow_changed_settings(self, index: int, group: ParamGroup) -> None:
         """When a hyperparameter of the group was changed since the last step (by hand or by a
-        scheduler), check it again, and give the parameters the state a switch just turned on
-        (momentum, amsgrad, centered) needs: it starts at zero, as it would have at step one."""
-        settings = [value for key, value in group.items() if key != "params"]
+        scheduler), check it again and match the parameters' state to the new settings."""
+        settings = _settings_snapshot(group)
         if self._settings_seen.get(index) == settings:
             return
         self._check_hyperparameters(group)
         self._settings_seen[index] = settings
-        first = next((self.state[p] for p in group["params"] if p in self.state), None)
-        if first is None or self._new_state(_NO_PARAMETER, group).keys() <= first.keys():
-            return
+        self._match_state_to_settings(index, group)
+
+    def _match_state_to_settings(self, index: int, group: ParamGroup) -> None:
+        """Give each parameter of the group exactly the state its settings need. State for a
+        switch turned on since (momentum, amsgrad, centered) starts at zero, as at step one
+        (so SGD's buffer gets (1 − dampening)·g at its first step, not a copy of g); the state
+        of a switch turned off is dropped."""
+        needed = self._new_state(_NO_PARAMETER, group).keys()
+        changed = False
         for p in group["params"]:
-            if p in self.state:
-                for key, value in self._new_state(p.data, group).items():
-                    self.state[p].setdefault(key, value)
-        self._flat_groups.pop(index, None)  # the new arrays are not in its buffers
+            state = self.state.get(p)
+            if state is None or state.keys() == needed:
+                continue
+            fresh = self._new_state(p.data, group)
+            for key in needed - state.keys():
+                state[key] = fresh[key]
+            for key in state.keys() - needed:
+                del state[key]
+            changed = True
+        if changed:
+            self._flat_groups.pop(index, None)  # its buffers do not hold the new arrays
 
     def _state_of(self, param: Tensor, group: ParamGroup) -> dict[str, Any]:
         state = self.state.get(param)
@@ -191,6 +203,8 @@ class Optimizer:
         Parameters are referred to by their index in the order of ``param_groups``, as in
         PyTorch, so the dict can be saved without pickle and loaded into a fresh optimizer.
         """
+        for i, group in enumerate(self.param_groups):  # the state the settings say, saved
+            self._match_state_to_settings(i, group)
         index = {id(p): i for i, p in enumerate(self._params())}
         groups = [
             {**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
@@ -245,6 +259,14 @@ class Optimizer:
             settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
             lines.append(f"  group {i}: {len(group['params'])} params, {settings}")
         return "\n".join(lines + [")"])
+
+
+def _settings_snapshot(group: ParamGroup) -> list[tuple[str, Any]]:
+    """The group's hyperparameters as values that changing the group in place cannot alter
+    (a list of betas becomes a tuple, an array a list), to compare at the next step."""
+    return [(key, tuple(value) if isinstance(value, list) else
+             value.tolist() if isinstance(value, np.ndarray) else value)
+            for key, value in group.items() if key != "params"]
 
 
 def _check_gradients(params: list[Tensor]) -> None:

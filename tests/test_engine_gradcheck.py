@@ -279,3 +279,16 @@ def test_fused_linear_promotes_mixed_dtypes_like_the_unfused_expression():
 ], ids=["softmax", "log_softmax", "logsumexp", "bce", "mse", "max", "getitem"])
 def test_softmax_family_losses_and_selection_on_transposed_inputs(fn):
     assert gradcheck(fn, [leaf((3, 4), 3)])
+
+
+def test_no_nan_in_the_exponents_gradient_through_an_unused_branch():
+    # 0^b (b < 0) is infinite and (-1)^0.5 is NaN, but where g is 0 they must not poison db
+    a = np.array([0.0, 2.0])
+    b = Tensor(np.array(-1.0), requires_grad=True)
+    with np.errstate(divide="ignore"):
+        minigrad.where(a > 0, Tensor(a) ** b, 0.0).sum().backward()
+    np.testing.assert_allclose(b.grad, 0.5 * np.log(2))
+    e = Tensor(np.array(0.5), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        minigrad.where(np.array([False, True]), Tensor(np.array([-1.0, 4.0])) ** e, 0.0).sum().backward()
+    np.testing.assert_allclose(e.grad, 2 * np.log(4))

@@ -126,3 +126,10 @@ def test_a_tensor_is_not_accepted_as_an_index():
     with pytest.raises(TypeError, match="not with a Tensor"):
         x[Tensor(mask)]  # as floats the mask would read as positions [1, 0, 1]
     np.testing.assert_array_equal(x[mask].data, [10.0, 30.0])
+
+
+@pytest.mark.parametrize("constant", [np.array([1 + 2j, 3]), np.array(["2", "3"]), np.array([1, 2], dtype="m8[s]")],
+                         ids=["complex", "strings", "timedelta"])
+def test_constants_that_are_not_real_numbers_are_refused(constant):
+    with pytest.raises(TypeError, match="cannot make a Tensor"):
+        Tensor(np.ones(2, np.float32)) + constant

@@ -354,3 +354,44 @@ def test_centered_rmsprop_stays_finite_when_rounding_makes_the_variance_negative
         param.grad = gradient
         opt.step()
     assert np.isfinite(param.data).all()
+
+
+def test_a_switch_turned_off_and_on_again_gives_every_parameter_its_state():
+    # the first parameter misses the step in between: its state must follow the settings too
+    first, second = make_params(shapes=((3,), (4,)))
+    opt = optim.Adam([first, second], lr=0.01, amsgrad=True)
+    first.grad, second.grad = np.ones(3), np.ones(4)
+    opt.step()
+    opt.param_groups[0]["amsgrad"] = False
+    first.grad = None
+    opt.step()
+    assert "max_exp_avg_sq" not in opt.state[second]  # the switch is off: its state is dropped
+    opt.param_groups[0]["amsgrad"] = True
+    first.grad = np.ones(3)
+    opt.step()
+    assert all("max_exp_avg_sq" in opt.state[p] for p in (first, second))
+
+
+def test_a_state_dict_saved_right_after_a_switch_changed_loads():
+    params = make_params()
+    opt = optim.Adam(params, lr=0.01)
+    train(opt, params, range(2))
+    opt.param_groups[0]["amsgrad"] = True
+    saved = opt.state_dict()
+    fresh = optim.Adam(make_params(), lr=0.01)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["amsgrad"] and all("max_exp_avg_sq" in s for s in fresh.state.values())
+
+
+def test_betas_changed_in_place_are_checked_again():
+    params = make_params()
+    opt = optim.Adam([{"params": params, "betas": [0.9, 0.999]}], lr=0.01)
+    train(opt, params, range(1))
+    opt.param_groups[0]["betas"][0] = 1.0
+    set_grads(params, 1)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.0"):
+        opt.step()
+
+
+def test_betas_may_be_a_numpy_pair():
+    assert optim.Adam(make_params(), betas=np.array([0.8, 0.99])).defaults["betas"] == (0.8, 0.99)

@@ -278,10 +278,11 @@ def test_warmup_cosine_over_one_epoch_is_refused_by_name():
     assert "initial_lr" not in optimizer.param_groups[0]  # refused before touching the optimizer
 
 
-@pytest.mark.parametrize("epochs, decays", [(9, [3, 6]), (10, [4, 8]), (11, [4, 8]), (2, [1])])
+@pytest.mark.parametrize("epochs, decays", [(9, [3, 6]), (10, [4, 7]), (11, [4, 8]), (4, [2, 3]), (2, [1])])
 def test_the_step_schedule_has_three_phases_of_a_third_each(epochs, decays):
-    # "×0.1 after each third of the run": the rate drops at ⌈epochs/3⌉ and twice that, never
-    # a fourth time (with epochs // 3 a run of 10 epochs dropped at 3, 6 and 9)
+    # "×0.1 after each third of the run": the rate drops at the first epoch of the second and
+    # of the last third, never a third time (with step_size = epochs // 3 a run of 10 epochs
+    # dropped at 3, 6 and 9; with ⌈epochs/3⌉ a run of 4 dropped once)
     from minigrad.recipes import build_scheduler
 
     optimizer = optim.SGD(models.Linear(2, 1, rng=0).parameters(), lr=1.0)

@@ -62,7 +62,8 @@ class Pow(Function):
     """out = a^b;  da = g·b·a^(b-1), db = g·out·ln(a).
 
     ln(a) is undefined for a ≤ 0; there the exponent's gradient is set to 0 (the limit at a = 0
-    for b > 0), so no NaN leaks out of backward. A negative base with an integer exponent
+    for b > 0), so no NaN leaks out of backward; so is it where g is 0 (an unused branch, where
+    a^b may be infinite). A negative base with an integer exponent
     (``x ** 2``) differentiates normally with respect to the base. At a = 0, b·a^(b-1) is
     0·∞ for b = 0 (a constant: its slope is 0) and ∞ for 0 < b < 1; where b or g is 0 the
     base's gradient is taken as 0, so an unused branch through 0^b does not poison it.
@@ -80,11 +81,12 @@ class Pow(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 da = g * b * a ** (b - 1)
             da = np.where((g == 0) | (b == 0), 0, da)
+        db = None
         if self.needs_grad[1]:
             positive = a > 0
-            db = g * self.out * np.log(np.where(positive, a, 1)) * positive
-        else:
-            db = None
+            with np.errstate(invalid="ignore"):  # 0·∞ where out is infinite (0^b, b < 0)
+                db = g * self.out * np.log(np.where(positive, a, 1))
+            db = np.where(positive & (g != 0), db, 0)
         return da, db
 
 
