@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -113,13 +113,17 @@ def save_checkpoint(
 def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write the archive to a temporary file beside ``path``, fsync it, rename it onto ``path``."""
     folder = path.parent
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    # Created as open() creates files (0o666 less the umask, applied by the system: no race
+    # with other threads), under a random name that O_EXCL guarantees is new.
+    temporary = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, _mode_for(path))  # mkstemp makes it 0o600, and os.replace keeps that
+        if path.exists():  # overwriting keeps the file's permissions, as open() does
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -130,18 +134,6 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
             os.fsync(directory)
         finally:
             os.close(directory)
-
-
-def _mode_for(path: Path) -> int:
-    """The permission bits ``open(path, "w")`` would leave: those of the existing file, or for a
-    new file 0o666 without the umask's bits. The umask can only be read by setting it, so it is
-    set to 0 and put back at once; a file another thread creates in between gets umask 0."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 # The JSON document stands in for the arrays and the two Python types JSON lacks:
