@@ -263,6 +263,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     """Convert user data to the ndarray a Tensor wraps, applying the dtype rules."""
     if isinstance(data, Tensor):
         data = data.data
+    if data is None:  # numpy would make it NaN
+        raise TypeError("cannot make a Tensor from None: expected a number, a list of numbers or an array")
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":

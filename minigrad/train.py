@@ -320,7 +320,8 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
     if saved.rng_state is None or "history" not in saved.meta:
         raise ValueError(f"cannot resume from {path}: it was not written by fit (no RNG state or history)")
     problems = _differences(settings, {k: saved.meta.get(k) for k in settings})
-    problems += _differences(config, saved.meta.get("config") or {})
+    if "config" in saved.meta:  # (checkpoints written before configurations were saved have none)
+        problems += _differences(config, saved.meta["config"])
     if saved.epoch > epochs:
         problems.append(f"epochs={epochs} (the checkpoint is at epoch {saved.epoch})")
     if problems:

@@ -326,3 +326,20 @@ def test_resuming_with_another_config_is_refused_naming_the_differences(tmp_path
                                          r"hidden=None \(the checkpoint has \[16\]\)"):
         run(2, {"dataset": "circles"}, resume=True)
     assert run(2, {"dataset": "moons", "hidden": [16]}, resume=True).epoch == [1, 2]
+
+
+def test_a_checkpoint_written_without_a_config_still_resumes(tmp_path, moons):
+    # (as written before fit saved configurations: the settings fit checks itself still count)
+    def run(epochs, resume=False, config=None):
+        model = models.MLP(2, (16,), 2, rng=0)
+        return fit(model, optim.SGD(model.parameters(), lr=0.05), models.CrossEntropyLoss(), moons.train, epochs,
+                   progress=False, checkpoint=tmp_path / "run.npz", resume=resume, config=config)
+
+    run(1)
+    saved = read_checkpoint(tmp_path / "run.npz")
+    model = models.MLP(2, (16,), 2, rng=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.05)
+    load_checkpoint(tmp_path / "run.npz", model, optimizer)
+    meta = {k: v for k, v in saved.meta.items() if k != "config"}
+    save_checkpoint(tmp_path / "run.npz", model, optimizer, epoch=saved.epoch, rng_state=saved.rng_state, **meta)
+    assert run(2, resume=True, config={"dataset": "moons"}).epoch == [1, 2]

@@ -149,3 +149,10 @@ def test_where_without_a_condition_is_refused():
 def test_an_axis_of_the_wrong_type_names_the_op_and_shape():
     with pytest.raises(TypeError, match=r"sum of shapes \(3,\)"):
         Tensor([1.0, 2.0, 3.0]).sum(axis=1.0)
+
+
+def test_none_is_not_a_number():
+    with pytest.raises(TypeError, match="from None"):
+        Tensor([1.0]) + None
+    with pytest.raises(TypeError, match="from None"):
+        Tensor(None)
