@@ -9,6 +9,7 @@ and of the scikit-learn estimators (``models.estimators``), and a plot of a trai
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any, Iterable
 
 import models
@@ -63,6 +64,13 @@ def build_optimizer(name: str, model: Module, lr: float | None = None, weight_de
     return cls(groups, lr=default_lr if lr is None else lr, weight_decay=weight_decay, **settings)
 
 
+def _step_factor(epoch: int, epochs: int) -> float:
+    """The "step" schedule's factor: 1, then 0.1 from the first epoch of the second third of
+    ``epochs``, then 0.01 from the first of the last third. (A module-level function, so that
+    an estimator holding the scheduler can be pickled.)"""
+    return 0.1 ** min(2, 3 * epoch // epochs)
+
+
 def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler | None:
     """The learning-rate schedule ``name`` (one of ``SCHEDULES``) over ``epochs`` epochs:
 
@@ -75,7 +83,7 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
     if name == "constant":
         return None
     if name == "step":
-        return lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.1 ** min(2, 3 * epoch // epochs))
+        return lr_scheduler.LambdaLR(optimizer, partial(_step_factor, epochs=epochs))
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     if name == "warmup-cosine":

@@ -138,8 +138,10 @@ class _MLPEstimator(BaseEstimator):
 
     def _check_params(self) -> None:
         """Raise a ValueError naming an invalid parameter, before any state is set (scikit-learn
-        checks parameters in fit, not in __init__). The names of the optimizer, schedule and
-        activation, lr and weight_decay are checked where they are used, before ``model_`` is set."""
+        checks parameters in fit, not in __init__), so that a failed refit leaves the previous
+        fit whole. The names of the optimizer, schedule and activation, lr and weight_decay are
+        checked by building them once for a network of one input: the same code and messages
+        as the real build (its own seed, so the default generator is not drawn from)."""
         self._hidden_sizes()
         if not _is_int(self.epochs, 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
@@ -151,6 +153,8 @@ class _MLPEstimator(BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         if self.early_stopping and not _is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
+        probe = models.MLP(1, self._hidden_sizes(), 1, self.activation, bias=self.optimizer != "muon", rng=0)
+        build_scheduler(self.schedule, build_optimizer(self.optimizer, probe, self.lr, self.weight_decay), self.epochs)
 
     def _train(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _MLPEstimator:
         """Validate (X, y); build a new network, optimizer and schedule, unless ``incremental``

@@ -52,6 +52,16 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # As in PyTorch, a parameter may be replaced by a Parameter or removed with None, but not
+        # silently turned into a plain attribute that state_dict and optimizers no longer see.
+        if isinstance(vars(self).get(name), Parameter) and not (value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"cannot assign a {type(value).__name__} to the parameter {name!r} of "
+                f"{type(self).__name__}: assign a Parameter (or None), or change .data in place"
+            )
+        super().__setattr__(name, value)
+
     # ------------------------------------------------------------------------- the tree
     def named_children(self) -> list[tuple[str, Module]]:
         """The direct sub-modules, as (attribute name, module), in assignment order."""

@@ -298,3 +298,23 @@ def test_gridsearch_example_has_help():
     done = subprocess.run([sys.executable, str(EXAMPLE), "--help"], capture_output=True, text=True)
     assert done.returncode == 0
     assert all(option in done.stdout for option in ("--quick", "--seed", "--out"))
+
+
+@pytest.mark.parametrize("params", [{"optimizer": "adamw "}, {"schedule": "cosine "}, {"activation": "relu "},
+                                    {"lr": -1.0}, {"weight_decay": -1.0}])
+def test_a_refit_with_a_bad_parameter_leaves_the_previous_fit_whole(digits, params):
+    X_train, X_test, y_train, _ = digits
+    classifier = MLPClassifier((8,), epochs=2, random_state=0).fit(X_train, y_train)
+    classes, predictions = classifier.classes_, classifier.predict(X_test)
+    with pytest.raises(ValueError):
+        classifier.set_params(**params).fit(X_train[:, :10], np.array(list("abcdefghij"))[y_train])
+    np.testing.assert_array_equal(classifier.classes_, classes)
+    assert classifier.n_features_in_ == X_train.shape[1]
+    np.testing.assert_array_equal(classifier.predict(X_test), predictions)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "cosine", "warmup-cosine", "sgdr"])
+def test_a_fitted_estimator_pickles_with_every_schedule(digits, schedule):
+    X_train, X_test, y_train, _ = digits
+    classifier = MLPClassifier((8,), epochs=3, schedule=schedule, random_state=0).fit(X_train, y_train)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(classifier)).predict(X_test), classifier.predict(X_test))

@@ -152,3 +152,7 @@ def test_loss_modules_validate_and_show_their_reduction():
     with pytest.raises(ValueError, match="reduction must be one of"):
         models.MSELoss(reduction="avg")
     assert repr(models.CrossEntropyLoss(reduction="none")) == "CrossEntropyLoss(reduction='none')"
+
+
+def test_dropout_takes_a_numpy_float_probability():
+    assert models.Dropout(np.float32(0.5)).p == 0.5

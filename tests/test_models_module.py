@@ -186,3 +186,14 @@ def test_non_strict_load_reports_skipped_keys_and_loads_the_rest():
     np.testing.assert_array_equal(model.bias.data, bias_before)
     with pytest.raises(RuntimeError, match="size mismatch"):
         model.load_state_dict({"weight": np.eye(3)}, strict=False)
+
+
+def test_a_parameter_cannot_silently_become_a_plain_attribute():
+    layer = models.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match="cannot assign a ndarray to the parameter 'weight' of Linear"):
+        layer.weight = np.zeros((2, 2))
+    with pytest.raises(TypeError, match="cannot assign a Tensor"):
+        layer.weight = Tensor(np.zeros((2, 2)))
+    layer.weight = models.Parameter(np.zeros((2, 2)))  # a Parameter is fine
+    layer.bias = None  # and so is removing one
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
