@@ -23,8 +23,8 @@ def forward_with(model: models.Module, params: list, replacements: tuple, x: Ten
         for name, value in vars(module).items()
         if id(value) in by_id
     ]
-    for module, name, value in swapped:
-        setattr(module, name, by_id[id(value)])
+    for module, name, value in swapped:  # (past Module.__setattr__, which keeps Parameters Parameters)
+        vars(module)[name] = by_id[id(value)]
     try:
         return model(x)
     finally:
