@@ -28,7 +28,8 @@ masks of ``Dropout`` layers come from generators of their own, which are not sav
 The metric is chosen by the loss, and without a loss by the targets: ``CrossEntropyLoss`` and
 integer class labels give the accuracy (the arg-max of the logits, or logit > 0 when the model
 has a single output); ``BCEWithLogitsLoss`` gives the binary accuracy (logit > 0 against
-target > 0.5, float 0/1 targets included); float targets with any other loss give R².
+target > 0.5, float 0/1 targets included); ``MSELoss`` and float targets with any other loss
+give R².
 """
 
 from __future__ import annotations
@@ -95,10 +96,13 @@ class History:
 
 # ------------------------------------------------------------------------------- evaluation
 def metric_name(targets: np.ndarray, loss_fn: LossFn | None = None) -> str:
-    """"accuracy" for ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``; without one of those
-    losses, "accuracy" for integer class labels and "r2" for float targets."""
+    """"accuracy" for ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``, "r2" for ``MSELoss``
+    (integer targets included: a regression on counts); for any other loss or none,
+    "accuracy" for integer class labels and "r2" for float targets."""
     if isinstance(loss_fn, (models.CrossEntropyLoss, models.BCEWithLogitsLoss)):
         return "accuracy"
+    if isinstance(loss_fn, models.MSELoss):
+        return "r2"
     return "accuracy" if np.asarray(targets).dtype.kind in "iub" else "r2"
 
 

@@ -266,6 +266,7 @@ def test_cross_entropy_reports_accuracy_and_other_losses_follow_the_targets():
     assert metric_name(floats, models.BCEWithLogitsLoss()) == "accuracy"
     assert metric_name(floats, models.MSELoss()) == metric_name(floats) == "r2"
     assert metric_name(np.zeros(3, dtype=np.int64)) == "accuracy"
+    assert metric_name(np.zeros(3, dtype=np.int64), models.MSELoss()) == "r2"  # a regression on counts
 
 
 def test_warmup_cosine_over_one_epoch_is_refused_by_name():
