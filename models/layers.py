@@ -14,7 +14,8 @@ from minigrad.random import as_generator
 from models.module import Module, Parameter
 
 
-def _check_size(name: str, value: Any) -> None:
+def check_size(name: str, value: Any) -> None:
+    """Raise unless ``value`` (a layer size called ``name``) is a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
@@ -44,8 +45,8 @@ class Linear(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        _check_size("in_features", in_features)
-        _check_size("out_features", out_features)
+        check_size("in_features", in_features)
+        check_size("out_features", out_features)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         generator = as_generator(rng)
@@ -98,7 +99,7 @@ class LogisticRegression(Linear):
         rng: np.random.Generator | int | None = None,
         dtype: Any = None,
     ) -> None:
-        _check_size("n_classes", n_classes)
+        check_size("n_classes", n_classes)
         if n_classes == 1:
             raise ValueError(
                 "LogisticRegression needs n_classes >= 2 (softmax over one class is constant); "

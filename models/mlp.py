@@ -9,7 +9,7 @@ import numpy as np
 from minigrad.random import as_generator
 from models.activations import activation_class
 from models.containers import Sequential
-from models.layers import Dropout, Linear, check_probability
+from models.layers import Dropout, Linear, check_probability, check_size
 
 
 class MLP(Sequential):
@@ -41,6 +41,8 @@ class MLP(Sequential):
                 f"hidden_sizes must be a sequence of layer widths such as ({hidden_sizes},), "
                 f"got the int {hidden_sizes}"
             )
+        for i, size in enumerate(hidden_sizes):
+            check_size(f"hidden_sizes[{i}]", size)
         make_activation = activation_class(activation)
         check_probability(dropout)
         generator = as_generator(rng)

@@ -102,3 +102,8 @@ def test_mlp_validates_hidden_sizes_and_dropout():
         models.MLP(2, (4, 0), 1)
     with pytest.raises(ValueError, match="dropout probability"):
         models.MLP(2, (), 1, dropout=1.0)
+
+
+def test_a_hidden_size_that_is_not_a_positive_integer_is_named():
+    with pytest.raises(ValueError, match=r"hidden_sizes\[1\] must be a positive integer, got 3.0"):
+        models.MLP(2, [4, 3.0], 1)
