@@ -1,8 +1,9 @@
 """The study's data, all shipped with scikit-learn (no download), all float64.
 
 - ``digits``: 8×8 images of handwritten digits (1797 samples, 64 features, 10 classes), split
-  stratified into train and test by the seed, each feature standardized with the training
-  rows' mean and standard deviation (``minigrad.data``).
+  stratified into train, validation and test by the seed, each feature standardized with the
+  training rows' mean and standard deviation (``minigrad.data``). Settings are chosen on the
+  validation rows; the test rows only report.
 - ``least_squares``: a regression problem (X, y) with standardized columns and centred y, so a
   model without intercept fits it: ``diabetes`` (442 × 10) or a seeded ``synthetic`` one whose
   true coefficients span two orders of magnitude.
@@ -17,6 +18,7 @@ import numpy as np
 from minigrad.data import Dataset, load_dataset
 
 TEST_FRACTION = 0.25
+VAL_FRACTION = 0.15
 
 
 def _standardize(x: np.ndarray) -> np.ndarray:
@@ -27,9 +29,9 @@ def _standardize(x: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def digits(seed: int) -> Dataset:
-    """The digits from ``minigrad.data.load_dataset``: split by ``seed`` (stratified, 25 % test),
-    standardized with the training rows' statistics, float64."""
-    return load_dataset("digits", test_size=TEST_FRACTION, seed=seed, dtype=np.float64)
+    """The digits from ``minigrad.data.load_dataset``: split by ``seed`` (stratified, 25 % test,
+    15 % validation), standardized with the training rows' statistics, float64."""
+    return load_dataset("digits", test_size=TEST_FRACTION, val_size=VAL_FRACTION, seed=seed, dtype=np.float64)
 
 
 def least_squares(problem: str, seed: int) -> tuple[np.ndarray, np.ndarray]:

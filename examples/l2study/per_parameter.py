@@ -15,8 +15,10 @@ r_i = γλ for every weight. For Adam+L2, s_λ,i = γ·m̂_λ,i/(√v̂_i + ε),
 with λθ (θ moves slowly compared with β1's memory), r_i ≈ γλ/(√v̂_i + ε): the same λ acts
 on each weight through its own gradient history √v̂_i. Weights whose m̂_λ and θ disagree in
 sign (θ just crossed zero) have r_i ≤ 0, and weights fed by a constant input pixel (always 0
-after standardization) have no loss gradient at all, so √v̂_i = 0 under AdamW; both kinds are
-counted and left out of the statistics, which are taken on logarithms.
+after standardization) have no loss gradient at all; both kinds are counted and left out of
+the statistics, which are taken on logarithms. (Under Adam+L2 the latter's √v̂_i comes from
+λθ alone, and left in they would set the spread's upper end: they are found by a running
+mean of their loss gradients' squares that stays exactly 0.)
 
 Both optimizers train the same MLP with the same numeric λ at a constant learning rate, so
 that γλ is one number and the only difference is the division by √v̂.
@@ -57,6 +59,7 @@ class DecayProbe:
         self.optimizer = optimizer
         self.group = optimizer.param_groups[0]  # models.param_groups puts the decayed weights first
         self.m_loss = [np.zeros_like(p.data) for p in self.group["params"]]
+        self.v_loss = [np.zeros_like(p.data) for p in self.group["params"]]  # 0: no loss gradient yet
         self.watch = watch  # step → epoch
         self.steps = 0
         self.measurements: list[dict[str, Any]] = []
@@ -65,17 +68,19 @@ class DecayProbe:
         self.steps += 1
         params = self.group["params"]
         beta1, beta2 = self.group["betas"]
-        for m, p in zip(self.m_loss, params):
+        for m, v, p in zip(self.m_loss, self.v_loss, params):
             m *= beta1
             m += (1 - beta1) * p.grad
+            v *= beta2
+            v += (1 - beta2) * p.grad**2
         if self.steps not in self.watch:
             self.optimizer.step()
             return
         before = [p.data.copy() for p in params]
         lr, eps = self.group["lr"], self.group["eps"]
         self.optimizer.step()
-        sqrt_vhat, rate = [], []
-        for m, p, theta in zip(self.m_loss, params, before):
+        sqrt_vhat, rate, fed = [], [], []
+        for m, v, p, theta in zip(self.m_loss, self.v_loss, params, before):
             state = self.optimizer.state[p]
             t = state["step"]
             root = np.sqrt(state["exp_avg_sq"] / (1 - beta2**t))
@@ -83,9 +88,11 @@ class DecayProbe:
             decay_part = (theta - p.data) - gradient_part
             sqrt_vhat.append(root.ravel())
             rate.append((decay_part / theta).ravel())
+            fed.append((v > 0).ravel())
         self.measurements.append({"epoch": self.watch[self.steps], "step": self.steps, "lr": lr, "eps": eps,
                                   "sqrt_vhat": np.concatenate(sqrt_vhat).tolist(),
-                                  "rate": np.concatenate(rate).tolist()})
+                                  "rate": np.concatenate(rate).tolist(),
+                                  "fed": np.concatenate(fed).tolist()})
 
 
 def run(config: Config) -> dict[str, Any]:
@@ -102,12 +109,12 @@ def run(config: Config) -> dict[str, Any]:
     return {"test_accuracy": result["test_accuracy"], "measurements": probe.measurements}
 
 
-def rate_statistics(sqrt_vhat: np.ndarray, rate: np.ndarray, lr: float, weight_decay: float,
-                    eps: float) -> dict[str, float]:
-    """Spread of the decay rates r > 0 of the weights with √v̂ > 0: percentiles, the ratio
-    p95/p5, the log-log slope of r against √v̂, and how far r is from the stationary prediction
-    γλ/(√v̂ + ε) (median of |r/prediction − 1|)."""
-    usable = (rate > 0) & (sqrt_vhat > 0)
+def rate_statistics(sqrt_vhat: np.ndarray, rate: np.ndarray, fed: np.ndarray, lr: float,
+                    weight_decay: float, eps: float) -> dict[str, float]:
+    """Spread of the decay rates r > 0 of the weights with a loss gradient (``fed``) and √v̂ > 0:
+    percentiles, the ratio p95/p5, the log-log slope of r against √v̂, and how far r is from the
+    stationary prediction γλ/(√v̂ + ε) (median of |r/prediction − 1|)."""
+    usable = (rate > 0) & (sqrt_vhat > 0) & fed
     r, root = rate[usable], sqrt_vhat[usable]
     p5, p50, p95 = np.percentile(r, [5, 50, 95])
     slope = np.polyfit(np.log10(root), np.log10(r), 1)[0]
@@ -127,7 +134,8 @@ def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
     for config in configs(settings, store):
         metrics = store.metrics(config)
         stats = [{"epoch": m["epoch"], **rate_statistics(np.array(m["sqrt_vhat"]), np.array(m["rate"]),
-                                                         m["lr"], config["weight_decay"], m["eps"])}
+                                                         np.array(m["fed"]), m["lr"], config["weight_decay"],
+                                                         m["eps"])}
                  for m in metrics["measurements"]]
         result["optimizers"][config["optimizer"]] = {
             "test_accuracy": metrics["test_accuracy"], "stats": stats,

@@ -56,9 +56,10 @@ def _equivalences(s: dict[str, Any]) -> str:
         f"identical: the very same floating-point operations). Putting λθ into the gradient or "
         f"λ/2‖θ‖² into the loss is one and the same thing, and for plain SGD so is shrinking θ "
         f"by (1 − γλ). The other two pairs are different algorithms: coupled and decoupled SGD "
-        f"with momentum {s['momentum']} end up {momentum:.3g} apart (in the coupled one, λθ "
-        f"accumulates in the momentum buffer), and Adam(weight_decay=λ) and AdamW(weight_decay=λ) "
-        f"{adamw:.3g} apart (Adam divides λθ by √v̂, AdamW does not). {verdict}")
+        f"with momentum {s['momentum']} move up to {momentum:.3g} apart along the way (in the "
+        f"coupled one, λθ accumulates in the momentum buffer), and Adam(weight_decay=λ) and "
+        f"AdamW(weight_decay=λ) up to {adamw:.3g} (Adam divides λθ by √v̂, AdamW does not); the "
+        f"gaps are the largest over all steps. {verdict}")
     return f"{table}\n\n{text}"
 
 
@@ -143,7 +144,8 @@ def _grid_tables(s: dict[str, Any], kind: str) -> str:
     accuracy = [[f"{lr:g}"] + [cell(i, j, "accuracy") for j in range(len(wds))]
                 for i, lr in enumerate(s["lrs"])]
     norm = [[f"{lr:g}"] + [cell(i, j, "norm") for j in range(len(wds))] for i, lr in enumerate(s["lrs"])]
-    return (f"**{LABELS[kind]}**, test accuracy (mean ± std over {s['seeds']} seeds; best in bold):\n\n"
+    return (f"**{LABELS[kind]}**, test accuracy (mean ± std over {s['seeds']} seeds; in bold the "
+            f"cell with the best validation accuracy):\n\n"
             f"{_table(headers, accuracy)}\n\n**{LABELS[kind]}**, final ‖W‖:\n\n{_table(headers, norm)}")
 
 
@@ -167,7 +169,7 @@ def _grid(s: dict[str, Any]) -> str:
         return f"{low:g}" if low == high else f"{low:g} … {high:g}"
 
     per_lr = _table(
-        ["γ", "Adam+L2 best λ (accuracy)", "Adam+L2 good λ", "AdamW best λ (accuracy)", "AdamW good λ",
+        ["γ", "Adam+L2 best λ (val. accuracy)", "Adam+L2 good λ", "AdamW best λ (val. accuracy)", "AdamW good λ",
          "AdamW good λ_p = γλ"],
         [[f"{lr:g}", f"{l2['best_wd_per_lr'][i]:g} ({l2['best_accuracy_per_lr'][i]:.3f})", band(l2, i),
           f"{w['best_wd_per_lr'][i]:g} ({w['best_accuracy_per_lr'][i]:.3f})", band(w, i),
@@ -185,11 +187,13 @@ def _grid(s: dict[str, Any]) -> str:
         verdict = ("several cells the seeds cannot tell apart" if o["near_best"] >= 3 else
                    "a fairly well resolved best")
         return (f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its "
-                f"best mean ({verdict})")
+                f"best mean validation accuracy ({verdict})")
 
     text = (
-        f"Best Adam+L2: {best(l2)}. Best AdamW: {best(w)}. A row's good λ are those within one "
-        f"standard deviation (over seeds) of the row's best mean; how they move with γ is the "
+        f"Cells are chosen on the validation rows and reported on the test rows, so that a best "
+        f"cell's score is not the maximum of many noisy test scores. Best Adam+L2: {best(l2)} "
+        f"(test). Best AdamW: {best(w)} (test). A row's good λ are those within one standard "
+        f"deviation (over seeds) of the row's best mean validation accuracy; how they move with γ is the "
         f"least-squares slope of log λ against log γ, λ the geometric centre of each row's good "
         f"λ. For Adam+L2, whose λ is the L2 factor the paper also puts on its axis, the good λ "
         f"{_coupling(l2['slope'])}. For AdamW the good λ {_coupling(w['slope'])}, so the good "
@@ -206,7 +210,7 @@ def _grid(s: dict[str, Any]) -> str:
                 f"γ = {s['lrs'][-1]:g} (Adam+L2; AdamW: {w['norm'][0][0]:.3g} to {w['norm'][-1][0]:.3g})."
            if l2["slope"] > 0.3 and w["slope_paper"] > 0.3
            else "This grid does not show the paper's pattern."))
-    return "\n\n".join(parts + ["**Best and good λ for each learning rate** (by mean test accuracy):",
+    return "\n\n".join(parts + ["**Best and good λ for each learning rate** (by mean validation accuracy):",
                                  per_lr, text])
 
 
@@ -260,7 +264,8 @@ def _weight_norm(s: dict[str, Any]) -> str:
                 f"{100 * final[kind] / plain:.0f} %")
 
     text = (
-        f"Settings: Adam without decay at its best learning rate over the grid's, {source}. "
+        f"Settings (chosen on validation accuracy): Adam without decay at its best learning rate "
+        f"over the grid's, {source}. "
         f"‖W‖ (mean over seeds) goes from {c['adam']['norms'][0]:.3g} at initialization to "
         f"{final['adam']:.3g} for Adam without decay (γ = {c['adam']['lr']:g}). "
         f"{against_undecayed('adam_l2')}. {against_undecayed('adamw')}. The dashed curves in the "

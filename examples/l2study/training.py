@@ -19,7 +19,7 @@ import numpy as np
 import minigrad.functional as F
 import models
 import optim
-from l2study.data import digits
+from l2study.data import TEST_FRACTION, VAL_FRACTION, digits
 from l2study.runs import Config, RunStore
 from l2study.settings import Settings
 from minigrad import Tensor, no_grad
@@ -67,7 +67,7 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Dat
 
     ``cosine``: the learning rate follows γ_e = γ_0·(1 + cos(πe/epochs))/2, stepped once per
     epoch. ``step`` replaces ``optimizer.step`` (it must call it): part 3 wraps the step to
-    watch it. Returns the final test and train accuracy, the last epoch's mean training loss,
+    watch it. Returns the final validation, test and train accuracy, the last epoch's mean training loss,
     and ‖W‖ at the start and after every epoch (``weight_norms``, epochs + 1 numbers).
     """
     step = optimizer.step if step is None else step
@@ -86,6 +86,7 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Dat
             scheduler.step()
         norms.append(weight_norm(model))
     return {
+        "val_accuracy": accuracy(model, data.X_val, data.y_val),
         "test_accuracy": accuracy(model, data.X_test, data.y_test),
         "train_accuracy": accuracy(model, data.X_train, data.y_train),
         "train_loss": float(np.mean(losses)),
@@ -93,11 +94,13 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Dat
     }
 
 
-def mlp_shape(settings: Settings) -> dict[str, int]:
-    """The MLP and its training length, shared by every MLP part (so equal runs are shared)."""
+def mlp_shape(settings: Settings) -> dict[str, Any]:
+    """The MLP, its training length and the data split, shared by every MLP part (so equal runs
+    are shared; runs recorded with another split are not mistaken for these)."""
+    split = {"test_size": TEST_FRACTION, "val_size": VAL_FRACTION}
     if settings.quick:
-        return {"hidden": 32, "epochs": 4, "batch_size": 64}
-    return {"hidden": 64, "epochs": 20, "batch_size": 64}
+        return {"hidden": 32, "epochs": 4, "batch_size": 64, **split}
+    return {"hidden": 64, "epochs": 20, "batch_size": 64, **split}
 
 
 def mlp_configs(settings: Settings, kind: str, lr: float, weight_decay: float) -> list[Config]:
@@ -113,12 +116,15 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 def over_seeds(store: RunStore, configs: list[Config]) -> dict[str, Any]:
     """Mean ± std over the seeds of ``configs`` (the runs of one setting): test accuracy,
-    final ‖W‖, ‖W‖ relative to its start, and the mean ‖W‖ after each epoch."""
+    final ‖W‖, ‖W‖ relative to its start, and the mean ‖W‖ after each epoch; and the mean
+    validation accuracy, on which settings are chosen."""
     runs = [store.metrics(config) for config in configs]
     accuracy, accuracy_std = _mean_std([r["test_accuracy"] for r in runs])
+    val_accuracy, val_accuracy_std = _mean_std([r["val_accuracy"] for r in runs])
     norm, norm_std = _mean_std([r["weight_norms"][-1] for r in runs])
     ratio, _ = _mean_std([r["weight_norms"][-1] / r["weight_norms"][0] for r in runs])
-    return {"accuracy": accuracy, "accuracy_std": accuracy_std, "norm": norm, "norm_std": norm_std,
+    return {"accuracy": accuracy, "accuracy_std": accuracy_std, "val_accuracy": val_accuracy,
+            "val_accuracy_std": val_accuracy_std, "norm": norm, "norm_std": norm_std,
             "norm_ratio": ratio, "norms": np.mean([r["weight_norms"] for r in runs], axis=0).tolist()}
 
 

@@ -45,7 +45,7 @@ def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
     """Each optimizer's setting, seed statistics and mean ‖W‖ per epoch; and Adam without decay
     at the learning rate of each decayed setting."""
     adam = {lr: over_seeds(store, runs) for lr, runs in adam_configs(settings).items()}
-    adam_lr = max(adam, key=lambda lr: adam[lr]["accuracy"])
+    adam_lr = max(adam, key=lambda lr: adam[lr]["val_accuracy"])  # chosen on validation rows
     settings_by_kind, from_grid = chosen(settings, store)
     curves = {"adam": {"lr": adam_lr, "weight_decay": 0.0, **adam[adam_lr]}}
     for kind, (lr, wd) in settings_by_kind.items():
