@@ -142,7 +142,7 @@ class _MLPEstimator(BaseEstimator):
         fit whole. The names of the optimizer, schedule and activation, lr and weight_decay are
         checked by building them once for a network of one input: the same code and messages
         as the real build (its own seed, so the default generator is not drawn from)."""
-        self._hidden_sizes()
+        hidden_sizes = self._hidden_sizes()
         if not _is_int(self.epochs, 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
         if self.batch_size is not None and not _is_int(self.batch_size, 1):
@@ -153,7 +153,7 @@ class _MLPEstimator(BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         if self.early_stopping and not _is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
-        probe = models.MLP(1, self._hidden_sizes(), 1, self.activation, bias=self.optimizer != "muon", rng=0)
+        probe = models.MLP(1, hidden_sizes, 1, self.activation, bias=self.optimizer != "muon", rng=0)
         build_scheduler(self.schedule, build_optimizer(self.optimizer, probe, self.lr, self.weight_decay), self.epochs)
 
     def _train(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _MLPEstimator:

@@ -30,14 +30,17 @@ def check_lr_eps_weight_decay(lr: float, eps: float, weight_decay: float) -> Non
     check_range("weight_decay value", weight_decay)
 
 
+_SEQUENCES = (tuple, list, np.ndarray)  # what betas may be given as
+
+
 def as_pair(betas: Any) -> Any:
     """(β1, β2) as a tuple; anything that is not a pair is left for ``check_betas`` to name."""
-    return tuple(betas) if isinstance(betas, (tuple, list, np.ndarray)) else betas
+    return tuple(betas) if isinstance(betas, _SEQUENCES) else betas
 
 
 def check_betas(betas: Sequence[float]) -> None:
     """Each β must satisfy 0 ≤ β < 1."""
-    if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
+    if not isinstance(betas, _SEQUENCES) or len(betas) != 2:
         raise ValueError(f"Invalid betas: {betas!r}; expected a pair (beta1, beta2)")
     for i, beta in enumerate(betas):
         check_range(f"beta parameter at index {i}", beta, high=1.0, high_inclusive=False)

@@ -42,12 +42,13 @@ class FlatGroup:
         self.states = states
         # Where each parameter lies in the flat buffers: the small ones first, side by side,
         # then the large ones (see ``_cut``).
-        sizes = [p.data.size for p in params]
-        self.order = sorted(range(len(params)), key=lambda i: sizes[i] >= self._large())
+        self.sizes = [p.data.size for p in params]
+        large = self._large()
+        self.order = sorted(range(len(params)), key=lambda i: self.sizes[i] >= large)
         self.start = [0] * len(params)
         offset = 0
         for i in self.order:
-            self.start[i], offset = offset, offset + sizes[i]
+            self.start[i], offset = offset, offset + self.sizes[i]
         self.theta = self._pack([p.data for p in params])
         self.param_views = self._views(self.theta)
         for p, view in zip(params, self.param_views):
@@ -87,7 +88,7 @@ class FlatGroup:
         each step); a large one is cut into blocks of its own, which read its gradient where
         it is."""
         size, large = self._block_size(), self._large()
-        start, sizes = self.start, [p.data.size for p in self.params]
+        start, sizes = self.start, self.sizes
         cuts: list[tuple[int, int, list[int]]] = []
         run: list[int] = []  # small parameters sharing the block being filled
         for i in (i for i in self.order if sizes[i] < large):
@@ -118,7 +119,7 @@ class FlatGroup:
         return np.concatenate([np.ravel(arrays[i]) for i in self.order])
 
     def _views(self, buffer: np.ndarray) -> list[np.ndarray]:
-        return [buffer[lo:lo + p.data.size].reshape(p.data.shape) for lo, p in zip(self.start, self.params)]
+        return [buffer[lo:lo + n].reshape(p.data.shape) for lo, n, p in zip(self.start, self.sizes, self.params)]
 
     def is_current(self, params: list[Tensor], state: dict[Tensor, State]) -> bool:
         """True while the parameters, their ``data``, their state dicts (looked up in ``state``)

@@ -26,7 +26,7 @@ from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
 
-_NO_PARAMETER = np.zeros(0)  # what _add_missing_state asks _init_state about: which keys?
+_NO_PARAMETER = np.zeros(0)  # what _match_state_to_settings asks _init_state about: which keys?
 
 
 class Optimizer:

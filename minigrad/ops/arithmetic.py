@@ -61,12 +61,12 @@ class Div(Function):
 class Pow(Function):
     """out = a^b;  da = g·b·a^(b-1), db = g·out·ln(a).
 
-    ln(a) is undefined for a ≤ 0; there the exponent's gradient is set to 0 (the limit at a = 0
-    for b > 0), so no NaN leaks out of backward; so is it where g is 0 (an unused branch, where
-    a^b may be infinite). A negative base with an integer exponent
-    (``x ** 2``) differentiates normally with respect to the base. At a = 0, b·a^(b-1) is
-    0·∞ for b = 0 (a constant: its slope is 0) and ∞ for 0 < b < 1; where b or g is 0 the
-    base's gradient is taken as 0, so an unused branch through 0^b does not poison it.
+    A negative base with an integer exponent (``x ** 2``) differentiates normally with respect
+    to the base. So that no NaN leaks out of backward:
+    - db is 0 where ln(a) is undefined (a ≤ 0; the limit at a = 0 for b > 0) and where g is 0
+      (an unused branch, where a^b may be infinite);
+    - da is 0 where b is 0 (a constant: at a = 0, b·a^(b-1) would be 0·∞) and where g is 0
+      (at a = 0, a^(b-1) is infinite for b < 1).
     """
 
     def forward(self, a, b):
