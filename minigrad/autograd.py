@@ -108,7 +108,7 @@ class Function:
             out = fn.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             shapes = ", ".join(str(t.data.shape) for t in inputs)
-            raise type(error)(f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
+            raise _renamed(error, f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
         if _grad_mode.enabled:
             needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
@@ -117,6 +117,16 @@ class Function:
                 fn.needs_grad = needs
                 return _make_tensor(out, fn)
         return _make_tensor(out, None)
+
+
+def _renamed(error: Exception, message: str) -> Exception:
+    """An error of ``error``'s type carrying ``message``; of its built-in base type when the
+    type needs more to be built (some numpy exceptions take extra arguments)."""
+    try:
+        return type(error)(message)
+    except TypeError:
+        base = next(kind for kind in (ValueError, IndexError, TypeError) if isinstance(error, kind))
+        return base(message)
 
 
 class _Freed(Function):

@@ -106,7 +106,9 @@ def save_checkpoint(
     }
     arrays[_HEADER] = np.array(json.dumps(header))
     path = Path(path)
-    _write_atomically(path, arrays)
+    # Through a symbolic link, the file it points to is replaced (as open() would write there);
+    # the link itself stays.
+    _write_atomically(Path(os.path.realpath(path)), arrays)
     return path
 
 
@@ -142,6 +144,8 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
 def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
     """``value`` as JSON-ready data, its arrays moved into ``arrays`` under names from ``where``."""
     if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:  # such an array could only be stored with pickle
+            raise TypeError(f"{where}: cannot store an array of Python objects in a checkpoint")
         if where in arrays:
             raise ValueError(
                 f"two entries would both be stored as the array {where!r} (a key with '/' in it "
@@ -259,7 +263,7 @@ def _load_all_or_nothing(path: Path, targets: list[tuple[Any, dict[str, Any]]]) 
     for target, state in targets:
         try:
             target.load_state_dict(state)
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        except (AttributeError, KeyError, TypeError, ValueError, RuntimeError) as error:
             for (loaded, _), before in zip(targets, previous):
                 loaded.load_state_dict(before)
             raise CheckpointError(

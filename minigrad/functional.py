@@ -3,6 +3,7 @@ tensor-combining functions re-exported at the package top (concatenate, stack, w
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,6 +23,12 @@ def _constant(x: Any) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _check_tensor(loss: str, name: str, x: Any) -> None:
+    """A loss differentiates its first argument: it must be a Tensor, not a list or array."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{loss}: {name} must be a Tensor (the output of a model), got {type(x).__name__}")
+
+
 # ------------------------------------------------------------------------------ activations
 def relu(x: Tensor) -> Tensor:
     """max(x, 0)."""
@@ -39,6 +46,8 @@ def tanh(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
     return ops.LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
@@ -79,6 +88,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     "sum" adds them, "none" returns them all.
     """
     _check_reduction(reduction)
+    _check_tensor("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
     t = _constant(targets)
@@ -102,6 +112,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
     """-[y·log σ(x) + (1-y)·log(1-σ(x))] from logits x, stable for any |x|; y in [0, 1]."""
     _check_reduction(reduction)
+    _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
     if isinstance(targets, Tensor) and targets.requires_grad:
         raise ValueError(
             "binary_cross_entropy_with_logits treats its targets as constants and would drop "
@@ -125,6 +136,7 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     would broadcast to (N, N) and give a silently wrong loss.
     """
     _check_reduction(reduction)
+    _check_tensor("mse_loss", "prediction", prediction)
     target_shape = np.shape(_constant(target))
     if prediction.shape != target_shape:
         raise ValueError(
@@ -158,7 +170,10 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     read as true where nonzero)."""
     if condition is None:
         raise TypeError("where() needs a condition (a boolean array), got None")
-    cond = np.asarray(_constant(condition), dtype=bool)
+    cond = _constant(condition)
+    if cond.dtype.kind not in "biuf":
+        raise TypeError(f"where() needs a boolean (or numeric) condition, got dtype {cond.dtype}")
+    cond = cond.astype(bool, copy=False)
     return ops.Where.apply(a, b, cond=cond)
 
 

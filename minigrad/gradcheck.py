@@ -64,9 +64,9 @@ def gradcheck(
             numeric = (plus - minus) / (2 * eps)
             value = analytic.reshape(-1)[j]
             if not abs(value - numeric) <= atol + rtol * abs(numeric):
-                element = np.unravel_index(j, x.shape) if x.ndim else ()
+                element = tuple(int(k) for k in np.unravel_index(j, x.shape))
                 raise GradcheckError(
                     f"gradient mismatch for input {i} at element {element}: "
-                    f"analytic {value!r}, numerical {numeric!r}"
+                    f"analytic {float(value)!r}, numerical {float(numeric)!r}"
                 )
     return True

@@ -85,6 +85,25 @@ def test_values_that_need_pickle_are_refused_and_nothing_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_array_of_python_objects_is_refused_and_nothing_is_written(tmp_path):
+    # np.savez would pickle it into a file that loading (without pickle) can never read
+    with pytest.raises(TypeError, match="meta/k: cannot store an array of Python objects"):
+        save_checkpoint(tmp_path / "run.npz", *trained(), k=np.array([object()], dtype=object))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_saving_through_a_symbolic_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    (tmp_path / "runs").mkdir()
+    link = tmp_path / "latest.npz"
+    link.symlink_to(tmp_path / "runs" / "run.npz")
+    save_checkpoint(link, *trained(), epoch=1)
+    save_checkpoint(link, *trained(), epoch=2)
+    assert link.is_symlink()
+    assert read_checkpoint(tmp_path / "runs" / "run.npz").epoch == 2
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["latest.npz", "run.npz", "runs"]
+
+
 def test_two_arrays_with_the_same_entry_name_are_refused_and_nothing_is_written(tmp_path):
     clashing = {"a": {"b": np.zeros(2)}, "a/b": np.ones(2)}  # both would be the entry meta/a/b
     with pytest.raises(ValueError, match="two entries would both be stored as the array 'meta/a/b'"):
@@ -179,7 +198,22 @@ def damage_empty(path):
     path.write_bytes(b"")
 
 
-@pytest.mark.parametrize("damage", [damage_truncate, damage_flip_a_byte, damage_replace_with_text, damage_empty])
+def damage_the_optimizer_entry(path):
+    """A readable archive whose header holds a string where the optimizer state belongs: the
+    model state loads first and must be given back."""
+    import json
+
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(str(arrays["__checkpoint__"]))
+    header["optimizer"] = "not a state"
+    arrays["__checkpoint__"] = np.array(json.dumps(header))
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+
+
+@pytest.mark.parametrize("damage", [damage_truncate, damage_flip_a_byte, damage_replace_with_text, damage_empty,
+                                    damage_the_optimizer_entry])
 def test_a_damaged_file_raises_a_clear_error_and_changes_nothing(tmp_path, damage):
     path = tmp_path / "run.npz"
     save_checkpoint(path, *trained(seed=0), epoch=3)

@@ -131,6 +131,19 @@ def test_max_and_maximum_share_the_gradient_equally_at_ties():
     np.testing.assert_allclose(b.grad, [0.5, 0.0])
 
 
+@pytest.mark.parametrize("op", [minigrad.maximum, minigrad.minimum], ids=["maximum", "minimum"])
+def test_maximum_and_minimum_propagate_nan_and_give_it_the_gradient(op):
+    # as numpy and PyTorch do: a NaN on either side is the result (a ReLU written as maximum(x, 0)
+    # must not hide a diverged x)
+    a = Tensor(np.array([np.nan, 1.0, np.nan]), requires_grad=True)
+    b = Tensor(np.array([1.0, np.nan, np.nan]), requires_grad=True)
+    out = op(a, b)
+    assert np.isnan(out.data).all()
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 1.0, 0.0])
+
+
 def test_nan_free_gradients_at_edge_points():
     x = Tensor(np.array([0.0, 4.0]), requires_grad=True)
     (x.sqrt() * Tensor([0.0, 1.0])).sum().backward()  # the √0 branch is multiplied by 0

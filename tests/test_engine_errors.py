@@ -156,3 +156,32 @@ def test_none_is_not_a_number():
         Tensor([1.0]) + None
     with pytest.raises(TypeError, match="from None"):
         Tensor(None)
+
+
+def test_an_axis_that_is_not_an_integer_is_named():
+    with pytest.raises(TypeError, match="an axis must be an integer, got 'a'"):
+        Tensor([1.0, 2.0]).sum(axis="a")
+    with pytest.raises(TypeError, match="got True"):  # a bool is not an axis (numpy reads it as 1)
+        Tensor(np.ones((2, 2))).sum(axis=True)
+
+
+def test_a_numpy_error_whose_type_needs_more_arguments_still_names_the_op():
+    # numpy's "no loop for these dtypes" error takes extra constructor arguments
+    with pytest.raises(TypeError, match=r"clip of shapes \(2,\)"):
+        Tensor([1.0, 2.0]).clip("a")
+
+
+def test_losses_need_their_prediction_as_a_tensor():
+    with pytest.raises(TypeError, match="cross_entropy: logits must be a Tensor.*list"):
+        F.cross_entropy([[1.0, 2.0]], np.array([0]))
+    with pytest.raises(TypeError, match="mse_loss: prediction must be a Tensor.*ndarray"):
+        F.mse_loss(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match="binary_cross_entropy_with_logits: logits must be a Tensor"):
+        F.binary_cross_entropy_with_logits([0.5], [1.0])
+
+
+def test_leaky_relu_slope_and_where_condition_are_checked():
+    with pytest.raises(TypeError, match="negative_slope must be a number, got None"):
+        F.leaky_relu(Tensor([-1.0]), None)
+    with pytest.raises(TypeError, match="condition, got dtype <U1"):
+        minigrad.where(np.array(["a", "b"]), Tensor([1.0, 2.0]), 0.0)

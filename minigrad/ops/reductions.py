@@ -18,6 +18,8 @@ def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for ax in axes:
+        if isinstance(ax, bool) or not isinstance(ax, (int, np.integer)):
+            raise TypeError(f"an axis must be an integer, got {ax!r}")
         if not -ndim <= ax < ndim:
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
         result.append(int(ax) % ndim)

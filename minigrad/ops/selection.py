@@ -26,17 +26,18 @@ class Where(Function):
 class Maximum(Function):
     """out = max(a, b) elementwise;  da = g·([a > b] + ½[a = b]), db = g·([b > a] + ½[a = b]).
 
-    At ties the gradient is split equally, as for ``Tensor.max``.
+    At ties the gradient is split equally, as for ``Tensor.max``. A NaN wins (it propagates, as
+    in numpy and PyTorch) and takes the whole gradient: a NaN in a, else the one in b.
     """
 
     pick = staticmethod(np.greater)
+    combine = staticmethod(np.maximum)
 
     def forward(self, a, b):
-        first = self.pick(a, b)
-        tie = a == b
-        self.share_a = (first + 0.5 * tie).astype(np.result_type(a, b))
+        first = self.pick(a, b) | np.isnan(a)
+        self.share_a = (first + 0.5 * (a == b)).astype(np.result_type(a, b))
         self.share_b = 1 - self.share_a
-        return np.where(first | tie, a, b)
+        return self.combine(a, b)
 
     def backward(self, g):
         return g * self.share_a, g * self.share_b
@@ -46,3 +47,4 @@ class Minimum(Maximum):
     """out = min(a, b) elementwise;  da = g·([a < b] + ½[a = b]), db = g·([b < a] + ½[a = b])."""
 
     pick = staticmethod(np.less)
+    combine = staticmethod(np.minimum)
