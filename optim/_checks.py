@@ -6,7 +6,6 @@ Comparisons are written so that NaN fails them (``not nan >= 0`` is True).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,11 +15,22 @@ def check_range(what: str, value: float, low: float = 0.0, high: float = math.in
                 high_inclusive: bool = True) -> None:
     """Raise ``ValueError("Invalid <what>: <value>")`` unless value is a finite number with
     low ≤ value ≤ high (or < high)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if not _is_finite_float(value):
         raise ValueError(f"Invalid {what}: {value!r} (expected a finite number)")
     inside = low <= value <= high if high_inclusive else low <= value < high
     if not inside:
         raise ValueError(f"Invalid {what}: {value}")
+
+
+def _is_finite_float(value: Any) -> bool:
+    """An int or float (Python or numpy, not bool) that is finite as a float. (Fractions and
+    Decimals are refused: numpy would compute with them as Python objects.)"""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def check_lr_eps_weight_decay(lr: float, eps: float, weight_decay: float) -> None:

@@ -3,9 +3,15 @@ then ``scheduler.step()`` once per epoch (or per batch), after ``optimizer.step(
 
 Each schedule is a closed form γ_e = f(γ_0, e) of the epoch counter e = ``last_epoch``, written in
 ``lr_at``. On construction a scheduler records each group's starting rate as
-``group["initial_lr"]`` (γ_0; kept if already there, so schedulers can share an optimizer),
-and sets the rate for e = 0. ``step()`` advances e and writes γ_e into every group's ``"lr"``,
-which is where the optimizers read it (AdamW's decoupled decay γλ included).
+``group["initial_lr"]`` (γ_0; kept if already there, so a later scheduler starts from the same
+γ_0), and sets the rate for e = 0. ``step()`` advances e and writes γ_e into every group's
+``"lr"``, which is where the optimizers read it (AdamW's decoupled decay γλ included).
+
+One scheduler drives an optimizer: the one made for it last. PyTorch chains several by
+multiplying their factors; here each writes its own closed form, so two would silently
+overwrite each other, and stepping (or loading) one that a newer scheduler replaced raises.
+To combine schedules, write their product in one ``LambdaLR``, or run them one after another
+with ``SequentialLR``.
 """
 
 from __future__ import annotations
@@ -15,23 +21,19 @@ import math
 import numbers
 from typing import Any, Callable, Sequence
 
+from optim._checks import check_range
 from optim.optimizer import Optimizer
 
 
 def _check_positive_int(name: str, value: Any) -> None:
-    if not (isinstance(value, numbers.Integral) and value >= 1):
-        raise ValueError(f"Invalid {name}: {value} (expected a positive integer)")
-
-
-def _check_number(name: str, value: float, low: float, high: float = math.inf) -> None:
-    if not low <= value <= high:
-        raise ValueError(f"Invalid {name}: {value} (expected a value in [{low}, {high}])")
+    if isinstance(value, bool) or not (isinstance(value, numbers.Integral) and value >= 1):
+        raise ValueError(f"Invalid {name}: {value!r} (expected a positive integer)")
 
 
 class LRScheduler:
     """Base class: subclasses define ``lr_at(base_lr, epoch)``."""
 
-    _not_saved: tuple[str, ...] = ("optimizer",)  # attributes left out of the state dict
+    _not_saved: tuple[str, ...] = ("optimizer", "_number")  # attributes left out of the state dict
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -39,6 +41,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if any("lr" not in group for group in optimizer.param_groups):
             raise ValueError(f"{type(optimizer).__name__} has no learning rate ('lr') to schedule")
+        # Schedulers made for this optimizer are numbered; the last one drives it.
+        self._number = optimizer._schedulers_made = optimizer._schedulers_made + 1
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
@@ -55,6 +59,12 @@ class LRScheduler:
         self._set_lrs()
 
     def _set_lrs(self) -> None:
+        if self.optimizer._schedulers_made != self._number:
+            raise RuntimeError(
+                f"this {type(self).__name__} no longer drives its optimizer: a scheduler made "
+                f"for the optimizer later replaced it. Schedulers do not combine (each sets the "
+                f"rate to its own formula); write the product in one LambdaLR, or use SequentialLR"
+            )
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
 
@@ -97,7 +107,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         _check_positive_int("step_size", step_size)
-        _check_number("gamma", gamma, 0.0)
+        check_range("gamma", gamma, 0.0)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
@@ -109,7 +119,7 @@ class ExponentialLR(LRScheduler):
     """γ_e = γ_0 · gamma^e."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        _check_number("gamma", gamma, 0.0)
+        check_range("gamma", gamma, 0.0)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -130,7 +140,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         _check_positive_int("T_max", T_max)
-        _check_number("eta_min", eta_min, 0.0)
+        check_range("eta_min", eta_min, 0.0)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
 
@@ -145,7 +155,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
         _check_positive_int("T_0", T_0)
         _check_positive_int("T_mult", T_mult)
-        _check_number("eta_min", eta_min, 0.0)
+        check_range("eta_min", eta_min, 0.0)
         self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
         super().__init__(optimizer)
 
@@ -165,9 +175,10 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
-        if not 0 < start_factor <= 1:
+        check_range("start_factor", start_factor, 0.0, 1.0)
+        if start_factor == 0:
             raise ValueError(f"Invalid start_factor: {start_factor} (expected a value in (0, 1])")
-        _check_number("end_factor", end_factor, 0.0, 1.0)
+        check_range("end_factor", end_factor, 0.0, 1.0)
         _check_positive_int("total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer)
@@ -199,10 +210,12 @@ class SequentialLR(LRScheduler):
     The inner schedulers serve as formulas only: step the SequentialLR, not them.
     """
 
-    _not_saved = ("optimizer", "schedulers")
+    _not_saved = ("optimizer", "_number", "schedulers")
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
+        if not schedulers:
+            raise ValueError("SequentialLR needs at least one scheduler")
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 f"Invalid milestones: {list(milestones)}; {len(schedulers)} schedulers need "

@@ -17,6 +17,7 @@ the same arithmetic, one ``_update`` call per cache-sized block instead of one p
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -42,7 +43,10 @@ class Optimizer:
     # orthogonalisation of a matrix) set it to False.
     elementwise = True
 
+    _schedulers_made = 0  # counted by optim.lr_scheduler: the last one made drives the rates
+
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
+        _refuse_unordered(params)
         if isinstance(params, (Tensor, dict)):
             raise TypeError(
                 "params should be an iterable of Tensors or of dicts (parameter groups), "
@@ -85,6 +89,7 @@ class Optimizer:
         if "params" not in group:
             raise ValueError("a parameter group must have a 'params' entry")
         params = group["params"]
+        _refuse_unordered(params)
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
@@ -207,7 +212,7 @@ class Optimizer:
             self._match_state_to_settings(i, group)
         index = {id(p): i for i, p in enumerate(self._params())}
         groups = [
-            {**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
+            {**{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
             for g in self.param_groups
         ]
         state = {index[id(p)]: _snapshot(s) for p, s in self.state.items()}
@@ -278,6 +283,14 @@ def _check_gradients(params: list[Tensor]) -> None:
             )
         if p.grad.shape != p.data.shape:
             raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}")
+
+
+def _refuse_unordered(params: Any) -> None:
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            "parameters must be given in an ordered collection such as a list, not a set: state "
+            "dicts refer to parameters by position, and a set's order can change between runs"
+        )
 
 
 def _snapshot(value: Any) -> Any:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -126,6 +127,22 @@ def test_schedulers_record_the_initial_rate_and_share_it():
     assert second.get_last_lr() == list(BASE_LRS)
 
 
+def test_a_scheduler_replaced_by_a_newer_one_refuses_to_step():
+    # two schedulers would each write their own formula into the rates (PyTorch multiplies
+    # their factors instead): the older one is refused, not silently overwritten
+    opt = optimizer()
+    first = ExponentialLR(opt, gamma=0.9)
+    saved = first.state_dict()
+    second = StepLR(opt, step_size=3, gamma=0.5)
+    with pytest.raises(RuntimeError, match="ExponentialLR no longer drives its optimizer.*LambdaLR"):
+        first.step()
+    with pytest.raises(RuntimeError, match="no longer drives"):
+        first.load_state_dict(saved)
+    for _ in range(7):
+        second.step()
+    assert [g["lr"] for g in opt.param_groups] == [base * 0.5**2 for base in BASE_LRS]
+
+
 # ------------------------------------------------------------------------------- state dicts
 def is_plain(value) -> bool:
     if isinstance(value, dict):
@@ -213,9 +230,14 @@ def test_a_sequential_lr_with_other_inner_schedulers_raises_and_changes_nothing(
     (lambda opt: SequentialLR(opt, [StepLR(optimizer(), 2), StepLR(opt, 3)], milestones=[3]),
      "same optimizer"),
     (lambda opt: warmup_cosine(opt, 10, 10), "Invalid warmup_epochs: 10"),
+    (lambda opt: StepLR(opt, True), "Invalid step_size: True"),
+    (lambda opt: StepLR(opt, 2, gamma="a"), "Invalid gamma: 'a' (expected a finite number)"),
+    (lambda opt: LinearLR(opt, start_factor="x"), "Invalid start_factor: 'x' (expected a finite number)"),
+    (lambda opt: CosineAnnealingLR(opt, 10, eta_min=math.inf), "Invalid eta_min: inf (expected a finite number)"),
+    (lambda opt: SequentialLR(opt, [], []), "needs at least one scheduler"),
 ])
 def test_invalid_arguments_raise_naming_them(make, message):
-    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         make(optimizer())
 
 

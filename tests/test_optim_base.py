@@ -92,6 +92,24 @@ def test_an_empty_parameter_list_is_rejected():
         optim.Adam(p for p in [])
 
 
+def test_parameters_in_a_set_are_refused():
+    # a state dict refers to parameters by position; a set's order can change between runs
+    a, b = make_params()
+    with pytest.raises(TypeError, match="ordered collection such as a list, not a set"):
+        optim.SGD({a, b}, lr=0.1)
+    with pytest.raises(TypeError, match="not a set"):
+        optim.SGD([{"params": frozenset([a, b])}], lr=0.1)
+
+
+def test_a_state_dict_does_not_follow_later_changes_to_group_settings():
+    params = make_params()
+    opt = optim.Adam(params)
+    opt.param_groups[0]["betas"] = [0.9, 0.99]  # a list, set by hand
+    saved = opt.state_dict()
+    opt.param_groups[0]["betas"][0] = 0.5
+    assert saved["param_groups"][0]["betas"] == [0.9, 0.99]
+
+
 def test_a_parameter_in_two_groups_is_rejected():
     a, b = make_params()
     with pytest.raises(ValueError, match="more than once"):

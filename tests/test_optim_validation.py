@@ -4,6 +4,7 @@ at construction and in parameter groups; valid edge values are accepted."""
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -138,6 +139,10 @@ def test_the_spec_defaults():
     (optim.SGD, dict(lr=float("inf")), "Invalid learning rate: inf (expected a finite number)"),
     (optim.Adam, dict(lr="0.1"), "Invalid learning rate: '0.1' (expected a finite number)"),
     (optim.Adam, dict(betas=0.9), "Invalid betas: 0.9; expected a pair (beta1, beta2)"),
+    # a Fraction would make numpy compute with Python objects, and fail deep inside a step
+    (optim.SGD, dict(lr=Fraction(1, 10)), "Invalid learning rate: Fraction(1, 10) (expected a finite number)"),
+    (optim.Adam, dict(betas=(Fraction(9, 10), 0.999)), "Invalid beta parameter at index 0: Fraction(9, 10)"),
+    (optim.SGD, dict(lr=10**400), "Invalid learning rate: 1000"),  # too large for a float
 ])
 def test_switches_must_be_booleans_and_numbers_finite_numbers(cls, kwargs, message):
     with raises_exactly(message):
