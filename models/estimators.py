@@ -280,6 +280,9 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     schedule : str, default "constant"
         The learning-rate schedule over ``epochs``: one of ``minigrad.recipes.SCHEDULES``
         ("constant", "step", "cosine", "warmup-cosine", "sgdr"); it advances once per epoch.
+        ``partial_fit`` calls past ``epochs`` go on with the schedule's closed form, as
+        PyTorch's schedulers do: a cosine rises back towards ``lr`` over the next ``epochs``.
+        For open-ended ``partial_fit``, use "constant".
     random_state : int, RandomState or None, default None
         Seeds the initial weights, the shuffling and the early-stopping split.
     verbose : bool, default False

@@ -155,6 +155,25 @@ def test_nan_free_gradients_at_edge_points():
     np.testing.assert_allclose(exponent.grad, [0.0, 0.0, 9.0 * np.log(3.0)])
 
 
+def test_an_unused_overflowing_power_leaves_no_nan_in_either_gradient():
+    base = Tensor(np.array([10.0, 2.0]), requires_grad=True)
+    exponent = Tensor(np.array([400.0, 3.0]), requires_grad=True)
+    with np.errstate(over="ignore"):  # 10^400 is inf in float64
+        minigrad.where(np.array([False, True]), base**exponent, 0.0).sum().backward()
+    np.testing.assert_allclose(base.grad, [0.0, 12.0])
+    np.testing.assert_allclose(exponent.grad, [0.0, 8.0 * np.log(2.0)])
+
+
+def test_abs_and_clip_at_their_kinks():
+    # abs: the subgradient 0 at 0; clip: the bounds belong to the inside (gradient 1), as in PyTorch
+    x = Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    x.abs().sum().backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
+    x = Tensor(np.array([-1.5, -1.0, 0.0, 1.0, 1.5]), requires_grad=True)
+    x.clip(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])
+
+
 def _raw_mlp_loss(params, x, y):
     w1, b1, w2, b2 = params
     h = (x @ w1 + b1).relu()

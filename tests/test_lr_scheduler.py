@@ -118,6 +118,15 @@ def test_warm_up_then_cosine_with_sequential_lr():
     assert_closed_form(lambda opt: warmup_cosine(opt, 5, 25, start_factor=0.1), closed_form)
 
 
+def test_sequential_lr_switches_at_the_milestone_epoch_itself():
+    # two constant phases, so that a switch one epoch late shows (warm-up into cosine is
+    # continuous at the milestone and would hide it)
+    def make(opt):
+        return SequentialLR(opt, [LambdaLR(opt, lambda e: 1.0), LambdaLR(opt, lambda e: 0.5)], milestones=[3])
+
+    assert follow(make, epochs=6) == [list(BASE_LRS)] * 3 + [[0.5 * lr for lr in BASE_LRS]] * 3
+
+
 def test_schedulers_record_the_initial_rate_and_share_it():
     opt = optimizer()
     StepLR(opt, step_size=1, gamma=0.5).step()

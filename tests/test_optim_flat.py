@@ -187,3 +187,39 @@ def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, block_
     params = make_params(shapes=shapes)
     layout = flat.FlatGroup(params, [{"step": 0} for _ in params])
     assert [(int(lo), int(hi), members) for lo, hi, members in layout._cut()] == expected
+
+
+def test_a_parameter_that_missed_one_step_keeps_its_own_step_count():
+    # two parameters laid out together, then one misses a step: the layout made for equal step
+    # counts must not serve again (Adam's bias corrections would use the other's count)
+    together, apart = make_params(shapes=SHAPES[:2]), make_params(shapes=SHAPES[:2])
+    grouped = optim.Adam(together, lr=0.01)
+    separate = [optim.Adam([p], lr=0.01) for p in apart]
+    for step, has_grad in enumerate([(True, True), (True, True), (True, False), (True, True), (True, True)]):
+        for p, q, g, given in zip(together, apart, gradients(step), has_grad):
+            p.grad = q.grad = g.copy() if given else None
+        grouped.step()
+        for opt in separate:
+            opt.step()
+    assert [grouped.state[p]["step"] for p in together] == [5, 4]
+    for p, q in zip(together, apart):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_group_mixing_float32_and_float64_keeps_each_dtype_and_matches_per_parameter_updates():
+    def mixed():
+        a, b = make_params(shapes=SHAPES[:2])
+        return [Tensor(a.data.astype(np.float32), requires_grad=True), b]
+
+    together, apart = mixed(), mixed()
+    grouped = optim.Adam(together, lr=0.01)
+    separate = [optim.Adam([p], lr=0.01) for p in apart]
+    for step in range(3):
+        for p, q, g in zip(together, apart, gradients(step)):
+            p.grad, q.grad = g.astype(p.dtype), g.astype(q.dtype)
+        grouped.step()
+        for opt in separate:
+            opt.step()
+    assert [p.dtype for p in together] == [np.float32, np.float64]
+    for p, q in zip(together, apart):
+        np.testing.assert_array_equal(p.data, q.data)
