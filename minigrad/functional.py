@@ -58,9 +58,18 @@ def gelu(x: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weightᵀ + bias, with weight of shape (out, in): one fused graph node."""
-    if bias is None:
-        return ops.Linear.apply(x, weight)
-    return ops.Linear.apply(x, weight, bias)
+    return _affine(ops.Linear, x, weight, bias)
+
+
+def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """relu(x @ weightᵀ + bias) as one fused graph node (the ReLU done in place): the same
+    numbers as ``relu(linear(x, weight, bias))``, with one node and one array fewer."""
+    return _affine(ops.LinearReLU, x, weight, bias)
+
+
+def _affine(op: type[ops.Linear], x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``op`` applied to x, weight and, when there is one, bias."""
+    return op.apply(x, weight) if bias is None else op.apply(x, weight, bias)
 
 
 # --------------------------------------------------------------------------- softmax family
@@ -100,13 +109,14 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     n, classes = logits.shape
     if t.shape != (n,):
         raise ValueError(f"cross_entropy targets must have shape ({n},), got {t.shape}")
-    if n and (np.minimum.reduce(t) < 0 or np.maximum.reduce(t) >= classes):
+    index = t.astype(np.intp, copy=False)
+    # One test for both ends: read as unsigned, a negative index is larger than any class.
+    if n and np.maximum.reduce(index.view(np.uintp)) >= classes:
         raise ValueError(
             f"cross_entropy targets must lie in [0, {classes}) for {classes} classes; "
             f"got values from {t.min()} to {t.max()}"
         )
-    # (unsigned targets, now known to be small, become the platform's index type)
-    return ops.CrossEntropy.apply(logits, targets=t.astype(np.intp, copy=False), reduction=reduction)
+    return ops.CrossEntropy.apply(logits, targets=index, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:

@@ -122,7 +122,7 @@ class Tensor:
                     f"backward() without a grad argument needs a scalar output, but this tensor "
                     f"has shape {self.shape}; pass grad= of that shape (or reduce it, e.g. .sum())"
                 )
-            grad = np.ones(self.data.shape, dtype=self.data.dtype)
+            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # (np.ones is slower)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:

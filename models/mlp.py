@@ -6,8 +6,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+import minigrad.functional as F
+from minigrad import Tensor
 from minigrad.random import as_generator
-from models.activations import activation_class
+from models.activations import ReLU, activation_class
 from models.containers import Sequential
 from models.layers import Dropout, Linear, check_probability, check_size
 
@@ -23,6 +25,10 @@ class MLP(Sequential):
     ``activation`` is a name from ``models.activations.ACTIVATIONS`` ("relu", "tanh",
     "sigmoid", "gelu", "leaky_relu", "identity"). All layers draw their initial weights (and
     the dropout masks) from one generator made from ``rng``, so a seed fixes the whole model.
+
+    In the forward pass, a ``Linear`` directly followed by a ``ReLU`` runs as one fused node,
+    ``F.linear_relu``: the same numbers as the two layers one after the other, with one graph
+    node and one array fewer (other layers, and subclasses of these two, run as they are).
     """
 
     def __init__(
@@ -57,3 +63,16 @@ class MLP(Sequential):
                 layers.append(Dropout(dropout, rng=dropout_rng))
         layers.append(Linear(widths[-1], out_features, bias=bias, rng=generator, dtype=dtype))
         super().__init__(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        layers = self.children()
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            if type(layer) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
+                x = F.linear_relu(x, layer.weight, layer.bias)
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
+        return x

@@ -78,9 +78,10 @@ class FlatGroup:
         return max(1, BLOCK_BYTES // self.params[0].data.itemsize)
 
     def _large(self) -> int:
-        """From this size on a parameter gets blocks of its own: copying its gradient into a
-        shared block each step would cost more than the extra call of the rule."""
-        return max(1, self._block_size() // 4)
+        """From half a block on, a parameter gets blocks of its own. Below, copying its gradient
+        into a shared block each step costs less than the rule's dozen numpy calls on a block of
+        its own (measured: gathering a 64 KiB gradient saves ~10 µs a step)."""
+        return max(1, self._block_size() // 2)
 
     def _cut(self) -> list[tuple[int, int, list[int]]]:
         """The blocks, as (start, stop, indices of the parameters they cover). The small

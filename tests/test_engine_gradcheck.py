@@ -119,11 +119,12 @@ def test_matmul_vectors_matrices_and_broadcast_batches(shapes, seed):
 
 @given(batch=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), bias=st.booleans(), seed=seeds)
-def test_fused_linear(batch, n_in, n_out, bias, seed):
+@pytest.mark.parametrize("fused", [F.linear, F.linear_relu], ids=["linear", "linear_relu"])
+def test_fused_linear(fused, batch, n_in, n_out, bias, seed):
     x = leaf(batch + (n_in,), seed)
     w = leaf((n_out, n_in), seed + 1)
     inputs = [x, w] + ([leaf((n_out,), seed + 2)] if bias else [])
-    assert gradcheck(F.linear, inputs)
+    assert gradcheck(fused, inputs)
 
 
 @given(shape=nonempty_shapes, seed=seeds, data=st.data())

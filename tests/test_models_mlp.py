@@ -107,3 +107,33 @@ def test_mlp_validates_hidden_sizes_and_dropout():
 def test_a_hidden_size_that_is_not_a_positive_integer_is_named():
     with pytest.raises(ValueError, match=r"hidden_sizes\[1\] must be a positive integer, got 3.0"):
         models.MLP(2, [4, 3.0], 1)
+
+
+class ShiftedLinear(models.Linear):
+    """A Linear subclass with its own forward: the MLP must call it, not fuse past it."""
+
+    def forward(self, x):
+        return super().forward(x) + 1.0
+
+
+@pytest.mark.parametrize("activation, dropout, first", [
+    ("relu", 0.0, models.Linear), ("relu", 0.3, models.Linear), ("tanh", 0.0, models.Linear),
+    ("relu", 0.0, ShiftedLinear),
+], ids=["relu", "relu+dropout", "tanh", "linear-subclass"])
+def test_the_fused_forward_gives_the_numbers_of_the_layers_run_one_by_one(activation, dropout, first):
+    # MLP runs each Linear+ReLU pair as one node; Sequential's forward runs every layer alone
+    model = models.MLP(5, (7, 6), 3, activation=activation, dropout=dropout, rng=0)
+    if first is not models.Linear:
+        vars(model)["0"] = first(5, 7, rng=1)
+    x = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+    results = []
+    for forward in (model.forward, lambda t: models.Sequential.forward(model, t)):
+        model.zero_grad()
+        for i, layer in enumerate(model):
+            if isinstance(layer, models.Dropout):  # the same masks for both runs
+                layer.rng = np.random.default_rng(i)
+        out = forward(Tensor(x))
+        (out * out).sum().backward()
+        results.append([out.data] + [p.grad for p in model.parameters()])
+    for fused, alone in zip(*results):
+        np.testing.assert_array_equal(fused, alone)

@@ -45,12 +45,12 @@ def set_gradients(params, step):
 
 
 @pytest.mark.parametrize("shapes, block_bytes", [
-    (SHAPES, flat.BLOCK_BYTES), (SHAPES, 384), (SHAPES, 40), (MANY_SMALL, 64),
-], ids=["one block", "blocks of 48", "blocks of 5", "blocks of 8"])
+    (SHAPES, flat.BLOCK_BYTES), (SHAPES, 160), (SHAPES, 40), (MANY_SMALL, 64),
+], ids=["one block", "blocks of 20", "blocks of 5", "blocks of 8"])
 @pytest.mark.parametrize("cls, kwargs", ELEMENTWISE, ids=[c.__name__ for c, _ in ELEMENTWISE])
 def test_one_flat_update_equals_one_update_per_parameter(cls, kwargs, shapes, block_bytes, monkeypatch):
     # Parameters of sizes 12, 4 and 8 (float64): one block gathers all three gradients;
-    # blocks of 48 gather the two small ones (under a quarter block) and read the first in
+    # blocks of 20 gather the two small ones (under half a block) and read the first in
     # place; blocks of 5 cut through the first and the last; and MANY_SMALL fills two shared
     # blocks. The rule must still give each coordinate what it gives it alone.
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
@@ -178,7 +178,7 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
 
 
 @pytest.mark.parametrize("shapes, block_bytes, expected", [
-    (SHAPES, 384, [(0, 12, [1, 2]), (12, 24, [0])]),
+    (SHAPES, 160, [(0, 12, [1, 2]), (12, 24, [0])]),
     (SHAPES, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
     (MANY_SMALL, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
 ])

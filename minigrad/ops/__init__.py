@@ -1,7 +1,7 @@
 """The primitive ops. Each is a Function subclass with its forward and backward side by side."""
 
 from minigrad.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from minigrad.ops.linalg import Linear, MatMul
+from minigrad.ops.linalg import Linear, LinearReLU, MatMul
 from minigrad.ops.losses import BCEWithLogits, CrossEntropy, LogSoftmax, Softmax
 from minigrad.ops.reductions import LogSumExp, Max, Mean, Min, Sum
 from minigrad.ops.selection import Maximum, Minimum, Where
@@ -10,7 +10,7 @@ from minigrad.ops.unary import GELU, Abs, Clip, Exp, LeakyReLU, Log, ReLU, Sigmo
 
 __all__ = [
     "Abs", "Add", "BCEWithLogits", "Clip", "Concatenate", "CrossEntropy", "Div", "Exp", "GELU",
-    "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Max",
-    "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid",
-    "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
+    "GetItem", "LeakyReLU", "Linear", "LinearReLU", "Log", "LogSoftmax", "LogSumExp", "MatMul",
+    "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "ReLU", "Reshape",
+    "Sigmoid", "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
 ]

@@ -83,3 +83,22 @@ class Linear(Function):
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = np.add.reduce(g2, axis=0)
         return dx, dw, db
+
+
+class LinearReLU(Linear):
+    """out = max(x @ Wᵀ + b, 0): a Linear and the ReLU after it, as one node.
+
+    The ReLU is applied in place to the affine map's fresh output, so no second array is made.
+    With m = [out > 0] (= sign(out), as out ≥ 0), the gradient into the affine map is g·m, and
+    from there Linear's: dx = (g·m) @ W, dW = (g·m)ᵀ @ X, db = Σ_rows g·m.
+    """
+
+    def forward(self, x, weight, bias=None):
+        self.out = super().forward(x, weight, bias)
+        np.maximum(self.out, 0, out=self.out)
+        return self.out
+
+    def backward(self, g):
+        masked = np.sign(self.out)  # (float·float: cheaper than multiplying by a boolean mask)
+        masked *= g
+        return super().backward(masked)
