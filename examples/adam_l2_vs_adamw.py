@@ -1,6 +1,6 @@
 """Coupled L2 in Adam vs AdamW's decoupled weight decay: a reproducible study in six parts.
 
-    python examples/adam_l2_vs_adamw.py                 # the whole study (a few minutes)
+    python examples/adam_l2_vs_adamw.py                 # the whole study (about a minute)
     python examples/adam_l2_vs_adamw.py --quick         # a reduced study (seconds)
     python examples/adam_l2_vs_adamw.py --part grid     # one part
 
@@ -9,7 +9,8 @@ each parameter by its gradient RMS √v̂; AdamW's decoupled decay shrinks every
 γλ. The study measures what that changes; the code lives in ``examples/l2study/``.
 
 Outputs in ``--out``: ``results.jsonl`` (every finished run, appended at once: rerunning skips
-what is recorded, so an interrupted study resumes), ``report.md`` and its PNG figures.
+what is recorded, so an interrupted study, Ctrl-C included, resumes), ``report.md`` and its PNG
+figures.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import time
 from pathlib import Path
 
 from l2study import report, study
+from l2study.runs import StoreError
 from l2study.settings import Settings
+from minigrad.data import parse_seed
+from minigrad.train import writable_folder
 
 PART_HELP = """parts:
   equivalences   1. float64 trajectories: Adam(weight_decay) vs Adam + L2 penalty; SGD's three
@@ -36,12 +40,13 @@ PART_HELP = """parts:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=PART_HELP,
+    parser = argparse.ArgumentParser(prog="adam_l2_vs_adamw.py", description=__doc__.split("\n\n")[0],
+                                     epilog=PART_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=("all",) + study.PART_NAMES, default="all",
                         help="which part to run (default: all); the report covers every part "
                              "whose runs are recorded")
-    parser.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    parser.add_argument("--seed", type=parse_seed, default=0, help="base seed, 0 to 2**32 - 1 (default: 0)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds for the multi-seed parts 4-6: seed, seed+1, ... (default: 3)")
     parser.add_argument("--out", type=Path, default=Path("results/adam_l2_vs_adamw"),
@@ -57,22 +62,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="with --backend dask: the scheduler's address, e.g. "
                              "tcp://10.0.0.5:8786 (default: start a local cluster)")
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error("--seeds must be at least 1")
-    if args.jobs == 0:
-        parser.error("--jobs must be a positive number, or -1 for all cores")
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error(f"--jobs must be a positive number, or -1 for all cores, got {args.jobs}")
     if args.scheduler and args.backend != "dask":
         parser.error("--scheduler needs --backend dask")
+    try:
+        args.settings = Settings(seed=args.seed, seeds=args.seeds, quick=args.quick)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        writable_folder(args.out, create=True)
+    except ValueError as error:
+        parser.error(f"argument --out: {error}")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the study as the command line asks; return the exit status (130 after Ctrl-C)."""
     args = parse_args(argv)
-    settings = Settings(seed=args.seed, seeds=args.seeds, quick=args.quick)
     parts = list(study.PART_NAMES) if args.part == "all" else [args.part]
     start = time.perf_counter()
-    result = study.run(settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
-                       scheduler=args.scheduler)
+    try:
+        result = study.run(args.settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
+                           scheduler=args.scheduler)
+    except StoreError as error:
+        print(f"adam_l2_vs_adamw.py: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"adam_l2_vs_adamw.py: interrupted; the finished runs are in {args.out / 'results.jsonl'}: "
+              f"run the same command again to resume", file=sys.stderr)
+        return 130
     elapsed = time.perf_counter() - start
     print("\n".join(report.headlines(result["summaries"])))
     figures = "figures skipped (no matplotlib)" if result["figures"] is None else "figures written"

@@ -17,7 +17,7 @@ import time
 
 import models
 import optim
-from minigrad.data import load_dataset
+from minigrad.data import load_dataset, parse_seed
 from minigrad.train import evaluate, fit
 
 
@@ -28,7 +28,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Train an MLP on scikit-learn's digits and print its validation and test accuracy.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--seed", type=int, default=0, help="fixes split, initial weights and shuffling")
+    parser.add_argument("--seed", type=parse_seed, default=0,
+                        help="fixes split, initial weights and shuffling (0 to 2**32 - 1)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs, one hidden layer of 16")
     return parser.parse_args(argv)
 

@@ -5,11 +5,14 @@
     python examples/train.py --dataset diabetes --model linear --optimizer sgd --l2 1e-3
     python examples/train.py --checkpoint run.npz --epochs 30          # stop it with Ctrl-C, then
     python examples/train.py --checkpoint run.npz --epochs 30 --resume # ... continue where it was
+    python examples/train.py --checkpoint run.npz --overwrite          # a new run over that file
     python examples/train.py --quick                                   # smoke test, seconds
 
-A resumed run must have the options of the run that wrote the checkpoint, except --epochs,
-which may grow with the constant schedule (the other schedules are laid out over --epochs).
+A resumed run must have the options of the run that wrote the checkpoint, except --out,
+--no-progress and --epochs, which may change with the constant schedule (the other schedules are
+laid out over --epochs) to any number not below the epochs already done.
 The checkpoint stores the options, and a resume that differs is refused, naming each difference.
+An existing checkpoint is never replaced by a new run unless --overwrite says so.
 
 Prints a final summary (test accuracy or R², time); ``--out DIR`` also writes metrics.json and,
 when matplotlib is installed, curves.png. The work is done by ``minigrad.data`` and
@@ -20,17 +23,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from minigrad.checkpoint import CheckpointError
-from minigrad.data import DATASETS, load_dataset
+from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
 from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
-from minigrad.train import TrainingDivergedError, evaluate, fit
+from minigrad.train import TrainingDivergedError, evaluate, fit, writable_folder
 from optim.optimizer import Optimizer
 
 
@@ -42,13 +46,15 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def number(kind: Callable[[str], Any], low: float, strict: bool) -> Callable[[str], Any]:
-    """An argparse type: ``kind(text)``, which must be > low (``strict``) or >= low."""
+    """An argparse type: ``kind(text)``, a finite number that must be > low (``strict``) or >= low."""
 
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not (value > low if strict else value >= low):
             raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {text}")
         return value
@@ -83,28 +89,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=number(int, 0, True), default=30)
     parser.add_argument("--batch-size", type=number(int, 0, True), default=32)
     parser.add_argument("--val-size", type=number(float, 0, False), default=0.1,
-                        help="fraction of the rows used for validation after each epoch")
-    parser.add_argument("--seed", type=int, default=0, help="fixes split, initial weights and shuffling")
+                        help="fraction of the rows used for validation after each epoch (enough for "
+                             "a row of each class)")
+    parser.add_argument("--seed", type=parse_seed, default=0,
+                        help="fixes split, initial weights and shuffling (0 to 2**32 - 1)")
     parser.add_argument("--checkpoint", type=Path, metavar="PATH",
                         help="save the run here after every epoch (an .npz, written atomically)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run saved in --checkpoint up to --epochs in total; the other "
-                             "options must be those the run was started with (--epochs may grow only "
-                             "with the constant schedule)")
+                        help="continue the run saved in --checkpoint up to --epochs in total (a new "
+                             "--epochs only with the constant schedule); the other options, but --out "
+                             "and --no-progress, must be those the run was started with")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a new run even though --checkpoint exists, replacing that file "
+                             "after the first epoch")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json (and curves.png) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs, one hidden layer of 32")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.hidden = 2, [32]
-    if args.resume and args.checkpoint is None:
-        parser.error("--resume needs --checkpoint PATH")
+    for flag in ("resume", "overwrite"):
+        if getattr(args, flag) and args.checkpoint is None:
+            parser.error(f"--{flag} needs --checkpoint PATH")
+    if args.resume and args.overwrite:
+        parser.error("--resume continues the checkpoint and --overwrite replaces it: give one of them")
     if args.resume and not args.checkpoint.is_file():
         parser.error(f"--resume: there is no checkpoint at {args.checkpoint}")
+    if args.checkpoint is not None and args.checkpoint.is_file() and not (args.resume or args.overwrite):
+        parser.error(f"--checkpoint {args.checkpoint} exists: add --resume to continue that run, or "
+                     f"--overwrite to start a new run over it")
     if args.schedule == "warmup-cosine" and args.epochs < 2:
         parser.error("--schedule warmup-cosine needs --epochs 2 or more")
     if args.val_size >= 0.5:
         parser.error(f"argument --val-size: must be < 0.5, got {args.val_size}")
+    if args.out is not None:
+        try:
+            writable_folder(args.out, create=True)
+        except ValueError as error:
+            parser.error(f"argument --out: {error}")
     return args
 
 
@@ -124,20 +146,28 @@ def base_lr(optimizer: Optimizer) -> float:
     return group.get("initial_lr", group["lr"])
 
 
+def load(args: argparse.Namespace) -> Dataset:
+    """The dataset the options ask for. (With options the parser accepted, what ``load_dataset``
+    may still refuse is a --val-size too small to hold a row of each class.)"""
+    try:
+        return load_dataset(args.dataset, val_size=args.val_size, seed=args.seed)
+    except ValueError as error:
+        sys.exit(f"train.py: error: argument --val-size: {error}")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    data = load_dataset(args.dataset, val_size=args.val_size, seed=args.seed)
-    model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
-    optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
-    config = run_config(args, base_lr(optimizer))
-    scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
+    data = load(args)
     loss_fn = loss_for(data.task)
-    start = time.perf_counter()
     try:
+        model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
+        optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
+        scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
+        start = time.perf_counter()
         history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
                       scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
                       progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
-                      config=config)
+                      config=run_config(args, base_lr(optimizer)))
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
     except KeyboardInterrupt:
@@ -156,7 +186,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                "test": test, "seconds": seconds, "history": history.to_dict()}
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "metrics.json").write_text(json.dumps(results, indent=2))
         plotted = plot_history(history, args.out / "curves.png")
         print(f"wrote {args.out / 'metrics.json'}" + (f" and {args.out / 'curves.png'}" if plotted else ""))

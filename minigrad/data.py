@@ -24,6 +24,9 @@ scikit-learn is imported only when a dataset is loaded, so ``import minigrad`` s
 
 from __future__ import annotations
 
+import argparse
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -51,6 +54,24 @@ _SOURCES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 DATASETS: tuple[str, ...] = tuple(_SOURCES)
+MAX_SEED = 2**32 - 1  # the largest seed scikit-learn's random_state takes
+_SEEDS = f"an integer from 0 to 2**32 - 1 = {MAX_SEED}"
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int if it is an integer from 0 to ``MAX_SEED``; otherwise a ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be {_SEEDS}, got {seed!r}")
+    return int(seed)
+
+
+def parse_seed(text: str) -> int:
+    """An argparse ``type`` for a ``--seed`` option: the integer ``text``, checked by
+    ``check_seed``, so that a bad seed is refused before any work starts."""
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {_SEEDS}, got {text!r}") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,9 +143,11 @@ def load_dataset(
     """Load dataset ``name`` (one of ``DATASETS``), split and standardize it.
 
     ``test_size`` and ``val_size`` are fractions of all rows; the validation split is empty
-    unless ``val_size > 0``. ``seed`` fixes the split and, for the generated datasets, the
-    data. ``dtype`` is that of the features (default: minigrad's default dtype, float32) and
-    of regression targets; it must be a floating-point type. ``options`` go to the
+    unless ``val_size > 0``; a classification split must get at least one row of each class
+    (a ValueError names the smallest fraction that gives it). ``seed`` (``check_seed``) fixes
+    the split and, for the generated datasets, the data. ``dtype`` is that of the features
+    (default: minigrad's default dtype, float32) and of regression targets; it must be a
+    floating-point type. ``options`` go to the
     scikit-learn generator of a synthetic dataset (``n_samples``, ``noise``, ``n_classes``,
     ``n_targets``, …) and are refused for shipped ones.
     """
@@ -135,6 +158,7 @@ def load_dataset(
             f"need 0 < test_size, 0 <= val_size and test_size + val_size < 1; "
             f"got test_size={test_size}, val_size={val_size}"
         )
+    check_seed(seed)
     dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
     if dtype.kind != "f":
         raise ValueError(f"dtype must be a floating-point type (standardized values are fractions), got {dtype}")
@@ -143,6 +167,7 @@ def load_dataset(
     classification = task == "classification"
     if classification:
         y = y.astype(np.int64)
+        _check_class_rows(name, y, test_size, val_size)
     else:
         y = y.astype(np.float64).reshape(len(y), -1)
 
@@ -186,6 +211,32 @@ def _read_source(name: str, function_name: str, defaults: dict[str, Any], option
         return bunch.data, bunch.target, tuple(str(f) for f in bunch.feature_names)
     X, y = source(**{**defaults, **options}, random_state=seed)
     return X, y, tuple(f"x{i}" for i in range(X.shape[1]))
+
+
+def _check_class_rows(name: str, y: np.ndarray, test_size: float, val_size: float) -> None:
+    """Refuse fractions that give a split fewer rows than there are classes (a stratified split
+    needs a row of each), naming the smallest fraction that works."""
+    n_classes = len(np.unique(y))
+    n_test = math.ceil(test_size * len(y))  # rounded up, as train_test_split does
+    rest = len(y) - n_test
+    n_val = math.ceil(val_size / (1 - test_size) * rest)
+    for option, split, fraction, rows, rows_per_unit in (
+        ("test_size", "test", test_size, n_test, len(y)),
+        ("val_size", "validation", val_size, n_val, rest / (1 - test_size)),
+    ):
+        if fraction > 0 and rows < n_classes:
+            raise ValueError(f"{option}={fraction} gives {rows} {split} rows of {name!r}, fewer than its "
+                             f"{n_classes} classes (a stratified split needs one of each); use at least "
+                             f"{_round_up((n_classes - 1 + 1e-6) / rows_per_unit)}")
+    if rest - n_val < n_classes:
+        raise ValueError(f"test_size={test_size} and val_size={val_size} leave {rest - n_val} training rows of "
+                         f"{name!r}, fewer than its {n_classes} classes")
+
+
+def _round_up(value: float) -> float:
+    """``value`` rounded up to two significant digits."""
+    scale = 10.0 ** (1 - math.floor(math.log10(value)))
+    return math.ceil(value * scale) / scale
 
 
 def _split(X: np.ndarray, y: np.ndarray, fraction: float, stratified: bool, seed: int) -> tuple[Split, Split]:

@@ -38,8 +38,10 @@ import math
 import numbers
 import os
 import sys
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -47,7 +49,9 @@ from tqdm import tqdm
 
 import models
 from minigrad import Tensor, no_grad
-from minigrad.checkpoint import generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint
+from minigrad.checkpoint import (
+    CheckpointError, generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint,
+)
 from minigrad.data import Split, batches
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -90,7 +94,16 @@ class History:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> History:
-        """The inverse of ``to_dict``."""
+        """The inverse of ``to_dict``; a ValueError names a key that is not a field, or a
+        field that does not hold a list (``metric``: a string)."""
+        if not isinstance(values, dict):
+            raise ValueError(f"a History is a dict of lists, got a {type(values).__name__}")
+        kinds = {f.name: str if f.name == "metric" else list for f in fields(cls)}
+        for key, value in values.items():
+            if key not in kinds:
+                raise ValueError(f"unknown History entry {key!r} (known: {', '.join(kinds)})")
+            if not isinstance(value, kinds[key]):
+                raise ValueError(f"History entry {key!r} must be a {kinds[key].__name__}, got {value!r}")
         return cls(**values)
 
 
@@ -211,7 +224,8 @@ def fit(
     - ``checkpoint``: a path where the run is saved after every epoch; with ``resume=True``
       the run continues from that file (which must exist) up to ``epochs`` in total (which may
       be more than the first run asked for), with the same ``batch_size``, ``l2``, ``seed`` and
-      ``config`` as the run that wrote it;
+      ``config`` as the run that wrote it; its folder must exist and be writable (a
+      ValueError says so before the first epoch);
     - ``config``: the settings that made the run and that ``fit`` cannot see (e.g. the dataset,
       the layer sizes, the optimizer's name and learning rate), as JSON-like values; it is
       saved in the checkpoint, and a resume whose ``config`` differs is refused, naming each
@@ -227,6 +241,8 @@ def fit(
         raise ValueError(f"l2 must be >= 0, got {l2!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs the checkpoint path to resume from")
+    if checkpoint is not None:
+        _check_checkpoint_path(checkpoint)
     batch_size = len(X) if batch_size is None else batch_size
     settings = {"batch_size": batch_size, "l2": l2, "seed": seed}
     config = dict(config or {})
@@ -316,6 +332,37 @@ def _summary(history: History) -> dict[str, str]:
     return shown
 
 
+def writable_folder(folder: str | os.PathLike[str], create: bool = False) -> Path:
+    """``folder`` as a Path, once a file could be created in it (it is made first, with its
+    parents, if ``create``); otherwise a ValueError naming it and why. Check the folders a run
+    will write to before it starts, rather than lose the run when it saves."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder")
+    if not (create or folder.is_dir()):
+        raise ValueError(f"there is no folder {folder}")
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        verb = "create" if create and not folder.is_dir() else "write in"
+        raise ValueError(f"cannot {verb} the folder {folder} ({error.strerror})") from None
+    return folder
+
+
+def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:
+    """Refuse a checkpoint path that ``save_checkpoint`` could not write (it writes through a
+    symbolic link into its target)."""
+    target = Path(os.path.realpath(path))
+    try:
+        if target.is_dir():
+            raise ValueError("it is a folder")
+        writable_folder(target.parent)
+    except ValueError as error:
+        raise ValueError(f"cannot save checkpoints at {path}: {error}") from None
+
+
 def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
             settings: dict[str, Any], config: dict[str, Any], epochs: int) -> tuple[np.random.Generator, History]:
     """Check that the checkpoint at ``path`` continues this run, then load it; return the
@@ -323,6 +370,15 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
     saved = read_checkpoint(path)
     if saved.rng_state is None or "history" not in saved.meta:
         raise ValueError(f"cannot resume from {path}: it was not written by fit (no RNG state or history)")
+    if isinstance(saved.epoch, bool) or not isinstance(saved.epoch, int) or saved.epoch < 0:
+        raise CheckpointError(f"cannot resume from {path}: its epoch is {saved.epoch!r}, not a number of epochs")
+    try:
+        history = History.from_dict(saved.meta["history"])
+    except ValueError as error:
+        raise CheckpointError(f"cannot resume from {path}: {error}") from None
+    if len(history.epoch) != saved.epoch:
+        raise CheckpointError(f"cannot resume from {path}: it is at epoch {saved.epoch} but its history "
+                              f"has {len(history.epoch)} epochs")
     problems = _differences(settings, {k: saved.meta.get(k) for k in settings})
     if "config" in saved.meta:  # (checkpoints written before configurations were saved have none)
         problems += _differences(config, saved.meta["config"])
@@ -331,7 +387,7 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
     if problems:
         raise ValueError(f"cannot resume from {path} with {', '.join(problems)}")
     load_checkpoint(path, model, optimizer, scheduler)
-    return generator_from_state(saved.rng_state), History.from_dict(saved.meta["history"])
+    return generator_from_state(saved.rng_state), history
 
 
 def _differences(ours: dict[str, Any], saved: dict[str, Any]) -> list[str]:

@@ -182,3 +182,53 @@ def test_runs_go_to_a_dask_cluster_through_joblib(tmp_path):
     assert not store.pending(configs)
     for config in configs:
         assert store.metrics(config) == equivalences.run(config)
+
+
+def test_a_damaged_line_before_the_last_is_a_one_line_error_from_the_command(tmp_path, capsys):
+    store = RunStore(tmp_path / "results.jsonl")
+    store.append({"kind": "x", "n": 1}, {"value": 1.0}, 0.1)
+    store.append({"kind": "x", "n": 2}, {"value": 2.0}, 0.1)
+    lines = store.path.read_text().splitlines()
+    store.path.write_text("not json\n" + lines[1] + "\n")
+    assert adam_l2_vs_adamw.main(["--part", "equivalences", "--jobs", "1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"adam_l2_vs_adamw.py: error: {store.path}, line 1: not a run record; fix or remove that line"
+
+
+def test_ctrl_c_exits_with_130_saying_that_rerunning_resumes(tmp_path, monkeypatch, capsys):
+    real = study.KINDS["equivalence"]
+    calls = []
+
+    def interrupted_after_one(config):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(config)
+        return real(config)
+
+    monkeypatch.setitem(study.KINDS, "equivalence", interrupted_after_one)
+    status = adam_l2_vs_adamw.main(["--quick", "--part", "equivalences", "--jobs", "1", "--out", str(tmp_path)])
+    assert status == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"adam_l2_vs_adamw.py: interrupted; the finished runs are in "
+                                            f"{tmp_path / 'results.jsonl'}: run the same command again to resume")
+    assert len(_records(tmp_path / "results.jsonl")) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--jobs", "-5"], "--jobs must be a positive number, or -1 for all cores, got -5"),
+    (["--jobs", "0"], "--jobs must be a positive number, or -1 for all cores, got 0"),
+    (["--seeds", "0"], "seeds must be at least 1, got 0"),
+    (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
+    (["--seed", "4294967295", "--seeds", "3"], "the last seed, seed + seeds - 1 = 4294967297, is past the "
+                                               "largest one, 2**32 - 1 = 4294967295"),
+    (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
+    (["--out", "a_file/study"], "argument --out: cannot create the folder a_file/study (Not a directory)"),
+])
+def test_bad_options_are_refused_before_any_run(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("not a folder")
+    with pytest.raises(SystemExit) as stop:
+        adam_l2_vs_adamw.parse_args(["--quick", "--part", "grid", *args])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"adam_l2_vs_adamw.py: error: {message}"

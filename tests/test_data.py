@@ -1,5 +1,6 @@
 """minigrad.data: datasets split, standardized on training rows only, stratified, seeded; batches."""
 
+import argparse
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from minigrad.data import DATASETS, batches, load_dataset
+from minigrad.data import DATASETS, MAX_SEED, batches, check_seed, load_dataset, parse_seed
 
 
 def raw_rows(data, X):
@@ -94,6 +95,50 @@ def test_an_unknown_name_lists_the_known_datasets():
 def test_impossible_split_fractions_are_refused(test_size, val_size):
     with pytest.raises(ValueError, match="test_size"):
         load_dataset("iris", test_size=test_size, val_size=val_size)
+
+
+@pytest.mark.parametrize("name, sizes, message", [
+    ("digits", {"val_size": 0.001}, "val_size=0.001 gives 2 validation rows of 'digits', fewer than its 10 classes"),
+    ("digits", {"val_size": 0.005}, "val_size=0.005 gives 9 validation rows"),
+    ("digits", {"test_size": 0.001}, "test_size=0.001 gives 2 test rows of 'digits'"),
+    ("iris", {"val_size": 0.013}, "val_size=0.013 gives 2 validation rows of 'iris', fewer than its 3 classes"),
+])
+def test_a_split_with_fewer_rows_than_classes_is_refused_naming_the_smallest_fraction_that_works(name, sizes,
+                                                                                               message):
+    with pytest.raises(ValueError, match=message) as error:
+        load_dataset(name, **sizes)
+    smallest = float(str(error.value).rsplit("use at least ", 1)[1])
+    (option,) = sizes
+    data = load_dataset(name, **{**sizes, option: smallest})  # the fraction named works ...
+    n_classes = data.n_classes
+    split = data.y_val if option == "val_size" else data.y_test
+    assert set(split) == set(range(n_classes))  # ... and gives a row of each class
+    below = round(smallest - (0.001 if smallest >= 0.01 else 0.0001), 4)  # the next smaller 2-digit fraction
+    with pytest.raises(ValueError, match="fewer than its"):
+        load_dataset(name, **{**sizes, option: below})
+
+
+def test_fractions_that_leave_fewer_training_rows_than_classes_are_refused():
+    with pytest.raises(ValueError, match="test_size=0.5 and val_size=0.49 leave 1 training rows of 'iris'"):
+        load_dataset("iris", test_size=0.5, val_size=0.49)
+
+
+@pytest.mark.parametrize("seed", [-1, MAX_SEED + 1, 1.0, True, "0"])
+def test_a_seed_scikit_learn_cannot_take_is_refused_by_name(seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*32 - 1"):
+        load_dataset("iris", seed=seed)
+
+
+def test_the_largest_seed_is_accepted_and_numpy_integers_too():
+    assert check_seed(MAX_SEED) == MAX_SEED and check_seed(np.int64(3)) == 3
+    assert len(load_dataset("iris", seed=MAX_SEED).X_test) == 30
+
+
+@pytest.mark.parametrize("text", ["-1", "4294967296", "1.5", "seed"])
+def test_parse_seed_refuses_with_an_argparse_message(text):
+    with pytest.raises(argparse.ArgumentTypeError, match=rf"must be an integer from 0 to 2\*\*32 - 1 = {MAX_SEED}"):
+        parse_seed(text)
+    assert parse_seed("4294967295") == MAX_SEED
 
 
 def test_importing_minigrad_and_its_data_module_does_not_import_scikit_learn():

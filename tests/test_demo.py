@@ -33,3 +33,10 @@ def test_quick_mode_trains_two_epochs_and_the_seed_changes_the_run():
 
     first = losses("1")
     assert len(first) == 2 and first != losses("2")
+
+
+def test_a_seed_scikit_learn_cannot_take_is_refused_in_one_line_before_training():
+    result = subprocess.run([sys.executable, str(DEMO), "--quick", "--seed", "-1"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == ("demo.py: error: argument --seed: must be an integer from 0 to "
+                                              "2**32 - 1 = 4294967295, got '-1'")

@@ -180,3 +180,18 @@ def test_help_names_the_options(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert all(option in text for option in ("--out", "--quick", "--seed"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
+    (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
+    (["--out", "a_file/tour"], "argument --out: cannot create the folder a_file/tour (Not a directory)"),
+])
+def test_a_bad_seed_or_output_folder_is_refused_before_the_tour(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("not a folder")
+    monkeypatch.setattr(runner, "plan", lambda quick, seed: pytest.fail("the tour ran"))
+    with pytest.raises(SystemExit) as stop:
+        optimizer_tour.main(["--quick", *args])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"optimizer_tour.py: error: {message}"

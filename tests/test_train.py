@@ -2,6 +2,8 @@
 
 import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +11,9 @@ import pytest
 import models
 import optim
 from minigrad import Tensor
+from minigrad.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from minigrad.data import load_dataset
-from minigrad.train import TrainingDivergedError, evaluate, fit, score, weight_norm
+from minigrad.train import History, TrainingDivergedError, evaluate, fit, score, weight_norm, writable_folder
 from optim.lr_scheduler import StepLR
 
 
@@ -299,3 +302,67 @@ def test_fit_takes_a_numpy_integer_number_of_epochs(moons):
     model, optimizer, loss_fn = make_run(moons)
     history = fit(model, optimizer, loss_fn, moons.train, np.int64(2), progress=False)
     assert history.epoch == [1, 2]
+
+
+# ------------------------------------------------------------------------------ checkpoints
+def checkpointed_run(data, path, **saved_changes):
+    """A model and optimizer fresh from ``make_run``, after a 2-epoch run saved at ``path`` and
+    saved again with ``saved_changes`` applied to the checkpoint's epoch and metadata."""
+    model, optimizer, loss_fn = make_run(data)
+    fit(model, optimizer, loss_fn, data.train, 2, progress=False, checkpoint=path)
+    saved = read_checkpoint(path)
+    fields = {"epoch": saved.epoch, **saved.meta, **saved_changes}
+    save_checkpoint(path, model, optimizer, rng_state=saved.rng_state, **fields)
+    return make_run(data)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"epoch": None}, "its epoch is None, not a number of epochs"),
+    ({"epoch": "2"}, "its epoch is '2'"),
+    ({"epoch": 3}, "it is at epoch 3 but its history has 2 epochs"),
+    ({"history": {"epoch": [1, 2], "note": []}}, "unknown History entry 'note'"),
+    ({"history": {"epoch": [1, 2], "train_loss": 0.5}}, "History entry 'train_loss' must be a list, got 0.5"),
+    ({"history": [1, 2]}, "a History is a dict of lists, got a list"),
+])
+def test_resuming_from_a_damaged_checkpoint_raises_checkpoint_error_and_changes_nothing(moons, tmp_path,
+                                                                                      changes, message):
+    path = tmp_path / "run.npz"
+    model, optimizer, loss_fn = checkpointed_run(moons, path, **changes)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(CheckpointError, match=f"cannot resume from {path}: {re.escape(message)}"):
+        fit(model, optimizer, loss_fn, moons.train, 4, progress=False, checkpoint=path, resume=True)
+    assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
+
+
+def test_history_from_dict_names_an_unknown_entry():
+    with pytest.raises(ValueError, match=r"unknown History entry 'loss' \(known: metric, epoch, train_loss"):
+        History.from_dict({"loss": [1.0]})
+
+
+@pytest.mark.parametrize("where, message", [
+    ("missing/run.npz", "there is no folder"),
+    ("file/run.npz", "is a file, not a folder"),
+    ("folder", "it is a folder"),
+])
+def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_the_first_epoch(moons, tmp_path, where,
+                                                                                  message):
+    (tmp_path / "file").write_text("a file")
+    (tmp_path / "folder").mkdir()
+    model, optimizer, loss_fn = make_run(moons)
+    epochs = []
+    with pytest.raises(ValueError, match=f"cannot save checkpoints at .*{message}"):
+        fit(model, optimizer, loss_fn, moons.train, 2, progress=False, checkpoint=tmp_path / where,
+            callbacks=[lambda epoch, history: epochs.append(epoch)])
+    assert epochs == []
+
+
+def test_writable_folder_creates_the_folder_and_refuses_one_it_cannot_write_in(tmp_path):
+    assert writable_folder(tmp_path / "a" / "b", create=True).is_dir()
+    with pytest.raises(ValueError, match="there is no folder"):
+        writable_folder(tmp_path / "c")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="cannot create the folder .*file/d"):
+        writable_folder(tmp_path / "file" / "d", create=True)
+    if Path("/proc/self").is_dir():  # a folder no one can create files in, even root
+        with pytest.raises(ValueError, match="cannot write in the folder /proc"):
+            writable_folder("/proc")

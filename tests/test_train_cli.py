@@ -40,6 +40,15 @@ BAD_OPTIONS = [
     (["--schedule", "warmup-cosine", "--epochs", "1"], "warmup-cosine needs --epochs 2 or more"),
     (["--dataset", "mnist"], "argument --dataset: invalid choice"),
     (["--resume"], "--resume needs --checkpoint PATH"),
+    (["--overwrite"], "--overwrite needs --checkpoint PATH"),
+    (["--lr", "inf"], "argument --lr: must be a finite number, got inf"),
+    (["--lr", "nan"], "argument --lr: must be a finite number, got nan"),
+    (["--weight-decay", "inf"], "argument --weight-decay: must be a finite number, got inf"),
+    (["--l2", "1e999"], "argument --l2: must be a finite number, got 1e999"),
+    (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
+    (["--seed", "4294967296"], "argument --seed: must be an integer from 0 to 2**32 - 1"),
+    (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
+    (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
     (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
 ]
 
@@ -60,6 +69,7 @@ def test_a_bad_option_is_a_one_line_error_without_traceback(tmp_path, args, mess
 @pytest.mark.parametrize("args, message", BAD_OPTIONS)
 def test_every_bad_option_value_is_refused_by_the_parser(train_module, capsys, monkeypatch, tmp_path, args, message):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("not a folder")
     with pytest.raises(SystemExit) as stop:
         train_module.parse_args(args)
     assert stop.value.code == 2
@@ -181,3 +191,74 @@ def test_the_printed_learning_rate_is_the_one_the_optimizer_holds(train_module):
     scheduled = optim.Adam(model.parameters(), lr=0.2)
     optim.lr_scheduler.CosineAnnealingLR(scheduled, T_max=2).step()
     assert train_module.base_lr(scheduled) == 0.2  # γ₀, not the scheduled rate of the epoch
+
+
+def test_a_new_run_refuses_to_replace_a_checkpoint_unless_told_to_overwrite(train_module, two_epoch_checkpoint,
+                                                                           capsys):
+    common = ["--dataset", "moons", "--hidden", "8", "--epochs", "1", "--no-progress", "--checkpoint",
+              two_epoch_checkpoint]
+    with pytest.raises(SystemExit) as stop:
+        train_module.main(common)
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, f"--checkpoint {two_epoch_checkpoint} exists: add --resume "
+                                                   "to continue that run, or --overwrite to start a new run over it")
+    assert read_checkpoint(two_epoch_checkpoint).epoch == 2
+    with pytest.raises(SystemExit):
+        train_module.main([*common, "--overwrite", "--resume"])
+    assert "give one of them" in capsys.readouterr().err
+    train_module.main([*common, "--overwrite"])
+    assert read_checkpoint(two_epoch_checkpoint).epoch == 1
+
+
+@pytest.mark.parametrize("where, message", [
+    ("missing/run.npz", "there is no folder"),
+    ("folder", "it is a folder"),
+    ("/proc/run.npz", "cannot write in the folder /proc"),
+])
+def test_a_checkpoint_that_cannot_be_written_is_refused_before_training(train_module, tmp_path, monkeypatch,
+                                                                      where, message):
+    if where.startswith("/proc") and not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        train_module.main(["--dataset", "iris", "--hidden", "4", "--epochs", "1", "--no-progress",
+                           "--checkpoint", where])
+    assert str(stop.value.code).startswith(f"train.py: error: cannot save checkpoints at {where}: ")
+    assert message in str(stop.value.code)
+
+
+def test_a_validation_split_too_small_for_the_classes_is_refused_naming_the_smallest_that_works(train_module):
+    with pytest.raises(SystemExit) as stop:
+        train_module.main(["--val-size", "0.001", "--epochs", "1", "--no-progress"])
+    assert str(stop.value.code) == (
+        "train.py: error: argument --val-size: val_size=0.001 gives 2 validation rows of 'digits', fewer than "
+        "its 10 classes (a stratified split needs one of each); use at least 0.0051")
+
+
+def test_an_optimizer_that_refuses_its_settings_gives_a_one_line_error(train_module, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ValueError("Invalid learning rate: 1e+300 (too large)")
+
+    monkeypatch.setattr(train_module, "build_optimizer", refuse)
+    with pytest.raises(SystemExit) as stop:
+        train_module.main(["--dataset", "iris", "--epochs", "1", "--no-progress"])
+    assert str(stop.value.code) == "train.py: error: Invalid learning rate: 1e+300 (too large)"
+
+
+# -------------------------------------------------- the other examples: --seed and --out
+GRIDSEARCH = SCRIPT.parent / "sklearn_gridsearch.py"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
+    (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
+    (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
+])
+def test_the_grid_search_refuses_a_bad_seed_or_output_folder_before_searching(tmp_path, args, message):
+    (tmp_path / "a_file").write_text("not a folder")
+    result = subprocess.run([sys.executable, str(GRIDSEARCH), "--quick", *args], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == f"sklearn_gridsearch.py: error: {message}"
+    assert "grid search" not in result.stderr  # no fold was run

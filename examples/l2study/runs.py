@@ -8,7 +8,7 @@ finishes, so an interrupted study loses at most the runs in flight.
 A line counts only if it is complete: it ends with a newline and parses. An incomplete *last*
 line (the process died while writing it) is cut off the file on opening, with a warning, and
 its run is simply not recorded, so it is done again. A damaged line anywhere else is not
-something an interruption produces; the store refuses to guess and raises.
+something an interruption produces; the store refuses to guess and raises a ``StoreError``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 Config = dict[str, Any]
+
+
+class StoreError(ValueError):
+    """The results file has a damaged line that an interrupted write cannot explain."""
 
 
 def config_key(config: Config) -> str:
@@ -42,7 +46,7 @@ class RunStore:
         records = [_parse(line) for line in complete]
         damaged = [number for number, record in enumerate(records, start=1) if record is None]
         if damaged and damaged[0] < len(records):
-            raise ValueError(f"{self.path}, line {damaged[0]}: not a run record; fix or remove "
+            raise StoreError(f"{self.path}, line {damaged[0]}: not a run record; fix or remove "
                              f"that line")
         cut = len(tail)
         if damaged:
