@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmarks.runners import Batches, available_runners, initial_layers  # noqa: E402
 
 from minigrad import Tensor  # noqa: E402
+from minigrad.data import parse_seed  # noqa: E402
+from minigrad.train import writable_folder  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
 
@@ -203,13 +205,18 @@ def plot(results: list[dict], path: Path) -> bool:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights every tool starts from")
+    parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the initial weights every tool starts from")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
     parser.add_argument("--out", type=Path, default=None, help="folder for benchmark.json and benchmark.png")
     args = parser.parse_args(argv)
-    rounds = args.rounds or (2 if args.quick else 15)
+    rounds = args.rounds if args.rounds is not None else 2 if args.quick else 15
     if rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.out is not None:  # checked now, not after minutes of timing
+        try:
+            writable_folder(args.out, create=True)
+        except ValueError as error:
+            parser.error(f"argument --out: {error}")
 
     _, notes = available_runners()
     results = []
@@ -241,7 +248,6 @@ def main(argv: list[str] | None = None) -> dict:
     for note in notes:
         print("note:", note)
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "benchmark.json").write_text(json.dumps(report, indent=2))
         drawn = plot(results, args.out / "benchmark.png")
         print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else

@@ -72,3 +72,16 @@ def test_help_lists_the_seed_option():
     result = subprocess.run([sys.executable, str(EXAMPLES / "benchmark.py"), "--help"], capture_output=True,
                             text=True, check=True, timeout=60)
     assert "--seed" in result.stdout and "--quick" in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rounds", "0"], "--rounds must be at least 1"),
+    (["--seed", "-1"], "argument --seed"),
+    (["--out", "{a_file}/out"], "argument --out"),
+])
+def test_bad_options_are_refused_before_any_timing(argv, message, capsys, monkeypatch, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    monkeypatch.setattr(benchmark, "time_training_steps", None)  # would raise if timing started
+    with pytest.raises(SystemExit):
+        benchmark.main([arg.format(a_file=tmp_path / "a_file") for arg in argv])
+    assert message in capsys.readouterr().err

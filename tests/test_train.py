@@ -36,8 +36,22 @@ def test_fit_records_one_history_entry_per_epoch_and_learns(moons):
         assert len(values) == 8 and all(math.isfinite(v) for v in values)
     assert history.train_loss[-1] < history.train_loss[0] / 2
     assert history.val_metric[-1] > 0.7  # chance is 0.5
-    assert history.weight_norm[-1] == weight_norm(model)
+    everything = np.concatenate([p.data.ravel() for p in model.parameters()]).astype(np.float64)
+    assert history.weight_norm[-1] == weight_norm(model) == pytest.approx(np.linalg.norm(everything))
     assert history.val_loss[-1] == pytest.approx(evaluate(model, moons.val, loss_fn)["loss"])
+
+
+def test_the_train_loss_weights_each_batch_by_its_rows(moons):
+    # with lr = 0 the weights stay put, so the epoch's loss must be the loss over all its rows,
+    # although the last of the batches of 7 is shorter
+    X, y = moons.train
+    X = X.astype(np.float64)
+    assert len(X) % 7 != 0
+    model = models.MLP(moons.n_features, (16,), moons.n_outputs, rng=0, dtype=np.float64)
+    history = fit(model, optim.SGD(model.parameters(), lr=0.0), models.CrossEntropyLoss(), (X, y), 1,
+                  batch_size=7, progress=False)
+    assert history.train_loss[0] == pytest.approx(evaluate(model, (X, y), models.CrossEntropyLoss())["loss"],
+                                                  rel=1e-12)
 
 
 def test_history_to_dict_is_json_and_round_trips(moons):
@@ -249,6 +263,9 @@ def test_bce_with_float_targets_reports_binary_accuracy():
     result = evaluate(binary_logit_model(), (X, y), models.BCEWithLogitsLoss())
     assert set(result) == {"loss", "accuracy"} and result["accuracy"] == 0.6
     assert score(X[:, :1], y, "accuracy") == 0.6
+    # soft targets are read as class 1 above 0.5: labels 1, 0, 0, 0, 1, so only row 2 is wrong
+    soft = np.array([[0.7], [0.2], [0.3], [0.5], [0.9]])
+    assert score(X[:, :1], soft, "accuracy") == 0.8
 
 
 def test_fit_with_bce_records_the_binary_accuracy(moons):
