@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from l2study import report, study
 from l2study.runs import StoreError
 from l2study.settings import Settings
 from minigrad.data import parse_seed
-from minigrad.train import writable_folder
+from minigrad.train import output_folder
 
 PART_HELP = """parts:
   equivalences   1. float64 trajectories: Adam(weight_decay) vs Adam + L2 penalty; SGD's three
@@ -49,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=parse_seed, default=0, help="base seed, 0 to 2**32 - 1 (default: 0)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds for the multi-seed parts 4-6: seed, seed+1, ... (default: 3)")
-    parser.add_argument("--out", type=Path, default=Path("results/adam_l2_vs_adamw"),
+    parser.add_argument("--out", type=output_folder, default="results/adam_l2_vs_adamw",
                         help="output folder (default: results/adam_l2_vs_adamw/)")
     parser.add_argument("--quick", action="store_true", help="a reduced study, for smoke tests")
     parser.add_argument("--jobs", type=int, default=-1,
@@ -70,10 +69,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.settings = Settings(seed=args.seed, seeds=args.seeds, quick=args.quick)
     except ValueError as error:
         parser.error(str(error))
-    try:
-        writable_folder(args.out, create=True)
-    except ValueError as error:
-        parser.error(f"argument --out: {error}")
     return args
 
 

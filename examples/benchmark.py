@@ -32,7 +32,7 @@ from benchmarks.runners import Batches, available_runners, initial_layers  # noq
 
 from minigrad import Tensor  # noqa: E402
 from minigrad.data import parse_seed  # noqa: E402
-from minigrad.train import writable_folder  # noqa: E402
+from minigrad.train import output_folder  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
 
@@ -207,16 +207,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
     parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the initial weights every tool starts from")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
-    parser.add_argument("--out", type=Path, default=None, help="folder for benchmark.json and benchmark.png")
+    parser.add_argument("--out", type=output_folder, default=None, help="folder for benchmark.json and benchmark.png")
     args = parser.parse_args(argv)
     rounds = args.rounds if args.rounds is not None else 2 if args.quick else 15
     if rounds < 1:
         parser.error("--rounds must be at least 1")
-    if args.out is not None:  # checked now, not after minutes of timing
-        try:
-            writable_folder(args.out, create=True)
-        except ValueError as error:
-            parser.error(f"argument --out: {error}")
 
     _, notes = available_runners()
     results = []

@@ -18,10 +18,9 @@ Outputs in ``--out``: ``tour.md`` (the claims in order, with figures and numbers
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from minigrad.data import parse_seed
-from minigrad.train import writable_folder
+from minigrad.train import output_folder
 from tour import runner
 from tour.claim import Claim
 
@@ -30,16 +29,12 @@ def main(argv: list[str] | None = None) -> list[Claim]:
     """Run the tour as the command line asks, write its files, print a summary; return the claims."""
     parser = argparse.ArgumentParser(prog="optimizer_tour.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("results/optimizer_tour"),
+    parser.add_argument("--out", type=output_folder, default="results/optimizer_tour",
                         help="folder for tour.md, the figures, results.json and raw.npz")
     parser.add_argument("--quick", action="store_true", help="small runs, for a smoke test (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the noisy experiments (claims 4, 6, 7; 0 to 2**32 - 1)")
     args = parser.parse_args(argv)
-    try:
-        writable_folder(args.out, create=True)
-    except ValueError as error:
-        parser.error(f"argument --out: {error}")
     command = "python examples/optimizer_tour.py" + (" --quick" if args.quick else "") + f" --seed {args.seed}"
     outcome = runner.run(args.quick, args.seed, args.out, command)
     for c in outcome.claims:

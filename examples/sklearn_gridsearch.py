@@ -38,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from minigrad.data import parse_seed
-from minigrad.train import writable_folder
+from minigrad.train import output_folder
 from models.estimators import MLPClassifier
 
 GRID: dict[str, list[Any]] = {"optimizer": ["adam", "adamw"], "lr": [1e-3, 3e-3],
@@ -121,13 +121,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="a small grid and short runs (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the test split, the folds and the networks (0 to 2**32 - 1)")
-    parser.add_argument("--out", type=Path, default=Path("results/sklearn_gridsearch"),
+    parser.add_argument("--out", type=output_folder, default="results/sklearn_gridsearch",
                         help="folder for results.json and gridsearch.png")
     args = parser.parse_args(argv)
-    try:
-        writable_folder(args.out, create=True)
-    except ValueError as error:
-        parser.error(f"argument --out: {error}")
     began = time.perf_counter()
     result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
     result["seconds"] = time.perf_counter() - began

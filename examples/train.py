@@ -34,7 +34,7 @@ from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
 from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
-from minigrad.train import TrainingDivergedError, evaluate, fit, writable_folder
+from minigrad.train import TrainingDivergedError, evaluate, fit, output_folder
 from optim.optimizer import Optimizer
 
 
@@ -102,7 +102,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--overwrite", action="store_true",
                         help="start a new run even though --checkpoint exists, replacing that file "
                              "after the first epoch")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json (and curves.png) here")
+    parser.add_argument("--out", type=output_folder, metavar="DIR", help="write metrics.json (and curves.png) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs, one hidden layer of 32")
     args = parser.parse_args(argv)
@@ -122,11 +122,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--schedule warmup-cosine needs --epochs 2 or more")
     if args.val_size >= 0.5:
         parser.error(f"argument --val-size: must be < 0.5, got {args.val_size}")
-    if args.out is not None:
-        try:
-            writable_folder(args.out, create=True)
-        except ValueError as error:
-            parser.error(f"argument --out: {error}")
     return args
 
 

@@ -258,13 +258,14 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 
 
 def _load_all_or_nothing(path: Path, targets: list[tuple[Any, dict[str, Any]]]) -> None:
-    """Load each state into its target; if one fails, give every target its previous state back."""
+    """Load each state into its target; if one fails (which changes nothing in it), give the
+    targets loaded before it their previous state back."""
     previous = [target.state_dict() for target, _ in targets]
-    for target, state in targets:
+    for i, (target, state) in enumerate(targets):
         try:
             target.load_state_dict(state)
         except (AttributeError, KeyError, TypeError, ValueError, RuntimeError) as error:
-            for (loaded, _), before in zip(targets, previous):
+            for (loaded, _), before in zip(targets[:i], previous):
                 loaded.load_state_dict(before)
             raise CheckpointError(
                 f"{path} does not fit this {type(target).__name__}; nothing was changed. {error}"

@@ -34,6 +34,7 @@ give R².
 
 from __future__ import annotations
 
+import argparse
 import math
 import numbers
 import os
@@ -349,6 +350,16 @@ def writable_folder(folder: str | os.PathLike[str], create: bool = False) -> Pat
         verb = "create" if create and not folder.is_dir() else "write in"
         raise ValueError(f"cannot {verb} the folder {folder} ({error.strerror})") from None
     return folder
+
+
+def output_folder(text: str) -> Path:
+    """An argparse ``type`` for an output folder option: the folder, made if needed, once
+    ``writable_folder`` found it writable; so a bad folder is refused before any work starts.
+    (argparse applies it to a string default too.)"""
+    try:
+        return writable_folder(text, create=True)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:

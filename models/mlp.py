@@ -28,7 +28,8 @@ class MLP(Sequential):
 
     In the forward pass, a ``Linear`` directly followed by a ``ReLU`` runs as one fused node,
     ``F.linear_relu``: the same numbers as the two layers one after the other, with one graph
-    node and one array fewer (other layers, and subclasses of these two, run as they are).
+    node and one array fewer (other layers, subclasses of these two and layers given their own
+    ``forward`` run as they are).
     """
 
     def __init__(
@@ -69,10 +70,15 @@ class MLP(Sequential):
         i = 0
         while i < len(layers):
             layer = layers[i]
-            if type(layer) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
+            if _is_plain(layer, Linear) and i + 1 < len(layers) and _is_plain(layers[i + 1], ReLU):
                 x = F.linear_relu(x, layer.weight, layer.bias)
                 i += 2
             else:
                 x = layer(x)
                 i += 1
         return x
+
+
+def _is_plain(layer: object, cls: type) -> bool:
+    """True if ``layer`` is exactly a ``cls``, with no ``forward`` of its own set on it."""
+    return type(layer) is cls and "forward" not in vars(layer)

@@ -6,6 +6,7 @@ Comparisons are written so that NaN fails them (``not nan >= 0`` is True).
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,10 +17,11 @@ def check_range(what: str, value: float, low: float = 0.0, high: float = math.in
     """Raise ``ValueError("Invalid <what>: <value>")`` unless value is a finite number with
     low ≤ value ≤ high (or < high)."""
     if not _is_finite_float(value):
-        raise ValueError(f"Invalid {what}: {value!r} (expected a finite number)")
+        raise ValueError(f"Invalid {what}: {reprlib.repr(value)} (expected a finite number)")
     inside = low <= value <= high if high_inclusive else low <= value < high
     if not inside:
-        raise ValueError(f"Invalid {what}: {value}")
+        upper = "" if high == math.inf else f" and {'≤' if high_inclusive else '<'} {high}"
+        raise ValueError(f"Invalid {what}: {value} (expected a value ≥ {low}{upper})")
 
 
 def _is_finite_float(value: Any) -> bool:

@@ -34,6 +34,9 @@ class LRScheduler:
     """Base class: subclasses define ``lr_at(base_lr, epoch)``."""
 
     _not_saved: tuple[str, ...] = ("optimizer", "_number")  # attributes left out of the state dict
+    # Schedulers made for one optimizer are numbered 1, 2, ...; the last one drives it. (0: a
+    # scheduler pickled before the numbering, whose optimizer has no number either.)
+    _number = 0
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -41,30 +44,36 @@ class LRScheduler:
         self.optimizer = optimizer
         if any("lr" not in group for group in optimizer.param_groups):
             raise ValueError(f"{type(optimizer).__name__} has no learning rate ('lr') to schedule")
-        # Schedulers made for this optimizer are numbered; the last one drives it.
-        self._number = optimizer._schedulers_made = optimizer._schedulers_made + 1
+        self.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._last_lr = self._rates()  # (a schedule that fails here replaces nothing)
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = -1
-        self.step()
+        self._number = optimizer._schedulers_made = optimizer._schedulers_made + 1
+        self._set_lrs()
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
 
     def step(self) -> None:
         """Advance one epoch and set every group's learning rate to the schedule's value."""
+        self._check_driving()
         self.last_epoch += 1
-        self._last_lr = [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        self._last_lr = self._rates()
         self._set_lrs()
 
-    def _set_lrs(self) -> None:
+    def _rates(self) -> list[float]:
+        return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+
+    def _check_driving(self) -> None:
         if self.optimizer._schedulers_made != self._number:
             raise RuntimeError(
                 f"this {type(self).__name__} no longer drives its optimizer: a scheduler made "
                 f"for the optimizer later replaced it. Schedulers do not combine (each sets the "
                 f"rate to its own formula); write the product in one LambdaLR, or use SequentialLR"
             )
+
+    def _set_lrs(self) -> None:
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
 
@@ -79,6 +88,7 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise), and
         set the optimizer's rates to the restored epoch's (whatever construction set them to)."""
+        self._check_driving()
         vars(self).update(self._checked(state_dict))
         self._set_lrs()
 
@@ -177,7 +187,7 @@ class LinearLR(LRScheduler):
                  total_iters: int = 5) -> None:
         check_range("start_factor", start_factor, 0.0, 1.0)
         if start_factor == 0:
-            raise ValueError(f"Invalid start_factor: {start_factor} (expected a value in (0, 1])")
+            raise ValueError(f"Invalid start_factor: {start_factor} (expected a value > 0 and ≤ 1)")
         check_range("end_factor", end_factor, 0.0, 1.0)
         _check_positive_int("total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
@@ -191,7 +201,7 @@ class LinearLR(LRScheduler):
 class LambdaLR(LRScheduler):
     """γ_e = γ_0 · lr_lambda(e). The function is not part of the state dict."""
 
-    _not_saved = ("optimizer", "lr_lambda")
+    _not_saved = LRScheduler._not_saved + ("lr_lambda",)
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
         if not callable(lr_lambda):
@@ -210,7 +220,7 @@ class SequentialLR(LRScheduler):
     The inner schedulers serve as formulas only: step the SequentialLR, not them.
     """
 
-    _not_saved = ("optimizer", "_number", "schedulers")
+    _not_saved = LRScheduler._not_saved + ("schedulers",)
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
@@ -237,6 +247,7 @@ class SequentialLR(LRScheduler):
         return {**self._own_state(), "schedulers": [s.state_dict() for s in self.schedulers]}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._check_driving()
         inner = state_dict.get("schedulers", [])
         if len(inner) != len(self.schedulers):
             raise ValueError(

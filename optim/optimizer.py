@@ -245,7 +245,7 @@ class Optimizer:
             missing = set(self.defaults) - set(saved)
             if missing:
                 raise ValueError(f"parameter group {i} of the state dict lacks {sorted(missing)}")
-            group = {**saved, "params": ours["params"]}
+            group = {**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}), "params": ours["params"]}
             self._check_hyperparameters(group)
             new_groups.append(group)
             param_at.update({int(k): (p, group) for k, p in zip(saved["params"], ours["params"])})

@@ -282,6 +282,16 @@ def test_a_checkpoint_that_does_not_fit_raises_and_changes_nothing(tmp_path, mis
     assert_same_tree(states(*target), before)
 
 
+def test_a_scheduler_replaced_since_raises_a_checkpoint_error_and_changes_nothing(tmp_path):
+    model, optimizer, scheduler = trained()
+    save_checkpoint(tmp_path / "run.npz", model, optimizer, scheduler)
+    StepLR(optimizer, 3)  # now drives the optimizer in place of the saved-with scheduler
+    before = states(model, optimizer)
+    with pytest.raises(CheckpointError, match="no longer drives its optimizer"):
+        load_checkpoint(tmp_path / "run.npz", model, optimizer, scheduler)
+    assert_same_tree(states(model, optimizer), before)
+
+
 def test_an_unknown_bit_generator_is_refused():
     with pytest.raises(CheckpointError, match="unknown bit generator 'Evil'"):
         generator_from_state({"bit_generator": "Evil", "state": {}})

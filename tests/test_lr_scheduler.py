@@ -118,6 +118,27 @@ def test_warm_up_then_cosine_with_sequential_lr():
     assert_closed_form(lambda opt: warmup_cosine(opt, 5, 25, start_factor=0.1), closed_form)
 
 
+def test_a_scheduler_that_fails_to_start_replaces_nothing():
+    opt = optimizer()
+    first = StepLR(opt, step_size=1, gamma=0.5)
+    with pytest.raises(ZeroDivisionError):
+        LambdaLR(opt, lambda e: 1 / 0)
+    first.step()
+    assert [g["lr"] for g in opt.param_groups] == [0.5 * lr for lr in BASE_LRS]
+
+
+def test_a_scheduler_pickled_before_schedulers_were_numbered_still_steps():
+    # such a scheduler and its optimizer carry no number (the attributes are missing)
+    import pickle
+
+    opt = optimizer()
+    scheduler = StepLR(opt, step_size=1, gamma=0.5)
+    del vars(scheduler)["_number"], vars(opt)["_schedulers_made"]
+    restored = pickle.loads(pickle.dumps(scheduler))
+    restored.step()
+    assert [g["lr"] for g in restored.optimizer.param_groups] == [0.5 * lr for lr in BASE_LRS]
+
+
 def test_sequential_lr_switches_at_the_milestone_epoch_itself():
     # two constant phases, so that a switch one epoch late shows (warm-up into cosine is
     # continuous at the milestone and would hide it)
@@ -219,6 +240,17 @@ def test_a_sequential_lr_with_other_inner_schedulers_raises_and_changes_nothing(
     with pytest.raises(ValueError):
         scheduler.load_state_dict(other.state_dict())
     assert scheduler.state_dict() == before
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_a_state_dict_holds_no_bookkeeping_and_loads_into_a_fresh_scheduler(name):
+    # (a LambdaLR saved its number once, and a fresh one could then no longer step)
+    scheduler = SCHEDULERS[name](optimizer())
+    saved = scheduler.state_dict()
+    assert "_number" not in saved and "optimizer" not in saved
+    fresh = SCHEDULERS[name](optimizer())
+    fresh.load_state_dict(saved)
+    fresh.step()
 
 
 # -------------------------------------------------------------------------------- arguments

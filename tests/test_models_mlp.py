@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import models
-from minigrad import Tensor, gradcheck
+from minigrad import Tensor, gradcheck, no_grad
 from models.activations import ACTIVATIONS
 
 
@@ -116,16 +116,30 @@ class ShiftedLinear(models.Linear):
         return super().forward(x) + 1.0
 
 
-@pytest.mark.parametrize("activation, dropout, first", [
-    ("relu", 0.0, models.Linear), ("relu", 0.3, models.Linear), ("tanh", 0.0, models.Linear),
-    ("relu", 0.0, ShiftedLinear),
-], ids=["relu", "relu+dropout", "tanh", "linear-subclass"])
-def test_the_fused_forward_gives_the_numbers_of_the_layers_run_one_by_one(activation, dropout, first):
+def shift_on_the_instance(model):
+    layer = model[0]
+    layer.forward = lambda x: models.Linear.forward(layer, x) + 1.0
+
+
+def replace_first_layer(model):
+    vars(model)["0"] = ShiftedLinear(5, 7, rng=1)
+
+
+@pytest.mark.parametrize("activation, dropout, options, change, x_shape", [
+    ("relu", 0.0, {}, None, (4, 5)),
+    ("relu", 0.3, {}, None, (4, 5)),
+    ("tanh", 0.0, {}, None, (4, 5)),
+    ("relu", 0.0, {"bias": False, "dtype": np.float64}, None, (2, 4, 5)),
+    ("relu", 0.0, {}, replace_first_layer, (4, 5)),
+    ("relu", 0.0, {}, shift_on_the_instance, (4, 5)),
+], ids=["relu", "relu+dropout", "tanh", "no-bias-float64-3d", "linear-subclass", "forward-set-on-a-layer"])
+def test_the_fused_forward_gives_the_numbers_of_the_layers_run_one_by_one(activation, dropout, options, change,
+                                                                          x_shape):
     # MLP runs each Linear+ReLU pair as one node; Sequential's forward runs every layer alone
-    model = models.MLP(5, (7, 6), 3, activation=activation, dropout=dropout, rng=0)
-    if first is not models.Linear:
-        vars(model)["0"] = first(5, 7, rng=1)
-    x = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+    model = models.MLP(5, (7, 6), 3, activation=activation, dropout=dropout, rng=0, **options)
+    if change is not None:
+        change(model)
+    x = np.random.default_rng(1).normal(size=x_shape).astype(np.float32)
     results = []
     for forward in (model.forward, lambda t: models.Sequential.forward(model, t)):
         model.zero_grad()
@@ -137,3 +151,17 @@ def test_the_fused_forward_gives_the_numbers_of_the_layers_run_one_by_one(activa
         results.append([out.data] + [p.grad for p in model.parameters()])
     for fused, alone in zip(*results):
         np.testing.assert_array_equal(fused, alone)
+
+
+def test_the_fused_layers_under_no_grad_and_backward_twice():
+    model = models.MLP(5, (7,), 3, rng=0)
+    x = Tensor(np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32))
+    with no_grad():
+        out = model(x)
+    assert out.is_leaf and not out.requires_grad
+    loss = (model(x) ** 2).sum()
+    loss.backward(retain_graph=True)
+    once = [p.grad.copy() for p in model.parameters()]
+    loss.backward()
+    for p, g in zip(model.parameters(), once):
+        np.testing.assert_allclose(p.grad, 2 * g, rtol=1e-6)

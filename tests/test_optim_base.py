@@ -112,6 +112,16 @@ def test_a_state_dict_does_not_follow_later_changes_to_group_settings():
     assert saved["param_groups"][0]["betas"] == [0.9, 0.99]
 
 
+def test_a_loaded_state_dict_does_not_share_its_group_settings():
+    params = make_params()
+    saved = optim.Adam(params).state_dict()
+    saved["param_groups"][0]["betas"] = [0.9, 0.99]
+    opt = optim.Adam(params)
+    opt.load_state_dict(saved)
+    saved["param_groups"][0]["betas"][0] = 5.0
+    assert list(opt.param_groups[0]["betas"]) == [0.9, 0.99]
+
+
 def test_a_parameter_in_two_groups_is_rejected():
     a, b = make_params()
     with pytest.raises(ValueError, match="more than once"):
