@@ -14,7 +14,8 @@ from minigrad.tensor import Tensor
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction: str) -> None:
+def check_reduction(reduction: str) -> None:
+    """Raise unless ``reduction`` is one of ``REDUCTIONS``."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
@@ -41,6 +42,7 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
+    """(eˣ - e⁻ˣ) / (eˣ + e⁻ˣ)."""
     return ops.Tanh.apply(x)
 
 
@@ -96,7 +98,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     ``reduction`` "mean" (the default) averages the lossᵢ (and divides the gradient by N),
     "sum" adds them, "none" returns them all.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     _check_tensor("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
@@ -121,7 +123,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
     """-[y·log σ(x) + (1-y)·log(1-σ(x))] from logits x, stable for any |x|; y in [0, 1]."""
-    _check_reduction(reduction)
+    check_reduction(reduction)
     _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
     if isinstance(targets, Tensor) and targets.requires_grad:
         raise ValueError(
@@ -140,12 +142,13 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: st
 
 
 def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error, mean over all elements of (prediction - target)².
+    """Squared error (prediction - target)², averaged over all elements ("mean", the default),
+    added up ("sum"), or per element ("none").
 
     The shapes must match exactly: a prediction of shape (N, 1) against a target of shape (N,)
     would broadcast to (N, N) and give a silently wrong loss.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     _check_tensor("mse_loss", "prediction", prediction)
     target_shape = np.shape(_constant(target))
     if prediction.shape != target_shape:

@@ -14,8 +14,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in F.REDUCTIONS:
-            raise ValueError(f"reduction must be one of {F.REDUCTIONS}, got {reduction!r}")
+        F.check_reduction(reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:

@@ -1,6 +1,6 @@
 """Whole-group updates on flat buffers: one vectorised update per group, not one per parameter.
 
-An elementwise update rule (every optimizer here except Muon) computes each coordinate from
+An elementwise update rule (every optimizer class here but Muon) computes each coordinate from
 that coordinate alone. Applying it once to all the parameters of a group laid end to end in one
 flat array therefore gives exactly what applying it to each parameter in turn gives, with a
 handful of numpy calls per group instead of a handful per parameter: on a small network most

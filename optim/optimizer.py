@@ -10,9 +10,10 @@ A concrete optimizer supplies three small things:
 The base does all the bookkeeping: ``state[p]["step"]`` is incremented before each ``_update``,
 and a parameter whose ``grad`` is None is skipped entirely (no state change, no decay).
 
-When the update rule is elementwise (``elementwise = True``, all but Muon), a group whose
-parameters all have gradients is updated on flat buffers holding the whole group (``optim.flat``):
-the same arithmetic, one ``_update`` call per cache-sized block instead of one per parameter.
+When the update rule is elementwise and its state flat arrays (``elementwise = True``: all
+but Muon and the transform chains of ``optim.transforms``), a group whose parameters all have
+gradients is updated on flat buffers holding the whole group (``optim.flat``): the same
+arithmetic, one ``_update`` call per cache-sized block instead of one per parameter.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Optimizer:
 
     # True when the update of each coordinate depends on that coordinate alone, so that a
     # whole group can be updated at once on flat buffers. Rules that mix coordinates (Muon's
-    # orthogonalisation of a matrix) set it to False.
+    # orthogonalisation of a matrix), or whose state is not flat arrays (the transform chains'
+    # nested dicts), set it to False.
     elementwise = True
 
     _schedulers_made = 0  # counted by optim.lr_scheduler: the last one made drives the rates

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops.unary import relu_backward
 
 
 def _swap(x: np.ndarray) -> np.ndarray:
@@ -99,6 +100,4 @@ class LinearReLU(Linear):
         return self.out
 
     def backward(self, g):
-        masked = np.sign(self.out)  # (float·float: cheaper than multiplying by a boolean mask)
-        masked *= g
-        return super().backward(masked)
+        return super().backward(relu_backward(self.out, g))

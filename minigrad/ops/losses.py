@@ -68,7 +68,7 @@ class CrossEntropy(Function):
     the eˢ and Σ eˢ of the forward pass give softmax(a) = eˢ / Σ eˢ in backward for free.
     """
 
-    def forward(self, logits, targets=None, reduction="mean"):
+    def forward(self, logits, targets, reduction="mean"):
         shifted, self.exp, self.total = _shifted_exp(logits, axis=1)
         n, classes = logits.shape
         # Position of each aᵢ[tᵢ] in the flattened (N·C) array: one 1-D gather (and, in backward,
@@ -96,7 +96,7 @@ class BCEWithLogits(Function):
     da = (σ(a) - y) · g   (divided by the number of elements for reduction="mean")
     """
 
-    def forward(self, logits, targets=None, reduction="mean"):
+    def forward(self, logits, targets, reduction="mean"):
         e = np.exp(-np.abs(logits))
         self.residual = stable_sigmoid(logits, e) - targets
         self.reduction = reduction

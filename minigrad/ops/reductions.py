@@ -67,7 +67,7 @@ class Mean(_Reduction):
 
 
 class _Extremum(_Reduction):
-    """out = max_R a (or min);  da = g·[a = out] / (number of tied entries).
+    """out = max_R a;  da = g·[a = out] / (number of tied entries).
 
     At ties the gradient is shared equally among the tied entries (as ``torch.amax`` does),
     so the total gradient still sums to g.
@@ -94,7 +94,7 @@ class Max(_Extremum):
 
 
 class Min(_Extremum):
-    __doc__ = _Extremum.__doc__.replace("max_R", "min_R")
+    __doc__ = _Extremum.__doc__.replace("max_R", "min_R").replace("amax", "amin")
     reduce = staticmethod(np.min)
 
 

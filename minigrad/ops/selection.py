@@ -13,7 +13,7 @@ class Where(Function):
     ``cond`` is a boolean array, a constant of the op (it has no gradient).
     """
 
-    def forward(self, a, b, cond=None):
+    def forward(self, a, b, cond):
         self.cond = np.broadcast_to(cond, np.broadcast_shapes(cond.shape, a.shape, b.shape))
         return np.where(self.cond, a, b)
 

@@ -24,8 +24,11 @@ class Transpose(Function):
     permutation."""
 
     def forward(self, a, axes=None):
-        if axes is not None and sorted(int(x) % max(a.ndim, 1) for x in axes) != list(range(a.ndim)):
-            raise ValueError(f"axes {tuple(axes)} are not a permutation of the {a.ndim} axes")
+        if axes is not None:
+            if any(not -a.ndim <= int(x) < a.ndim for x in axes):
+                raise ValueError(f"axes {tuple(axes)}: an axis is out of range for {a.ndim} axes")
+            if sorted(int(x) % a.ndim for x in axes) != list(range(a.ndim)):
+                raise ValueError(f"axes {tuple(axes)} are not a permutation of the {a.ndim} axes")
         self.axes = axes
         return np.transpose(a, axes)
 

@@ -105,11 +105,16 @@ class ReLU(Function):
         return self.out
 
     def backward(self, g):
-        # sign(out) is the indicator [a > 0] as floats (out ≥ 0); a float·float product is
-        # several times cheaper than float·bool on small arrays, where numpy must cast.
-        da = np.sign(self.out)
-        da *= g
-        return (da,)
+        return (relu_backward(self.out, g),)
+
+
+def relu_backward(out: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g·[a > 0] for out = max(a, 0), as g·sign(out) (out ≥ 0, so sign(out) is the indicator
+    as floats): a float·float product is several times cheaper than float·bool on small
+    arrays, where numpy must cast."""
+    da = np.sign(out)
+    da *= g
+    return da
 
 
 class LeakyReLU(Function):
