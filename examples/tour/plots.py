@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from minigrad import Tensor, no_grad
-from tour.claim import Claim, format_lr, format_steps
+from tour.claim import Claim, format_lr
 from tour.scales import SCALE_FAMILIES
 from tour.valley import ROSENBROCK, VALLEY, VALLEY_FAMILIES, Landscape
 
@@ -58,11 +58,15 @@ def figure_1(claim: Claim, plt: Any) -> Any:
             _contours(ax, land, values)
             path = claim.arrays[key + ".path"]
             ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.8, color=COLORS[name])
-            ax.set_title(f"{land.name}: {label}\narrives in {format_steps(claim.numbers[key + '.steps'])} "
-                         f"steps; {claim.numbers[key + '.bounce']:.0%} of them bounce", fontsize=9)
+            steps = claim.numbers[key + ".steps"]
+            arrives = f"arrives and stays in {steps:.0f} steps" if np.isfinite(steps) else "does not arrive and stay"
+            ax.set_title(f"{land.name}: {label}\n{arrives}; {claim.numbers[key + '.bounce']:.0%} of its "
+                         "steps bounce", fontsize=9)
             losses.semilogy(claim.arrays[key + ".loss"], color=COLORS[name], label=label)
-        losses.axhline(land.threshold, color="k", ls=":", lw=0.8, label="arrived")
-        _finish(losses, f"{land.name}: loss", xlabel="step", ylabel="loss", ylim=(1e-8, None))
+        losses.axhline(land.threshold, color="k", ls=":", lw=0.8, label="threshold")
+        losses.set_xscale("symlog", linthresh=100)
+        _finish(losses, f"{land.name}: loss", xlabel="step (linear to 100, then logarithmic)", ylabel="loss",
+                xlim=(0, None), ylim=(1e-8, 1e4))
     fig.suptitle("1. Trajectories at each optimizer's best learning rate")
     return fig
 
@@ -102,10 +106,17 @@ def figure_4(claim: Claim, plt: Any) -> Any:
         seen = np.isfinite(step[:, 1])
         left.semilogy(t[seen], step[seen, 1], marker, ms=4, color=COLORS[name], ls="none",
                       label=f"{name}, rare feature")
-        right.plot(claim.arrays[f"{name}.path"][:, 1], color=COLORS[name], label=f"{name}: rare weight")
-    right.axhline(-1.0, color="k", ls=":", lw=0.8, label="its target")
-    _finish(left, "step per unit gradient", xlabel="example", ylabel="|Δw|/|g|")
-    _finish(right, "the rare weight", xlabel="example", ylabel="w₂")
+        errors = claim.arrays[f"{name}.errors"]
+        finite = np.isfinite(errors).all(axis=1)
+        right.loglog(errors[finite, 0], errors[finite, 1], marker + "-", ms=4, color=COLORS[name],
+                     label=f"{name}, one point per γ")
+        chosen = list(claim.arrays["lr"]).index(claim.numbers[f"{name}.lr"])
+        right.loglog(*errors[chosen], marker, ms=11, mfc="none", color=COLORS[name],
+                     label=f"{name}'s best, γ = {format_lr(claim.numbers[f'{name}.lr'])}")
+    _finish(left, "step per unit gradient (first stream, at each one's best γ)", xlabel="example",
+            ylabel="|Δw|/|g|")
+    _finish(right, "final errors over the learning-rate grid", xlabel="error of the frequent weight",
+            ylabel="error of the rare weight")
     fig.suptitle("4. A rare feature keeps a large AdaGrad step")
     return fig
 
