@@ -214,7 +214,7 @@ class Optimizer:
             self._match_state_to_settings(i, group)
         index = {id(p): i for i, p in enumerate(self._params())}
         groups = [
-            {**{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
+            {**_settings_copy(g), "params": [index[id(p)] for p in g["params"]]}
             for g in self.param_groups
         ]
         state = {index[id(p)]: _snapshot(s) for p, s in self.state.items()}
@@ -247,7 +247,7 @@ class Optimizer:
             missing = set(self.defaults) - set(saved)
             if missing:
                 raise ValueError(f"parameter group {i} of the state dict lacks {sorted(missing)}")
-            group = {**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}), "params": ours["params"]}
+            group = {**_settings_copy(saved), "params": ours["params"]}
             self._check_hyperparameters(group)
             new_groups.append(group)
             param_at.update({int(k): (p, group) for k, p in zip(saved["params"], ours["params"])})
@@ -274,6 +274,12 @@ def _settings_snapshot(group: ParamGroup) -> list[tuple[str, Any]]:
     return [(key, tuple(value) if isinstance(value, list) else
              value.tolist() if isinstance(value, np.ndarray) else value)
             for key, value in group.items() if key != "params"]
+
+
+def _settings_copy(group: ParamGroup) -> dict[str, Any]:
+    """The group's hyperparameters (everything but "params"), copied deeply: a state dict and
+    the optimizer it is saved from or loaded into share no list of betas."""
+    return {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
 
 
 def _check_gradients(params: list[Tensor]) -> None:
