@@ -1,4 +1,5 @@
-"""Softmax-family functions, sigmoid and the losses stay finite at inputs of ±1e4."""
+"""Softmax-family functions, sigmoid and the losses stay finite at inputs of ±1e4, and the
+softmax family gives what PyTorch gives over an empty axis."""
 
 from __future__ import annotations
 
@@ -43,3 +44,23 @@ def test_extreme_values_are_exact_where_known():
     loss.backward()
     np.testing.assert_allclose(x.grad, [[1.0, -1.0]])
     np.testing.assert_allclose(Tensor(np.array([-1e4, 1e4])).sigmoid().data, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax], ids=["softmax", "log_softmax"])
+def test_normalising_over_an_empty_axis_gives_an_empty_result(fn):
+    x = Tensor(np.zeros((3, 0)), requires_grad=True)
+    with np.errstate(all="raise"):
+        out = fn(x, axis=-1)
+        out.sum().backward()
+    assert out.shape == (3, 0) and x.grad.shape == (3, 0)
+
+
+def test_logsumexp_of_nothing_is_minus_infinity():
+    # log Σ over an empty set = log 0; an all −∞ row is the same sum of zeros.
+    x = Tensor(np.zeros((3, 0)), requires_grad=True)
+    with np.errstate(all="raise"):
+        out = F.logsumexp(x, axis=1)
+    np.testing.assert_array_equal(out.data, [-np.inf] * 3)
+    out.sum().backward()
+    assert x.grad.shape == (3, 0)
+    np.testing.assert_array_equal(F.logsumexp(Tensor(np.full((2, 3), -np.inf)), axis=1).data, [-np.inf] * 2)

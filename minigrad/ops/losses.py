@@ -21,7 +21,10 @@ def _shifted_exp(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
-    """a - logsumexp(a) = s - log Σ eˢ."""
+    """a - logsumexp(a) = s - log Σ eˢ. Over an empty axis there is nothing to normalise: the
+    result is empty, as in PyTorch."""
+    if a.shape[axis] == 0:
+        return np.empty_like(a)
     shifted, _, total = _shifted_exp(a, axis)
     return shifted - np.log(total)
 

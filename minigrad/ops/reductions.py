@@ -100,14 +100,16 @@ class Min(_Extremum):
 
 class LogSumExp(_Reduction):
     """out = log Σ_R eᵃ, computed as m + log Σ_R e^(a - m) with m = max_R a (stable);
-    da = g·e^(a - out) = g·softmax_R(a)."""
+    da = g·e^(a - out) = g·softmax_R(a). An empty sum gives log 0 = −∞, as in PyTorch.
+    """
 
     def forward(self, a, axis=None, keepdims=False):
         axes = self._setup(a, axis, keepdims)
-        m = np.max(a, axis=axes, keepdims=True)
+        m = np.max(a, axis=axes, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0)
         self.a = a
-        self.out = m + np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True))
+        with np.errstate(divide="ignore"):  # log 0 = −∞: all of a is −∞, or R is empty
+            self.out = m + np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True))
         return self.out if keepdims else np.squeeze(self.out, axis=axes)
 
     def backward(self, g):
