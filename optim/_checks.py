@@ -1,4 +1,5 @@
-"""Argument checks shared by the optimizers: each raises ValueError naming the argument and value.
+"""Argument checks shared by the optimizers: each raises ValueError naming the argument and value
+(TypeError for a collection of the wrong kind).
 
 Comparisons are written so that NaN fails them (``not nan >= 0`` is True).
 """
@@ -64,3 +65,12 @@ def check_flags(group: dict[str, Any], *names: str) -> None:
     for name in names:
         if not isinstance(group[name], (bool, np.bool_)):
             raise ValueError(f"Invalid {name}: {group[name]!r} (expected True or False)")
+
+
+def refuse_unordered(params: Any) -> None:
+    """Parameters must come in an ordered collection (state dicts refer to them by position)."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            "parameters must be given in an ordered collection such as a list, not a set: state "
+            "dicts refer to parameters by position, and a set's order can change between runs"
+        )

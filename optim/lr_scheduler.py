@@ -17,6 +17,7 @@ with ``SequentialLR``.
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 import numbers
 from typing import Any, Callable, Sequence
@@ -31,7 +32,9 @@ def _check_positive_int(name: str, value: Any) -> None:
 
 
 class LRScheduler:
-    """Base class: subclasses define ``lr_at(base_lr, epoch)``."""
+    """Base class: subclasses define ``lr_at(base_lr, epoch)``, and check their arguments
+    (stored as attributes before this base's ``__init__`` runs) in ``_check_arguments``, which
+    also checks a loaded state dict's."""
 
     _not_saved: tuple[str, ...] = ("optimizer", "_number")  # attributes left out of the state dict
     # Schedulers made for one optimizer are numbered 1, 2, ...; the last one drives it. (0: a
@@ -41,6 +44,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self._check_arguments()
         self.optimizer = optimizer
         if any("lr" not in group for group in optimizer.param_groups):
             raise ValueError(f"{type(optimizer).__name__} has no learning rate ('lr') to schedule")
@@ -54,6 +58,9 @@ class LRScheduler:
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
+
+    def _check_arguments(self) -> None:
+        """Raise ValueError (TypeError) naming any invalid argument of the schedule."""
 
     def step(self) -> None:
         """Advance one epoch and set every group's learning rate to the schedule's value."""
@@ -86,40 +93,62 @@ class LRScheduler:
         return self._own_state()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise), and
-        set the optimizer's rates to the restored epoch's (whatever construction set them to)."""
+        """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise, and
+        nothing changes), and set the optimizer's rates to the restored epoch's (whatever
+        construction set them to)."""
         self._check_driving()
-        vars(self).update(self._checked(state_dict))
+        for scheduler, restored in self._checked_updates(state_dict):
+            vars(scheduler).update(restored)
         self._set_lrs()
+
+    def _checked_updates(self, state_dict: dict[str, Any]) -> list[tuple[LRScheduler, dict[str, Any]]]:
+        """(scheduler, attributes to restore) for this scheduler and any it runs, all checked."""
+        return [(self, self._checked(state_dict))]
 
     def _own_state(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, list) else v
                 for k, v in vars(self).items() if k not in self._not_saved}
 
     def _checked(self, state_dict: dict[str, Any]) -> dict[str, Any]:
-        """A copy of ``state_dict`` after checking it has exactly this scheduler's entries."""
+        """A copy of ``state_dict`` after checking it: exactly this scheduler's entries, an epoch
+        count, a rate per parameter group, and arguments this kind of scheduler accepts."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"a scheduler state dict must be a dict, got {type(state_dict).__name__}")
         expected = set(self._own_state())
         if set(state_dict) != expected:
             raise ValueError(
                 f"this {type(self).__name__} state dict has entries {sorted(state_dict)}, "
                 f"expected {sorted(expected)}"
             )
-        if len(state_dict["base_lrs"]) != len(self.base_lrs):
-            raise ValueError(
-                f"the state dict has {len(state_dict['base_lrs'])} base rates, the optimizer "
-                f"{len(self.base_lrs)} parameter groups"
-            )
-        return {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
+        for key in ("base_lrs", "_last_lr"):
+            rates = state_dict[key]
+            if not isinstance(rates, list) or len(rates) != len(self.base_lrs):
+                raise ValueError(
+                    f"the state dict's {key} must be a list of one rate per parameter group "
+                    f"({len(self.base_lrs)}), got {rates!r}"
+                )
+            for rate in rates:
+                check_range(f"{key} entry", rate)
+        epoch = state_dict["last_epoch"]
+        if isinstance(epoch, bool) or not (isinstance(epoch, numbers.Integral) and epoch >= 0):
+            raise ValueError(f"Invalid last_epoch: {epoch!r} (expected an integer ≥ 0)")
+        restored = {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
+        trial = copy.copy(self)
+        vars(trial).update(restored)
+        trial._check_arguments()
+        return restored
 
 
 class StepLR(LRScheduler):
     """γ_e = γ_0 · gamma^⌊e / step_size⌋: multiply by gamma every step_size epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        _check_positive_int("step_size", step_size)
-        check_range("gamma", gamma, 0.0)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        _check_positive_int("step_size", self.step_size)
+        check_range("gamma", self.gamma, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -129,9 +158,11 @@ class ExponentialLR(LRScheduler):
     """γ_e = γ_0 · gamma^e."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        check_range("gamma", gamma, 0.0)
         self.gamma = gamma
         super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        check_range("gamma", self.gamma, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma**epoch
@@ -149,10 +180,12 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        _check_positive_int("T_max", T_max)
-        check_range("eta_min", eta_min, 0.0)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        _check_positive_int("T_max", self.T_max)
+        check_range("eta_min", self.eta_min, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return _cosine(base_lr, self.eta_min, epoch, self.T_max)
@@ -163,11 +196,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     T_0, T_0·T_mult, T_0·T_mult², …, with e counted from the last restart."""
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
-        _check_positive_int("T_0", T_0)
-        _check_positive_int("T_mult", T_mult)
-        check_range("eta_min", eta_min, 0.0)
         self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
         super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        _check_positive_int("T_0", self.T_0)
+        _check_positive_int("T_mult", self.T_mult)
+        check_range("eta_min", self.eta_min, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         period, since_restart = self.T_0, epoch
@@ -185,13 +220,15 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
-        check_range("start_factor", start_factor, 0.0, 1.0)
-        if start_factor == 0:
-            raise ValueError(f"Invalid start_factor: {start_factor} (expected a value > 0 and ≤ 1)")
-        check_range("end_factor", end_factor, 0.0, 1.0)
-        _check_positive_int("total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        check_range("start_factor", self.start_factor, 0.0, 1.0)
+        if self.start_factor == 0:
+            raise ValueError(f"Invalid start_factor: {self.start_factor} (expected a value > 0 and ≤ 1)")
+        check_range("end_factor", self.end_factor, 0.0, 1.0)
+        _check_positive_int("total_iters", self.total_iters)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         progress = min(epoch, self.total_iters) / self.total_iters
@@ -204,10 +241,12 @@ class LambdaLR(LRScheduler):
     _not_saved = LRScheduler._not_saved + ("lr_lambda",)
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
-        if not callable(lr_lambda):
-            raise TypeError(f"lr_lambda must be callable, got {type(lr_lambda).__name__}")
         self.lr_lambda = lr_lambda
         super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        if not callable(self.lr_lambda):
+            raise TypeError(f"lr_lambda must be callable, got {type(self.lr_lambda).__name__}")
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.lr_lambda(epoch)
@@ -224,19 +263,23 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
+        self.schedulers, self.milestones = list(schedulers), list(milestones)
+        if any(s.optimizer is not optimizer for s in self.schedulers):
+            raise ValueError("every scheduler of a SequentialLR must drive the same optimizer")
+        super().__init__(optimizer)
+
+    def _check_arguments(self) -> None:
+        schedulers, milestones = self.schedulers, self.milestones
         if not schedulers:
             raise ValueError("SequentialLR needs at least one scheduler")
-        if len(milestones) != len(schedulers) - 1:
+        if not isinstance(milestones, list) or len(milestones) != len(schedulers) - 1:
             raise ValueError(
-                f"Invalid milestones: {list(milestones)}; {len(schedulers)} schedulers need "
+                f"Invalid milestones: {milestones!r}; {len(schedulers)} schedulers need "
                 f"{len(schedulers) - 1} milestones"
             )
-        if any(b <= a for a, b in zip([0, *milestones], milestones)):
-            raise ValueError(f"Invalid milestones: {list(milestones)} (expected increasing positive epochs)")
-        if any(s.optimizer is not optimizer for s in schedulers):
-            raise ValueError("every scheduler of a SequentialLR must drive the same optimizer")
-        self.schedulers, self.milestones = list(schedulers), list(milestones)
-        super().__init__(optimizer)
+        whole = all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in milestones)
+        if not whole or any(b <= a for a, b in zip([0, *milestones], milestones)):
+            raise ValueError(f"Invalid milestones: {milestones} (expected increasing positive whole epochs)")
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         i = bisect.bisect_right(self.milestones, epoch)
@@ -246,19 +289,18 @@ class SequentialLR(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         return {**self._own_state(), "schedulers": [s.state_dict() for s in self.schedulers]}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self._check_driving()
-        inner = state_dict.get("schedulers", [])
-        if len(inner) != len(self.schedulers):
-            raise ValueError(
-                f"the state dict holds {len(inner)} schedulers, this SequentialLR {len(self.schedulers)}"
-            )
+    def _checked_updates(self, state_dict: dict[str, Any]) -> list[tuple[LRScheduler, dict[str, Any]]]:
+        """This scheduler's entries and, recursively, those of the schedulers it runs (one of
+        which may be a SequentialLR too)."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"a scheduler state dict must be a dict, got {type(state_dict).__name__}")
+        inner = state_dict.get("schedulers")
+        if not isinstance(inner, list) or len(inner) != len(self.schedulers):
+            count = len(inner) if isinstance(inner, list) else "no list of"
+            raise ValueError(f"the state dict holds {count} schedulers, this SequentialLR {len(self.schedulers)}")
         own = self._checked({k: v for k, v in state_dict.items() if k != "schedulers"})
-        updates = [s._checked(saved) for s, saved in zip(self.schedulers, inner)]
-        for scheduler, update in zip(self.schedulers, updates):
-            vars(scheduler).update(update)
-        vars(self).update(own)
-        self._set_lrs()
+        return [(self, own)] + [update for scheduler, saved in zip(self.schedulers, inner)
+                                for update in scheduler._checked_updates(saved)]
 
 
 def warmup_cosine(optimizer: Optimizer, warmup_epochs: int, total_epochs: int,

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from optim._checks import check_flags, check_range
+from optim._checks import check_flags, check_range, refuse_unordered
 from optim.optimizer import Optimizer, ParamGroup
 
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -77,6 +77,7 @@ class Muon(Optimizer):
     def add_param_group(self, group: ParamGroup) -> None:
         if isinstance(group, dict) and "params" in group:
             params = group["params"]
+            refuse_unordered(params)
             group = {**group, "params": [params] if isinstance(params, Tensor) else list(params)}
             for p in group["params"]:
                 if isinstance(p, Tensor) and p.ndim != 2:

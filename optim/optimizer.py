@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
+from optim._checks import refuse_unordered
 from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
@@ -48,7 +49,7 @@ class Optimizer:
     _schedulers_made = 0  # counted by optim.lr_scheduler: the last one made drives the rates
 
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
-        _refuse_unordered(params)
+        refuse_unordered(params)
         if isinstance(params, (Tensor, dict)):
             raise TypeError(
                 "params should be an iterable of Tensors or of dicts (parameter groups), "
@@ -91,7 +92,7 @@ class Optimizer:
         if "params" not in group:
             raise ValueError("a parameter group must have a 'params' entry")
         params = group["params"]
-        _refuse_unordered(params)
+        refuse_unordered(params)
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
@@ -227,7 +228,12 @@ class Optimizer:
         of the same sizes, state arrays of the same shapes); otherwise a ValueError is raised and
         nothing changes. The arrays are copied.
         """
-        name = state_dict.get("optimizer")
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"an optimizer state dict must be a dict, got {type(state_dict).__name__}")
+        missing = {"optimizer", "state", "param_groups"} - set(state_dict)
+        if missing:
+            raise ValueError(f"the optimizer state dict lacks the entries {sorted(missing)}")
+        name = state_dict["optimizer"]
         if name != type(self).__name__:
             raise ValueError(f"cannot load a state dict saved by {name} into {type(self).__name__}")
         saved_groups = state_dict["param_groups"]
@@ -291,14 +297,12 @@ def _check_gradients(params: list[Tensor]) -> None:
             )
         if p.grad.shape != p.data.shape:
             raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}")
-
-
-def _refuse_unordered(params: Any) -> None:
-    if isinstance(params, (set, frozenset)):
-        raise TypeError(
-            "parameters must be given in an ordered collection such as a list, not a set: state "
-            "dicts refer to parameters by position, and a set's order can change between runs"
-        )
+        if p.grad.dtype != p.data.dtype:
+            # (backward always gives the parameter's dtype; another would change the arithmetic)
+            raise TypeError(
+                f"a parameter of shape {p.data.shape} and dtype {p.data.dtype} has a gradient of "
+                f"dtype {p.grad.dtype}; .grad must have its parameter's dtype"
+            )
 
 
 def _snapshot(value: Any) -> Any:
@@ -322,4 +326,15 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
         raise ValueError(f"{where} has shape {np.shape(saved)}, expected {np.shape(expected)}")
     if isinstance(expected, np.ndarray):
         return np.array(saved, dtype=expected.dtype)
+    if isinstance(expected, int) and not _is_count(saved):  # the step counts
+        raise ValueError(f"{where} is {saved!r}, expected a whole number ≥ 0")
     return type(expected)(saved)
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number ≥ 0 (an int, or a float or 0-d array holding one, as files give back)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool) and number.is_integer() and number >= 0

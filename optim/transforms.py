@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 
+from optim._checks import check_betas, check_range
 from optim.optimizer import Optimizer, ParamGroup
 
 State = dict[str, Any]
@@ -40,6 +41,8 @@ def _no_state(param: np.ndarray) -> State:
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Transform:
     """u ← m̂ / (√v̂ + ε), with m, v the bias-corrected moving averages of u and u²."""
+    check_betas((b1, b2))
+    check_range("epsilon value", eps)
 
     def init(param: np.ndarray) -> State:
         return {"count": 0, "mu": np.zeros_like(param), "nu": np.zeros_like(param)}
@@ -56,11 +59,15 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
 
 def add_decayed_weights(weight_decay: float) -> Transform:
     """u ← u + λθ."""
+    check_range("weight_decay value", weight_decay)
     return Transform(_no_state, lambda u, state, param: u + weight_decay * param)
 
 
 def scale_by_learning_rate(learning_rate: float | Callable[[int], float]) -> Transform:
-    """u ← −γ·u, where γ may be a schedule: a function of the step count 0, 1, 2, …"""
+    """u ← −γ·u, where γ may be a schedule: a function of the parameter's step count 0, 1, 2, …
+    (kept per parameter, like Adam's t: a step that skips the parameter does not count)."""
+    if not callable(learning_rate):
+        check_range("learning rate", learning_rate)
     schedule = learning_rate if callable(learning_rate) else (lambda count: learning_rate)
 
     def init(param: np.ndarray) -> State:
@@ -95,6 +102,10 @@ class TransformOptimizer(Optimizer):
     elementwise = False  # transform states are nested dicts, kept per parameter
 
     def __init__(self, params: Iterable[Any], transform: Transform) -> None:
+        if not isinstance(transform, Transform):
+            raise TypeError(
+                f"transform must be a Transform (e.g. made by chain(...)), got {type(transform).__name__}"
+            )
         self.transform = transform
         super().__init__(params, {})
 

@@ -227,7 +227,7 @@ def test_loading_another_schedulers_state_raises_and_changes_nothing():
     with pytest.raises(ValueError, match="entries"):
         cosine.load_state_dict(StepLR(optimizer(), 3).state_dict())
     one_group = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.1)
-    with pytest.raises(ValueError, match="base rates"):
+    with pytest.raises(ValueError, match="one rate per parameter group"):
         cosine.load_state_dict(CosineAnnealingLR(one_group, 10).state_dict())
     assert cosine.state_dict() == before
 
@@ -294,3 +294,60 @@ def test_an_optimizer_without_a_learning_rate_cannot_be_scheduled():
     transformer = optim.transforms.TransformOptimizer(params, optim.transforms.scale_by_learning_rate(0.1))
     with pytest.raises(ValueError, match="no learning rate"):
         StepLR(transformer, 2)
+
+
+def test_a_sequential_lr_inside_a_sequential_lr_saves_and_resumes_exactly():
+    def make(opt):
+        inner = warmup_cosine(opt, 3, 8)
+        return SequentialLR(opt, [inner, ExponentialLR(opt, 0.9)], milestones=[8])
+
+    uninterrupted = follow(make, epochs=16)
+    opt = optimizer()
+    scheduler = make(opt)
+    for _ in range(5):
+        scheduler.step()
+    fresh_opt = optimizer()
+    fresh = make(fresh_opt)
+    fresh.load_state_dict(scheduler.state_dict())
+    resumed = [[g["lr"] for g in fresh_opt.param_groups]]
+    for _ in range(10):
+        fresh.step()
+        resumed.append(fresh.get_last_lr())
+    assert resumed == uninterrupted[5:16]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"step_size": 0}, "Invalid step_size: 0"),
+    ({"gamma": -0.5}, "Invalid gamma: -0.5"),
+    ({"last_epoch": "x"}, "Invalid last_epoch: 'x'"),
+    ({"last_epoch": -1}, "Invalid last_epoch: -1"),
+    ({"_last_lr": [-1.0, 0.1]}, "Invalid _last_lr entry: -1.0"),
+    ({"base_lrs": [0.1]}, "one rate per parameter group"),
+])
+def test_a_state_dict_with_invalid_values_is_refused_and_changes_nothing(change, message):
+    opt = optimizer()
+    scheduler = StepLR(opt, 3, 0.5)
+    scheduler.step()
+    before, rates = scheduler.state_dict(), [g["lr"] for g in opt.param_groups]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        scheduler.load_state_dict({**before, **change})
+    assert scheduler.state_dict() == before
+    assert [g["lr"] for g in opt.param_groups] == rates
+
+
+def test_an_invalid_inner_state_of_a_sequential_lr_changes_nothing():
+    scheduler = warmup_cosine(optimizer(), 4, 20)
+    scheduler.step()
+    before = scheduler.state_dict()
+    damaged = {**before, "schedulers": [before["schedulers"][0], {**before["schedulers"][1], "T_max": 0}]}
+    with pytest.raises(ValueError, match="Invalid T_max: 0"):
+        scheduler.load_state_dict(damaged)
+    assert scheduler.state_dict() == before
+    with pytest.raises(TypeError, match="must be a dict"):
+        scheduler.load_state_dict(None)
+
+
+def test_sequential_lr_milestones_must_be_whole_epochs():
+    opt = optimizer()
+    with pytest.raises(ValueError, match=re.escape("Invalid milestones: [2.5]")):
+        SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[2.5])

@@ -304,6 +304,17 @@ MISMATCHES = {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {**sd["state"], 5: sd["state"][0]},
     },
+    "a fractional step count": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {**sd["state"], 0: {**sd["state"][0], "step": 2.7}},
+    },
+    "a negative step count": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {**sd["state"], 0: {**sd["state"][0], "step": -3}},
+    },
+    "no state entry": lambda: {
+        k: v for k, v in trained(optim.AdamW, make_params()).state_dict().items() if k != "state"
+    },
 }
 
 
@@ -425,3 +436,19 @@ def test_betas_changed_in_place_are_checked_again():
 
 def test_betas_may_be_a_numpy_pair():
     assert optim.Adam(make_params(), betas=np.array([0.8, 0.99])).defaults["betas"] == (0.8, 0.99)
+
+
+def test_a_state_dict_that_is_not_a_dict_is_named():
+    opt = optim.AdamW(make_params(), lr=0.01)
+    with pytest.raises(TypeError, match="state dict must be a dict, got NoneType"):
+        opt.load_state_dict(None)
+
+
+def test_a_step_count_saved_as_a_whole_float_loads_as_an_int():
+    params = make_params()
+    opt = trained(optim.AdamW, params)
+    saved = opt.state_dict()
+    saved["state"][0]["step"] = 3.0
+    fresh = optim.AdamW(make_params())
+    fresh.load_state_dict(saved)
+    assert type(fresh.state_dict()["state"][0]["step"]) is int

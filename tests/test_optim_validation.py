@@ -174,3 +174,22 @@ def test_a_hyperparameter_changed_in_a_group_is_checked_at_the_next_step_before_
     opt.param_groups[0]["lr"] = -1.0
     with raises_exactly("Invalid learning rate: -1.0"):
         opt.step()
+
+
+@pytest.mark.parametrize("grad_dtype", [np.float32, np.complex128, np.int64, np.bool_])
+def test_a_gradient_of_another_dtype_is_refused_before_any_group_is_stepped(grad_dtype):
+    # A float32 gradient on float64 parameters would be rounded in a flat block but not on the
+    # per-parameter path; a complex one failed inside the update after earlier groups moved.
+    first, second = matrix(), matrix()
+    opt = optim.Adam([{"params": first}, {"params": second}], lr=0.1)
+    first[0].grad = np.ones((2, 3))
+    second[0].grad = np.ones((2, 3), dtype=grad_dtype)
+    with pytest.raises(TypeError, match=f"dtype float64 has a gradient of dtype {np.dtype(grad_dtype)}"):
+        opt.step()
+    np.testing.assert_array_equal(first[0].data, 0.0)
+    assert opt.state == {}
+
+
+def test_muon_refuses_a_set_of_parameters_in_a_group():
+    with pytest.raises(TypeError, match="not a set"):
+        optim.Muon([{"params": {matrix()[0], matrix()[0]}}])

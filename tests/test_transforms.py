@@ -3,7 +3,10 @@ Adam+L2 / AdamW difference is the order of two transformations."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,3 +108,21 @@ def test_a_transform_optimizer_saves_and_resumes_exactly():
             p.grad = gradient(p.data, step)
         opt.step()
     assert all(np.array_equal(p.data, u) for p, u in zip(params, uninterrupted))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: scale_by_adam(b1=1.0), "Invalid beta parameter at index 0: 1.0"),
+    (lambda: scale_by_adam(b2=1.5), "Invalid beta parameter at index 1: 1.5"),
+    (lambda: scale_by_adam(eps=-1e-8), "Invalid epsilon value: -1e-08"),
+    (lambda: add_decayed_weights(-1), "Invalid weight_decay value: -1"),
+    (lambda: add_decayed_weights("x"), "Invalid weight_decay value: 'x'"),
+    (lambda: scale_by_learning_rate(float("nan")), "Invalid learning rate: nan"),
+])
+def test_transform_arguments_are_checked(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+def test_a_transform_optimizer_needs_a_transform():
+    with pytest.raises(TypeError, match="transform must be a Transform"):
+        TransformOptimizer([Tensor(np.zeros(2), requires_grad=True)], 3)
