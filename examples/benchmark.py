@@ -32,6 +32,7 @@ from benchmarks.runners import Batches, available_runners, initial_layers  # noq
 
 from minigrad import Tensor  # noqa: E402
 from minigrad.data import parse_seed  # noqa: E402
+from minigrad.files import save_figure, write_text  # noqa: E402
 from minigrad.train import output_folder  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
@@ -197,7 +198,7 @@ def plot(results: list[dict], path: Path) -> bool:
     ax.set_title("MLP 64-H-H-10, AdamW, float32")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
     return True
 
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
     for note in notes:
         print("note:", note)
     if args.out:
-        (args.out / "benchmark.json").write_text(json.dumps(report, indent=2))
+        write_text(args.out / "benchmark.json", json.dumps(report, indent=2))
         drawn = plot(results, args.out / "benchmark.png")
         print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else
               " (no PNG: matplotlib is not installed)"))

@@ -38,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from minigrad.data import parse_seed
+from minigrad.files import save_figure, write_text
 from minigrad.train import output_folder
 from models.estimators import MLPClassifier
 
@@ -111,7 +112,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
                       yerr=[row["std"] for row in members], marker="o", capsize=3, label=f"{optimizer}, lr={lr:g}")
     axes.set(xscale="log", xlabel="weight_decay λ", ylabel="CV accuracy", title="digits: Adam + L2 vs AdamW")
     axes.legend()
-    figure.savefig(path, dpi=110)
+    save_figure(figure, path, dpi=110)
     return True
 
 
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     began = time.perf_counter()
     result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
     result["seconds"] = time.perf_counter() - began
-    (args.out / "results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    write_text(args.out / "results.json", json.dumps(result, indent=1))
     plotted = plot(result["rows"], args.out / "gridsearch.png")
     print(table(result["rows"]))
     best = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"

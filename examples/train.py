@@ -31,6 +31,7 @@ from typing import Any, Callable, NoReturn
 
 from minigrad.checkpoint import CheckpointError
 from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
+from minigrad.files import write_text
 from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                "test": test, "seconds": seconds, "history": history.to_dict()}
     if args.out is not None:
-        (args.out / "metrics.json").write_text(json.dumps(results, indent=2))
+        write_text(args.out / "metrics.json", json.dumps(results, indent=2))
         plotted = plot_history(history, args.out / "curves.png")
         print(f"wrote {args.out / 'metrics.json'}" + (f" and {args.out / 'curves.png'}" if plotted else ""))
     return results

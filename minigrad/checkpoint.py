@@ -11,11 +11,11 @@ where it lives, e.g. ``model/layers.0.weight``), and everything else (numbers, s
 structure of the state dicts, the RNG state, the metadata) is one JSON document in the entry
 ``__checkpoint__``. It is read with ``allow_pickle=False``: loading a checkpoint never runs code.
 
-Writing is atomic: the archive goes to a temporary file in the target's folder, is flushed to
-disk (fsync), and only then renamed over the target (``os.replace``, atomic on POSIX and
-Windows). A crash or Ctrl-C mid-write leaves the previous checkpoint intact and removes the
-temporary file. The file gets the permissions ``open()`` would give it: those of the file it
-replaces, or for a new file 0o666 without the bits of the process's umask.
+Writing is atomic (``minigrad.files.atomic_path``): the archive goes to a temporary file in the
+target's folder, is flushed to disk, and only then renamed over the target. A crash or Ctrl-C
+mid-write leaves the previous checkpoint intact and removes the temporary file. Through a
+symbolic link, the file it points to is replaced. The file gets the permissions ``open()`` would
+give it: those of the file it replaces, or for a new file 0o666 without the bits of the umask.
 
 Loading is all-or-nothing: the whole archive is read and decoded first (the zip CRCs catch a
 corrupted or truncated file), then the model, optimizer and scheduler states are loaded, and if
@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from minigrad.files import atomic_path
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
 from optim.optimizer import Optimizer
@@ -105,37 +104,9 @@ def save_checkpoint(
         "meta": _encode(meta, "meta", arrays),
     }
     arrays[_HEADER] = np.array(json.dumps(header))
-    path = Path(path)
-    # Through a symbolic link, the file it points to is replaced (as open() would write there);
-    # the link itself stays.
-    _write_atomically(Path(os.path.realpath(path)), arrays)
-    return path
-
-
-def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write the archive to a temporary file beside ``path``, fsync it, rename it onto ``path``."""
-    folder = path.parent
-    # Created as open() creates files (0o666 less the umask, applied by the system: no race
-    # with other threads), under a random name that O_EXCL guarantees is new.
-    temporary = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        if path.exists():  # overwriting keeps the file's permissions, as open() does
-            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        directory = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, **arrays)
+    return Path(path)
 
 
 # The JSON document stands in for the arrays and the two Python types JSON lacks:

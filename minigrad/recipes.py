@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import models
 import optim
 from minigrad.data import Dataset
+from minigrad.files import save_figure
 from minigrad.train import History
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -96,8 +97,8 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
 
 
 def plot_history(history: History, path: str | os.PathLike[str]) -> bool:
-    """Save the loss curves and the validation metric to an image at ``path``; returns False
-    (and writes nothing) when matplotlib is not installed."""
+    """Save the loss curves and the validation metric to an image at ``path`` (atomically); returns
+    False (and writes nothing) when matplotlib is not installed."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -111,5 +112,5 @@ def plot_history(history: History, path: str | os.PathLike[str]) -> bool:
     left.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
     left.legend()
     right.set(xlabel="epoch", ylabel=history.metric, title=f"validation {history.metric}")
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path, dpi=120)
     return True

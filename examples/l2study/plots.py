@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from l2study.training import LABELS
+from minigrad.files import save_figure
 
 COLORS = {"adam": "tab:gray", "adam_l2": "tab:red", "adamw": "tab:blue"}
 
@@ -34,7 +35,7 @@ def draw(summaries: dict[str, dict[str, Any]], out: Path) -> dict[str, list[str]
                 continue
             figures[name] = []
             for filename, figure in painters[name](plt, summary):
-                figure.savefig(out / filename)
+                save_figure(figure, out / filename)
                 plt.close(figure)
                 figures[name].append(filename)
     return figures

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 from l2study import same_number
 from l2study.settings import Settings
 from l2study.training import LABELS
+from minigrad.files import write_text
 
 ROUNDING, DIFFERENT = 1e-12, 1e-2  # what "equal to rounding" and "different" mean in part 1
 
@@ -282,7 +283,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def write(path: Path, settings: Settings, parts: Sequence[ModuleType],
           summaries: dict[str, dict[str, Any]], figures: dict[str, list[str]] | None) -> Path:
-    """Write report.md: a header, then one section per part in ``parts`` (modules with NAME
+    """Write report.md (atomically): a header, then one section per part in ``parts`` (modules with NAME
     and TITLE): its text, or how to run it."""
     mode = "quick (reduced) study" if settings.quick else "full study"
     lines = [
@@ -305,8 +306,7 @@ def write(path: Path, settings: Settings, parts: Sequence[ModuleType],
         lines.append(SECTIONS[part.NAME](summaries[part.NAME]))
         if figures and figures.get(part.NAME):
             lines += ["", _images(figures[part.NAME])]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_text(path, "\n".join(lines) + "\n")
 
 
 def headlines(summaries: dict[str, dict[str, Any]]) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from minigrad import Tensor, no_grad
+from minigrad.files import save_figure
 from tour.claim import Claim, format_lr
 from tour.scales import SCALE_FAMILIES
 from tour.valley import ROSENBROCK, VALLEY, VALLEY_FAMILIES, Landscape
@@ -177,5 +178,5 @@ def save(claim: Claim, plt: Any, out: Path) -> None:
     """Draw the figure of ``claim`` with ``plt`` and write it to ``out/claimN.png``."""
     fig = FIGURES[claim.number](claim, plt)
     fig.tight_layout()
-    fig.savefig(out / f"claim{claim.number}.png", dpi=110)
+    save_figure(fig, out / f"claim{claim.number}.png", dpi=110)
     plt.close(fig)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad.files import atomic_path, write_text
 from tour.claim import Claim
 
 
@@ -47,11 +48,11 @@ def _json_number(value: float) -> float | None:
 
 def write(out: Path, claims: list[Claim], figures: bool, command: str, seconds: float, quick: bool,
           seed: int) -> None:
-    """Write tour.md, results.json and raw.npz into ``out``."""
-    (out / "tour.md").write_text(markdown(claims, figures, command, seconds), encoding="utf-8")
+    """Write tour.md, results.json and raw.npz into ``out``, each atomically."""
+    write_text(out / "tour.md", markdown(claims, figures, command, seconds))
     results = {"seed": seed, "quick": quick, "seconds": seconds, "claims": [
         {"number": c.number, "title": c.title, "holds": c.holds, "verdict": c.verdict, "setup": c.setup,
          "notes": c.notes, "numbers": {k: _json_number(v) for k, v in c.numbers.items()}} for c in claims]}
-    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
-    np.savez_compressed(out / "raw.npz", **{f"claim{c.number}.{k}": a for c in claims
-                                            for k, a in c.arrays.items()})
+    write_text(out / "results.json", json.dumps(results, indent=1, ensure_ascii=False))
+    with atomic_path(out / "raw.npz") as temporary:
+        np.savez_compressed(temporary, **{f"claim{c.number}.{k}": a for c in claims for k, a in c.arrays.items()})

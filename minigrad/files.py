@@ -1,0 +1,77 @@
+"""Atomic writing: a result file is either its previous self or complete, never half-written.
+
+    from minigrad.files import atomic_path, save_figure, write_text
+    write_text("out/metrics.json", json.dumps(results))
+    save_figure(figure, "out/curves.png", dpi=120)
+    with atomic_path("out/raw.npz") as temporary:     # any writer that takes a path
+        np.savez_compressed(temporary, **arrays)
+
+The content goes to a new temporary file in the target's folder, hidden and with the target's
+suffix (``.raw.<random hex>.tmp.npz``, so that tools which pick the format from the suffix, as
+matplotlib's ``savefig`` does, or append one when it is missing, as numpy's ``savez`` does, do
+the right thing). Once the writer is done, the file is flushed to disk (fsync) and only then
+renamed over the target (``os.replace``, atomic on POSIX and Windows), and the folder is synced
+so that the rename itself survives a crash. An error or Ctrl-C before the rename removes the
+temporary file and leaves the previous target untouched.
+
+Through a symbolic link, the file it points to is replaced (as ``open()`` would write there)
+and the link stays. The file gets the permissions ``open()`` would give it: those of the file
+it replaces, or for a new file 0o666 without the bits of the process's umask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A new, empty temporary file beside ``path`` to write to; renamed over ``path`` when the
+    block ends without an error, removed when it raises (the error goes on)."""
+    target = Path(os.path.realpath(path))
+    temporary = _new_temporary_file(target)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+        if target.exists():  # overwriting keeps the file's permissions, as open() does
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _new_temporary_file(target: Path) -> Path:
+    """Create the temporary file as open() creates files (0o666 less the umask, applied by the
+    system: no race with other threads), under a random name that O_EXCL guarantees is new."""
+    temporary = target.parent / f".{target.stem}.{secrets.token_hex(8)}.tmp{target.suffix}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    os.close(descriptor)
+    return temporary
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` in UTF-8, atomically; return the path."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def save_figure(figure: Any, path: str | os.PathLike[str], **options: Any) -> Path:
+    """``figure.savefig(path, **options)`` for a matplotlib Figure, atomically (the format
+    follows the suffix of ``path``); return the path."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, **options)
+    return Path(path)

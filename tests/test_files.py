@@ -1,0 +1,123 @@
+"""minigrad.files: a written file is its previous self or complete, never half-written; and every
+result file of the project is written through it."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from minigrad.files import atomic_path, save_figure, write_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def failing_rename(monkeypatch):
+    """os.replace fails, as a crash just before the rename would leave things."""
+
+    def refuse(source, target):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", refuse)
+
+
+def test_write_text_replaces_the_file_and_leaves_nothing_else(tmp_path):
+    write_text(tmp_path / "a.json", "old")
+    write_text(tmp_path / "a.json", "new")
+    assert (tmp_path / "a.json").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_a_failure_before_the_rename_keeps_the_previous_file_and_removes_the_temporary_one(tmp_path, failing_rename):
+    (tmp_path / "a.json").write_text("old")
+    with pytest.raises(OSError, match="rename failed"):
+        write_text(tmp_path / "a.json", "new")
+    assert (tmp_path / "a.json").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_an_error_in_the_writer_keeps_the_previous_file(tmp_path):
+    (tmp_path / "raw.npz").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_path(tmp_path / "raw.npz") as temporary:
+            temporary.write_text("half")
+            raise KeyboardInterrupt
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("raw.npz", "old")]
+
+
+def test_the_temporary_file_is_hidden_beside_the_target_with_its_suffix(tmp_path):
+    with atomic_path(tmp_path / "raw.npz") as temporary:
+        assert temporary.parent == tmp_path and temporary.name.startswith(".raw.")
+        assert temporary.suffix == ".npz"
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
+def test_a_figure_is_saved_in_the_format_of_the_targets_suffix(tmp_path, suffix, magic):
+    figure = pytest.importorskip("matplotlib.figure").Figure()
+    figure.subplots().plot([0, 1], [1, 0])
+    save_figure(figure, tmp_path / f"curves{suffix}", dpi=50)
+    assert (tmp_path / f"curves{suffix}").read_bytes().startswith(magic)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_new_file_gets_the_mode_open_would_give_and_a_replaced_one_keeps_its_mode(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        write_text(tmp_path / "new.txt", "x")
+        (tmp_path / "kept.txt").write_text("x")
+        (tmp_path / "kept.txt").chmod(0o604)
+        write_text(tmp_path / "kept.txt", "y")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "kept.txt").stat().st_mode) == 0o604
+
+
+def test_the_training_command_writes_metrics_json_atomically(tmp_path, failing_rename):
+    spec = importlib.util.spec_from_file_location("train_example", ROOT / "examples" / "train.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    (tmp_path / "metrics.json").write_text("old")
+    with pytest.raises(OSError, match="rename failed"):
+        train.main(["--dataset", "iris", "--hidden", "4", "--epochs", "1", "--no-progress", "--out", str(tmp_path)])
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("metrics.json", "old")]
+
+
+# Calls that write a file, and the names a writer may give them inside ``atomic_path``.
+# (methods: ``write_text(path, text)`` of minigrad.files is a function, ``path.write_text`` a method;
+# ``json.dump`` needs a file opened for writing, which the ``open`` check catches.)
+WRITERS = {"write_text", "write_bytes", "savefig", "savez", "savez_compressed"}
+INSIDE_ATOMIC_PATH = {"temporary", "file"}
+# The study's results.jsonl is appended one run at a time on purpose (a resumable store).
+APPEND_ONLY = {"examples/l2study/runs.py"}
+
+
+def _unsafe_writes(path: Path) -> list[str]:
+    """The calls in ``path`` that write a file in place: a writer whose first argument is not
+    the temporary file of ``atomic_path``, or an ``open`` for writing."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        method = isinstance(node.func, ast.Attribute)
+        name = node.func.attr if method else getattr(node.func, "id", "")
+        target = node.args[0] if node.args else None
+        if method and name in WRITERS and not (isinstance(target, ast.Name) and target.id in INSIDE_ATOMIC_PATH):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+        modes = [a.value for a in node.args[1:2] + [k.value for k in node.keywords if k.arg == "mode"]
+                 if isinstance(a, ast.Constant)]
+        if name == "open" and any(set(m) & set("wax+") for m in modes) and not (
+                isinstance(target, ast.Name) and target.id in INSIDE_ATOMIC_PATH):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} open")
+    return found
+
+
+def test_every_result_file_is_written_through_minigrad_files():
+    sources = [p for folder in ("minigrad", "models", "optim", "examples") for p in (ROOT / folder).rglob("*.py")
+               if p.relative_to(ROOT).as_posix() not in APPEND_ONLY | {"minigrad/files.py"}]
+    assert [write for path in sources for write in _unsafe_writes(path)] == []
