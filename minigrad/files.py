@@ -16,7 +16,8 @@ temporary file and leaves the previous target untouched.
 
 Through a symbolic link, the file it points to is replaced (as ``open()`` would write there)
 and the link stays. The file gets the permissions ``open()`` would give it: those of the file
-it replaces, or for a new file 0o666 without the bits of the process's umask.
+it replaces, or for a new file 0o666 without the bits of the process's umask. The folder must
+exist: a missing one is a FileNotFoundError naming that folder.
 """
 
 from __future__ import annotations
@@ -55,9 +56,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 def _new_temporary_file(target: Path) -> Path:
     """Create the temporary file as open() creates files (0o666 less the umask, applied by the
-    system: no race with other threads), under a random name that O_EXCL guarantees is new."""
+    system: no race with other threads), under a random name that O_EXCL guarantees is new.
+    An OSError names the target's folder, not the temporary file the user never asked for."""
     temporary = target.parent / f".{target.stem}.{secrets.token_hex(8)}.tmp{target.suffix}"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as error:
+        raise type(error)(error.errno, f"cannot write {target.name} in this folder: {error.strerror}",
+                          str(target.parent)) from None
     os.close(descriptor)
     return temporary
 

@@ -387,3 +387,9 @@ def test_a_checkpoint_written_without_a_config_still_resumes(tmp_path, moons):
     meta = {k: v for k, v in saved.meta.items() if k != "config"}
     save_checkpoint(tmp_path / "run.npz", model, optimizer, epoch=saved.epoch, rng_state=saved.rng_state, **meta)
     assert run(2, resume=True, config={"dataset": "moons"}).epoch == [1, 2]
+
+
+def test_a_missing_folder_is_named_in_the_error_not_the_temporary_file(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        save_checkpoint(tmp_path / "missing" / "run.npz", *trained())
+    assert error.value.filename == str(tmp_path / "missing") and ".tmp" not in str(error.value)

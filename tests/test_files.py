@@ -78,6 +78,12 @@ def test_a_new_file_gets_the_mode_open_would_give_and_a_replaced_one_keeps_its_m
     assert stat.S_IMODE((tmp_path / "kept.txt").stat().st_mode) == 0o604
 
 
+def test_a_missing_folder_is_named_in_the_error(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        write_text(tmp_path / "missing" / "a.json", "x")
+    assert error.value.filename == str(tmp_path / "missing") and ".tmp" not in str(error.value)
+
+
 def test_the_training_command_writes_metrics_json_atomically(tmp_path, failing_rename):
     spec = importlib.util.spec_from_file_location("train_example", ROOT / "examples" / "train.py")
     train = importlib.util.module_from_spec(spec)
