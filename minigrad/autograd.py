@@ -108,7 +108,7 @@ class Function:
             out = fn.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             shapes = ", ".join(str(t.data.shape) for t in inputs)
-            raise _renamed(error, f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
+            raise renamed(error, f"{cls.__name__.lower()} of shapes {shapes}: {error}") from None
         if _grad_mode.enabled:
             needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
@@ -119,7 +119,7 @@ class Function:
         return _make_tensor(out, None)
 
 
-def _renamed(error: Exception, message: str) -> Exception:
+def renamed(error: Exception, message: str) -> Exception:
     """An error of ``error``'s type carrying ``message``; of its built-in base type when the
     type needs more to be built (some numpy exceptions take extra arguments)."""
     try:
@@ -150,9 +150,9 @@ def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
     """Wrap numbers, lists and arrays into constant tensors.
 
     A float array keeps its dtype. Anything else (numbers, lists, integer arrays) takes the
-    dtype of the computation it joins: that of the first tensor operand, else of the first
-    float array; only with neither does it take the default dtype. (So a constant is never
-    rounded to float32 inside a float64 computation.)
+    dtype of the computation it joins: that of the tensor operands (promoted together), else of
+    the first float array; only with neither does it take the default dtype. (So a constant is
+    never rounded to float32 inside a float64 computation.)
     """
     Tensor = _tensor_cls
     for x in operands:
@@ -160,7 +160,8 @@ def _as_tensors(operands: tuple) -> tuple[Tensor, ...]:
             break
     else:
         return operands  # the common case: all operands are tensors already
-    like = next((x.data.dtype for x in operands if isinstance(x, Tensor)), None)
+    tensor_dtypes = [x.data.dtype for x in operands if isinstance(x, Tensor)]
+    like = np.result_type(*tensor_dtypes) if tensor_dtypes else None
     if like is None:
         like = next((x.dtype for x in operands if _is_float_array(x)), None)
     return tuple(x if isinstance(x, Tensor) else Tensor(x, dtype=_constant_dtype(x, like)) for x in operands)

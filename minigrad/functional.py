@@ -4,6 +4,7 @@ tensor-combining functions re-exported at the package top (concatenate, stack, w
 from __future__ import annotations
 
 import numbers
+import reprlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,8 +21,13 @@ def check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _constant(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+def _constant(x: Any, what: str) -> np.ndarray:
+    """``x`` (a Tensor, array, list or number) as a numeric array; anything else (None, text)
+    is a TypeError naming ``what``."""
+    array = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be numbers (an array, list or number), got {reprlib.repr(x)}")
+    return array
 
 
 def _check_tensor(loss: str, name: str, x: Any) -> None:
@@ -102,13 +108,15 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     _check_tensor("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
-    t = _constant(targets)
+    t = _constant(targets, "cross_entropy targets")
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"cross_entropy targets must be integer class indices, got dtype {t.dtype} "
             f"(pass a numpy integer array, e.g. y.astype(int))"
         )
     n, classes = logits.shape
+    if classes == 0:
+        raise ValueError(f"cross_entropy needs at least one class, got logits of shape {logits.shape}")
     if t.shape != (n,):
         raise ValueError(f"cross_entropy targets must have shape ({n},), got {t.shape}")
     index = t.astype(np.intp, copy=False)
@@ -130,13 +138,13 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: st
             "binary_cross_entropy_with_logits treats its targets as constants and would drop "
             "their gradient; pass targets.detach()"
         )
-    y = _constant(targets)
+    y = _constant(targets, "binary_cross_entropy_with_logits targets")
     if y.shape != logits.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: targets of shape {y.shape} do not match "
             f"logits of shape {logits.shape}"
         )
-    if y.size and (y.min() < 0 or y.max() > 1):
+    if y.size and not (y.min() >= 0 and y.max() <= 1):  # (NaN fails this too)
         raise ValueError(f"binary cross-entropy targets must lie in [0, 1], got {y.min()}..{y.max()}")
     return ops.BCEWithLogits.apply(logits, targets=y.astype(logits.dtype), reduction=reduction)
 
@@ -150,7 +158,7 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """
     check_reduction(reduction)
     _check_tensor("mse_loss", "prediction", prediction)
-    target_shape = np.shape(_constant(target))
+    target_shape = np.shape(_constant(target, "mse_loss target"))
     if prediction.shape != target_shape:
         raise ValueError(
             f"mse_loss: prediction shape {prediction.shape} and target shape {target_shape} "
@@ -181,12 +189,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elementwise a where condition is true, else b (condition: a boolean array, or values
     read as true where nonzero)."""
-    if condition is None:
-        raise TypeError("where() needs a condition (a boolean array), got None")
-    cond = _constant(condition)
-    if cond.dtype.kind not in "biuf":
-        raise TypeError(f"where() needs a boolean (or numeric) condition, got dtype {cond.dtype}")
-    cond = cond.astype(bool, copy=False)
+    cond = _constant(condition, "where()'s condition").astype(bool, copy=False)
     return ops.Where.apply(a, b, cond=cond)
 
 

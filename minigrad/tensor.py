@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import reprlib
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -85,6 +86,11 @@ class Tensor:
             return self.data
         return np.array(self.data, dtype=dtype, copy=True if copy is None else copy)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -124,7 +130,7 @@ class Tensor:
                 )
             grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # (np.ones is slower)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            grad = as_numbers(grad.data if isinstance(grad, Tensor) else grad, self.dtype, "a gradient")
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward(grad=...) got a gradient of shape {grad.shape} for a tensor of "
@@ -169,6 +175,38 @@ class Tensor:
 
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
+
+    # In place: ``x -= y`` changes x.data when nothing needs recording (inside no_grad(), as in
+    # an optimizer step, or when neither side requires grad), as in PyTorch; without these
+    # methods Python would run x = x - y, and a model holding the old x would never see it.
+    # Where autograd must record, x names the recorded result x - y instead.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(ops.Add, np.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(ops.Sub, np.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(ops.Mul, np.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(ops.Div, np.divide, other, "/=")
+
+    def _in_place(self, op: type[autograd.Function], ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
+        recording = autograd.is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))
+        if recording and self._ctx is None and self.requires_grad:
+            raise RuntimeError(
+                f"x {symbol} y on a leaf tensor that requires grad, outside no_grad(): inside "
+                f"no_grad() it changes x in place (as an optimizer step does); to differentiate "
+                f"through it, write y = x {symbol[0]} ... into a new name"
+            )
+        if recording or self._ctx is not None:  # (changing a recorded result would corrupt its graph)
+            return op.apply(self, other)
+        try:
+            ufunc(self.data, _raw(other), out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as error:
+            raise autograd.renamed(error, f"x {symbol} y with x of shape {self.shape}: {error}") from None
+        return self
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(self, other)
@@ -277,11 +315,23 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         dtype = get_default_dtype()
     else:
         dtype = get_default_dtype()
+    return as_numbers(data, dtype, "a Tensor")
+
+
+def as_numbers(data: Any, dtype: np.dtype, what: str) -> np.ndarray:
+    """``data`` (a number, a list of numbers, a numeric array) as an array of ``dtype``; None,
+    text and ragged lists raise a TypeError naming ``what`` (numpy would read None as NaN, and
+    "1.5" as 1.5)."""
     try:
-        return np.asarray(data, dtype=dtype)
+        probe = np.asarray(data)
+        if probe.dtype.kind == "O" and not any(x is None for x in probe.flat):
+            probe = np.asarray(data, dtype=dtype)  # e.g. integers too large for int64
+        if probe.dtype.kind not in "biuf":
+            raise TypeError(f"it holds {reprlib.repr(data)}")
+        return probe.astype(dtype, copy=False)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"cannot make a Tensor from {type(data).__name__}: expected a number, a "
+            f"cannot make {what} from {type(data).__name__}: expected a number, a "
             f"(rectangular) list of numbers or a numeric numpy array ({error})"
         ) from None
 

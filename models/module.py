@@ -139,8 +139,9 @@ class Module:
 
         Everything is checked before anything is copied, so on error the model is unchanged
         and the error lists every problem: missing and unexpected keys (only when ``strict``),
-        shape mismatches and non-numeric values (always). Copying into the existing arrays keeps
-        every reference to them (an optimizer's, for instance) valid.
+        shape mismatches, non-numeric values and values too large for the parameter's dtype
+        (always). Copying into the existing arrays keeps every reference to them (an
+        optimizer's, for instance) valid.
         """
         own = dict(self.named_parameters())
         missing = [name for name in own if name not in state_dict]
@@ -163,7 +164,11 @@ class Module:
                     f"the model has {param.shape}"
                 )
             else:
-                values[name] = value
+                with np.errstate(over="ignore"):
+                    cast = value.astype(param.data.dtype)
+                if np.any(np.isinf(cast) & ~np.isinf(value)):
+                    problems.append(f"{name}: values too large for {param.data.dtype} (they would become inf)")
+                values[name] = cast
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "

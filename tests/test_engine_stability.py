@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import minigrad
 import minigrad.functional as F
 from minigrad import Tensor
 
@@ -64,3 +65,18 @@ def test_logsumexp_of_nothing_is_minus_infinity():
     out.sum().backward()
     assert x.grad.shape == (3, 0)
     np.testing.assert_array_equal(F.logsumexp(Tensor(np.full((2, 3), -np.inf)), axis=1).data, [-np.inf] * 2)
+
+
+@pytest.mark.parametrize("masked", [
+    lambda x: x.relu(),
+    lambda x: x.clip(0, None),
+    lambda x: minigrad.maximum(x, 0.0),
+    lambda x: F.linear_relu(x.reshape(3, 1), Tensor(np.ones((1, 1)))).reshape(3),
+], ids=["relu", "clip", "maximum", "linear_relu"])
+def test_an_infinite_gradient_does_not_pass_where_the_output_does_not_depend_on_the_input(masked):
+    # √ of the masked output: its derivative is infinite at the masked-out zeros, where the
+    # input's gradient is nevertheless 0 (as in PyTorch), not 0·∞ = NaN.
+    x = Tensor(np.array([-1.0, -0.5, 4.0]), requires_grad=True)
+    with np.errstate(divide="ignore"):
+        masked(x).sqrt().sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.25])

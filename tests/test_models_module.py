@@ -197,3 +197,13 @@ def test_a_parameter_cannot_silently_become_a_plain_attribute():
     layer.weight = models.Parameter(np.zeros((2, 2)))  # a Parameter is fine
     layer.bias = None  # and so is removing one
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_values_too_large_for_the_parameters_dtype_are_refused_and_nothing_is_loaded():
+    layer = models.Linear(2, 1, dtype=np.float32, rng=0)
+    before = layer.weight.data.copy()
+    with pytest.raises(RuntimeError, match="weight: values too large for float32"):
+        layer.load_state_dict({"weight": np.array([[1e300, 0.0]]), "bias": np.zeros(1)})
+    np.testing.assert_array_equal(layer.weight.data, before)
+    layer.load_state_dict({"weight": np.array([[np.inf, 0.0]]), "bias": np.zeros(1)})  # inf is inf
+    assert layer.weight.data[0, 0] == np.inf

@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops.reductions import normalize_axis
 from minigrad.ops.unary import stable_sigmoid
 
 
 def _shifted_exp(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """s = a - max(a) (so no exponential overflows), eˢ, and Σ eˢ (keeping the reduced axis).
-    s and eˢ are row-major (C-ordered) whatever a's layout.
+    s and eˢ are row-major (C-ordered) whatever a's layout. (The max of an empty row is −∞.)
 
     (``np.maximum.reduce`` is ``np.max`` without its Python-level wrapper: on the small arrays
     of a training step that wrapper costs as much as the reduction itself.)
     """
-    shifted = np.subtract(a, np.maximum.reduce(a, axis=axis, keepdims=True), order="C")
+    shifted = np.subtract(a, np.maximum.reduce(a, axis=axis, keepdims=True, initial=-np.inf), order="C")
     exp = np.exp(shifted)
     return shifted, exp, np.add.reduce(exp, axis=axis, keepdims=True)
 
@@ -23,7 +24,7 @@ def _shifted_exp(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.n
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
     """a - logsumexp(a) = s - log Σ eˢ. Over an empty axis there is nothing to normalise: the
     result is empty, as in PyTorch."""
-    if a.shape[axis] == 0:
+    if a.shape[normalize_axis(axis, a.ndim)] == 0:
         return np.empty_like(a)
     shifted, _, total = _shifted_exp(a, axis)
     return shifted - np.log(total)
@@ -57,6 +58,8 @@ class Softmax(Function):
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "none":
         return losses
+    if reduction == "mean" and losses.size == 0:
+        raise ValueError("the mean loss over an empty batch has no value (use reduction='sum')")
     total = np.add.reduce(losses, axis=None)
     return total / losses.size if reduction == "mean" else total
 

@@ -15,6 +15,8 @@ def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
     """Turn an axis argument (None, int, or tuple) into a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if not isinstance(axis, (int, np.integer, tuple, list)):
+        raise TypeError(f"an axis must be an integer or a tuple of integers, got {axis!r}")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for ax in axes:
@@ -26,6 +28,13 @@ def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
     if len(set(result)) != len(result):
         raise ValueError(f"repeated axis in {axis}")
     return tuple(sorted(result))
+
+
+def normalize_axis(axis, ndim: int) -> int:
+    """One axis (an integer, negative counting from the end) as a non-negative index."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"an axis must be an integer, got {axis!r}")
+    return normalize_axes(axis, ndim)[0]
 
 
 class _Reduction(Function):
@@ -77,8 +86,8 @@ class _Extremum(_Reduction):
 
     def forward(self, a, axis=None, keepdims=False):
         axes = self._setup(a, axis, keepdims)
-        if a.size == 0:
-            raise ValueError(f"{type(self).__name__.lower()} of an empty tensor")
+        if any(a.shape[i] == 0 for i in axes):
+            raise ValueError(f"{type(self).__name__.lower()} over an empty axis (shape {a.shape}) has no value")
         kept = self.reduce(a, axis=axes, keepdims=True)
         self.winners = a == kept
         self.count = self.winners.sum(axis=axes, keepdims=True).astype(a.dtype)

@@ -40,7 +40,7 @@ class Maximum(Function):
         return self.combine(a, b)
 
     def backward(self, g):
-        return g * self.share_a, g * self.share_b
+        return _shared(g, self.share_a), _shared(g, self.share_b)
 
 
 class Minimum(Maximum):
@@ -48,3 +48,9 @@ class Minimum(Maximum):
 
     pick = staticmethod(np.less)
     combine = staticmethod(np.minimum)
+
+
+def _shared(g: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """g·share, and 0 where the share is 0 even where g is ±∞ (0·∞ would be NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(share == 0, 0, g * share)

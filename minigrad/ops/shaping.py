@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops.reductions import normalize_axis
 
 
 class Reshape(Function):
@@ -70,9 +71,11 @@ class Concatenate(Function):
     """out = [a₁, a₂, …] joined along ``axis``;  daᵢ = the slice of g that came from aᵢ."""
 
     def forward(self, *arrays, axis=0):
-        self.axis = axis
-        self.sizes = [a.shape[axis] for a in arrays]
-        return np.concatenate(arrays, axis=axis)
+        if arrays[0].ndim == 0:
+            raise ValueError("cannot concatenate 0-d tensors (stack them instead)")
+        self.axis = normalize_axis(axis, arrays[0].ndim)
+        self.sizes = [a.shape[self.axis] for a in arrays]
+        return np.concatenate(arrays, axis=self.axis)
 
     def backward(self, g):
         return tuple(np.split(g, np.cumsum(self.sizes)[:-1], axis=self.axis))

@@ -109,9 +109,14 @@ class ReLU(Function):
 
 
 def relu_backward(out: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """g·[a > 0] for out = max(a, 0), as g·sign(out) (out ≥ 0, so sign(out) is the indicator
-    as floats): a float·float product is several times cheaper than float·bool on small
-    arrays, where numpy must cast."""
+    """g where out = max(a, 0) > 0, and 0 elsewhere, even where g is infinite (as in PyTorch).
+
+    Computed as g·sign(out) (out ≥ 0, so sign(out) is the indicator as floats): a product is
+    several times cheaper than selecting with ``np.where``. It is wrong only at 0·∞ = NaN, so
+    a g that is not all finite (its sum tells) is selected from instead.
+    """
+    if not math.isfinite(np.add.reduce(g, axis=None)):
+        return np.where(out > 0, g, 0)
     da = np.sign(out)
     da *= g
     return da
@@ -151,6 +156,12 @@ class Clip(Function):
     """out = min(max(a, lo), hi);  da = g·[lo ≤ a ≤ hi]  (either bound may be None)."""
 
     def forward(self, a, lo=None, hi=None):
+        for bound in (lo, hi):
+            number = isinstance(bound, (int, float, np.integer, np.floating)) and not isinstance(bound, bool)
+            if bound is not None and not number:
+                raise TypeError(f"clip bounds must be numbers or None, got {bound!r}")
+        # As Python floats the bounds take a's dtype (a numpy float64 would promote float32 a).
+        lo, hi = (None if bound is None else float(bound) for bound in (lo, hi))
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip needs lo <= hi, got lo={lo}, hi={hi}")
         self.inside = np.ones(a.shape, dtype=bool)
@@ -161,4 +172,4 @@ class Clip(Function):
         return np.clip(a, lo, hi)
 
     def backward(self, g):
-        return (g * self.inside,)
+        return (np.where(self.inside, g, 0),)  # (not g·inside: that is NaN where g is ±∞)

@@ -1,0 +1,72 @@
+"""x += y, x -= y, x *= y, x /= y change x in place, as in PyTorch, and are refused wherever
+autograd would have had to record them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import models
+from minigrad import Tensor, no_grad
+
+
+def test_a_hand_written_sgd_step_updates_the_parameter_the_model_holds():
+    layer = models.Linear(2, 1, rng=0, dtype=np.float64)
+    w = layer.weight
+    before = w.data.copy()
+    (layer(Tensor(np.ones((1, 2)))).sum()).backward()
+    with no_grad():
+        w -= 0.1 * w.grad
+    assert layer.weight is w and w.requires_grad
+    np.testing.assert_array_equal(w.data, before - 0.1 * np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("update, expected", [
+    (lambda x: x.__iadd__(2.0), [3.0, 4.0]),
+    (lambda x: x.__isub__(np.array([1.0, 1.0])), [0.0, 1.0]),
+    (lambda x: x.__imul__(Tensor([3.0, 3.0])), [3.0, 6.0]),
+    (lambda x: x.__itruediv__(2), [0.5, 1.0]),
+])
+def test_each_operator_changes_the_same_array_and_keeps_the_dtype(update, expected):
+    x = Tensor(np.array([1.0, 2.0], np.float32))
+    array = x.data
+    assert update(x) is x
+    assert x.data is array and x.dtype == np.float32
+    np.testing.assert_array_equal(x.data, expected)
+
+
+def test_changing_a_leaf_that_requires_grad_outside_no_grad_is_refused():
+    w = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad, outside no_grad"):
+        w -= 1.0
+    np.testing.assert_array_equal(w.data, 1.0)
+
+
+def test_where_autograd_records_x_names_the_recorded_result():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w * w).sum()
+    loss += (3 * w).sum()  # the PyTorch idiom for adding a penalty
+    x = Tensor(np.ones(2))
+    constant = x.data
+    x *= w  # x now depends on w; the constant's array is left alone
+    (loss + x.sum()).backward()
+    np.testing.assert_array_equal(w.grad, 2 * w.data + 3 + 1)
+    np.testing.assert_array_equal(constant, 1.0)
+
+
+def test_a_recorded_result_is_not_changed_in_place_even_in_no_grad():
+    w = Tensor(np.ones(2), requires_grad=True)
+    y = w * 2
+    with no_grad():
+        z = y
+        z *= 3
+    np.testing.assert_array_equal(y.data, 2.0)
+    np.testing.assert_array_equal(z.data, 6.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 2.0])
+
+
+def test_a_shape_that_does_not_fit_x_is_named():
+    x = Tensor(np.zeros(3))
+    with pytest.raises(ValueError, match=r"x \+= y with x of shape \(3,\)"):
+        x += np.ones((2, 3))
