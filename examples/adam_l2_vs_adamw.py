@@ -59,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "joblib's dask backend (needs: pip install 'dask[distributed]')")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="with --backend dask: the scheduler's address, e.g. "
-                             "tcp://10.0.0.5:8786 (default: start a local cluster)")
+                             "tcp://10.0.0.5:8786 (default: start a local cluster); Dask's "
+                             "connection timeout applies (30 s unless configured)")
     args = parser.parse_args(argv)
     if args.jobs == 0 or args.jobs < -1:
         parser.error(f"--jobs must be a positive number, or -1 for all cores, got {args.jobs}")
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = study.run(args.settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
                            scheduler=args.scheduler)
-    except StoreError as error:
+    except (StoreError, study.BackendError) as error:
         print(f"adam_l2_vs_adamw.py: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -232,3 +232,18 @@ def test_bad_options_are_refused_before_any_run(tmp_path, monkeypatch, capsys, a
         adam_l2_vs_adamw.parse_args(["--quick", "--part", "grid", *args])
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"adam_l2_vs_adamw.py: error: {message}"
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("notanaddress", "missing port number in address 'notanaddress'"),
+    ("tcp://127.0.0.1:1", "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"),
+])
+def test_an_unreachable_dask_scheduler_is_a_one_line_error_naming_it(tmp_path, capsys, address, reason):
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        status = adam_l2_vs_adamw.main(["--quick", "--part", "equivalences", "--backend", "dask",
+                                        "--scheduler", address, "--out", str(tmp_path / "study")])
+    assert status == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"adam_l2_vs_adamw.py: error: cannot connect to the Dask scheduler at {address}: {reason}"]

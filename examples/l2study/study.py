@@ -28,6 +28,10 @@ KINDS: dict[str, Callable[[Config], dict[str, Any]]] = {
 }
 
 
+class BackendError(RuntimeError):
+    """The runs cannot go where they were sent (a Dask scheduler that cannot be reached)."""
+
+
 def execute(config: Config) -> tuple[Config, dict[str, Any], float]:
     """Perform one run, on one BLAS thread (so results do not depend on ``--jobs``)."""
     from threadpoolctl import threadpool_limits
@@ -42,7 +46,10 @@ def execute(config: Config) -> tuple[Config, dict[str, Any], float]:
 def backend(name: str, scheduler: str | None) -> Iterator[None]:
     """joblib's default backend (loky: local processes), or Dask's: the runs go to the
     ``distributed`` cluster at ``scheduler`` (a new local cluster if None). The workers must
-    be able to import ``l2study`` (put ``examples/`` on their PYTHONPATH)."""
+    be able to import ``l2study`` (put ``examples/`` on their PYTHONPATH). A scheduler that is
+    not an address, or does not answer within Dask's connection timeout
+    (``distributed.comm.timeouts.connect``, 30 s unless configured), is a ``BackendError``
+    naming it."""
     import joblib
 
     if name == "loky":
@@ -56,7 +63,11 @@ def backend(name: str, scheduler: str | None) -> Iterator[None]:
     except ImportError:
         raise SystemExit("--backend dask needs the optional extra: pip install 'dask[distributed]'") from None
     # joblib's dask backend sends the tasks to the most recently created Client.
-    with Client(scheduler), joblib.parallel_config(backend="dask"):
+    try:
+        client = Client(scheduler)
+    except (OSError, ValueError) as error:
+        raise BackendError(f"cannot connect to the Dask scheduler at {scheduler}: {error}") from None
+    with client, joblib.parallel_config(backend="dask"):
         yield
 
 
