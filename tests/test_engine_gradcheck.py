@@ -181,6 +181,13 @@ def test_softmax_family(batch, classes, seed, axis):
     assert gradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
 
 
+def test_gradcheck_passes_an_output_that_does_not_depend_on_its_input():
+    assert gradcheck(lambda a: Tensor(np.ones(2)) * 2, [leaf((2, 3), 0)])  # 0, numerically too
+    # ... but an output computed from the input outside the graph is caught
+    with pytest.raises(minigrad.GradcheckError, match="analytic 0.0"):
+        gradcheck(lambda a: Tensor(a.data * 2), [leaf((2, 3), 0)])
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @given(batch=st.integers(1, 5), classes=st.integers(2, 5), seed=seeds)
 def test_losses(reduction, batch, classes, seed):
