@@ -8,6 +8,7 @@ and of the scikit-learn estimators (``models.estimators``), and a plot of a trai
 
 from __future__ import annotations
 
+import math
 import os
 from functools import partial
 from typing import Any, Iterable
@@ -72,13 +73,36 @@ def _step_factor(epoch: int, epochs: int) -> float:
     return 0.1 ** min(2, 3 * epoch // epochs)
 
 
+def sgdr_periods(epochs: int) -> tuple[int, ...]:
+    """The cycle lengths of the "sgdr" schedule over ``epochs``: three cycles in the proportion
+    1 : 2 : 4 (two, 1 : 2, below 7 epochs; one below 3), each rounded to whole epochs at its
+    end so that they add up to ``epochs`` exactly."""
+    cycles = min(3, (epochs + 1).bit_length() - 1)  # the most with 2**cycles - 1 <= epochs
+    units = 2**cycles - 1
+    ends = [(2 * epochs * (2**i - 1) + units) // (2 * units) for i in range(cycles + 1)]  # rounded half up
+    return tuple(end - start for start, end in zip(ends, ends[1:]))
+
+
+def _sgdr_factor(epoch: int, periods: tuple[int, ...]) -> float:
+    """The "sgdr" schedule's factor: ½(1 + cos(π·t/T)) in a cycle of T epochs, t epochs after it
+    began; the cycles are ``periods``, then (for epochs past them) each twice the one before.
+    (A module-level function, so that an estimator holding the scheduler can be pickled.)"""
+    start, period, index = 0, periods[0], 0
+    while epoch >= start + period:
+        start, index = start + period, index + 1
+        period = periods[index] if index < len(periods) else 2 * period
+    return 0.5 * (1 + math.cos(math.pi * (epoch - start) / period))
+
+
 def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler | None:
     """The learning-rate schedule ``name`` (one of ``SCHEDULES``) over ``epochs`` epochs:
 
     - constant: none;  step: ×0.1 after each third of the run;  cosine: from γ₀ to 0;
     - warmup-cosine: linear warm-up over the first tenth (at least one epoch), then cosine;
       it needs epochs >= 2 (ValueError otherwise);
-    - sgdr: cosine with warm restarts, periods T, 2T, 4T with T = epochs/7 (at least 1).
+    - sgdr: cosine with warm restarts, from γ₀ towards 0 in each of three cycles of T, 2T and 4T
+      epochs, T = epochs/7, rounded so that the cycles end exactly at the last epoch (two
+      cycles T, 2T with T = epochs/3 below 7 epochs, one below 3): see ``sgdr_periods``.
     """
     lr_scheduler = optim.lr_scheduler
     if name == "constant":
@@ -92,7 +116,7 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
             raise ValueError(f"warmup-cosine needs epochs >= 2 (one of warm-up, then the cosine), got epochs={epochs}")
         return lr_scheduler.warmup_cosine(optimizer, max(1, epochs // 10), epochs)
     if name == "sgdr":
-        return lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=max(1, epochs // 7), T_mult=2)
+        return lr_scheduler.LambdaLR(optimizer, partial(_sgdr_factor, periods=sgdr_periods(epochs)))
     raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")
 
 
