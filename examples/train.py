@@ -7,6 +7,7 @@
     python examples/train.py --checkpoint run.npz --epochs 30 --resume # ... continue where it was
     python examples/train.py --checkpoint run.npz --overwrite          # a new run over that file
     python examples/train.py --quick                                   # smoke test, seconds
+    python examples/train.py --quick --epochs 5     # --quick's sizes, but 5 epochs: explicit options win
 
 A resumed run must have the options of the run that wrote the checkpoint, except --out,
 --no-progress and --epochs, which may change with the constant schedule (the other schedules are
@@ -39,11 +40,24 @@ from minigrad.train import TrainingDivergedError, evaluate, fit, output_folder
 from optim.optimizer import Optimizer
 
 
+# The sizes of a normal run and of a --quick smoke test, where --epochs and --hidden are not given.
+DEFAULTS = {"epochs": 30, "hidden": [128]}
+QUICK_DEFAULTS = {"epochs": 2, "hidden": [32]}
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage block), then exit status 2."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: ...)" to an option's help, except where the default is None: those
+    options say in their help what they do when not given."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def number(kind: Callable[[str], Any], low: float, strict: bool) -> Callable[[str], Any]:
@@ -67,14 +81,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineErrorParser(
         prog="train.py",
         description="Train a model from scratch and print its test accuracy (or R²).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("--dataset", choices=DATASETS, default="digits",
                         help="a dataset shipped with scikit-learn, or a seeded synthetic one")
     parser.add_argument("--model", choices=("mlp", "linear"), default="mlp",
                         help="an MLP, or the linear model of the task (logistic or least squares)")
-    parser.add_argument("--hidden", type=number(int, 0, True), nargs="+", default=[128], metavar="WIDTH",
-                        help="hidden layer widths of the MLP")
+    parser.add_argument("--hidden", type=number(int, 0, True), nargs="+", metavar="WIDTH",
+                        help=f"hidden layer widths of the MLP (default: {DEFAULTS['hidden'][0]}; "
+                             f"{QUICK_DEFAULTS['hidden'][0]} with --quick)")
     parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adamw",
                         help="sgd has momentum 0.9; muon trains an MLP without biases (it takes "
                              "only matrices)")
@@ -87,7 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="λ of the penalty λ/2·‖w‖² added to the loss (weights, not biases)")
     parser.add_argument("--schedule", choices=SCHEDULES, default="constant",
                         help="learning-rate schedule, stepped once per epoch")
-    parser.add_argument("--epochs", type=number(int, 0, True), default=30)
+    parser.add_argument("--epochs", type=number(int, 0, True),
+                        help=f"epochs to train, in all (a resumed run counts those already done) "
+                             f"(default: {DEFAULTS['epochs']}; {QUICK_DEFAULTS['epochs']} with --quick)")
     parser.add_argument("--batch-size", type=number(int, 0, True), default=32)
     parser.add_argument("--val-size", type=number(float, 0, False), default=0.1,
                         help="fraction of the rows used for validation after each epoch (enough for "
@@ -105,10 +122,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "after the first epoch")
     parser.add_argument("--out", type=output_folder, metavar="DIR", help="write metrics.json (and curves.png) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs, one hidden layer of 32")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke test: --epochs {QUICK_DEFAULTS['epochs']} --hidden "
+                             f"{QUICK_DEFAULTS['hidden'][0]} by default (an explicit --epochs or --hidden wins)")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.epochs, args.hidden = 2, [32]
+    for option, default in (QUICK_DEFAULTS if args.quick else DEFAULTS).items():
+        if getattr(args, option) is None:
+            setattr(args, option, default)
     for flag in ("resume", "overwrite"):
         if getattr(args, flag) and args.checkpoint is None:
             parser.error(f"--{flag} needs --checkpoint PATH")

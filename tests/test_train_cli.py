@@ -193,6 +193,22 @@ def test_the_printed_learning_rate_is_the_one_the_optimizer_holds(train_module):
     assert train_module.base_lr(scheduled) == 0.2  # γ₀, not the scheduled rate of the epoch
 
 
+@pytest.mark.parametrize("args, epochs, hidden", [
+    ([], 2, [32]),
+    (["--epochs", "3"], 3, [32]),
+    (["--hidden", "8", "4"], 2, [8, 4]),
+])
+def test_quick_sets_epochs_and_hidden_only_where_they_are_not_given(train_module, capsys, args, epochs, hidden):
+    results = train_module.main(["--dataset", "iris", "--quick", "--no-progress", *args])
+    assert results["history"]["epoch"] == list(range(1, epochs + 1)) and results["config"]["hidden"] == hidden
+
+
+def test_a_quick_run_resumes_to_the_epochs_given(train_module, tmp_path, capsys):
+    common = ["--dataset", "iris", "--quick", "--no-progress", "--checkpoint", str(tmp_path / "run.npz")]
+    train_module.main(common)
+    assert train_module.main([*common, "--resume", "--epochs", "3"])["history"]["epoch"] == [1, 2, 3]
+
+
 def test_a_new_run_refuses_to_replace_a_checkpoint_unless_told_to_overwrite(train_module, two_epoch_checkpoint,
                                                                            capsys):
     common = ["--dataset", "moons", "--hidden", "8", "--epochs", "1", "--no-progress", "--checkpoint",
