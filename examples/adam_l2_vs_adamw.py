@@ -22,6 +22,7 @@ import time
 from l2study import report, study
 from l2study.runs import StoreError
 from l2study.settings import Settings
+from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
 from minigrad.train import output_folder
 
@@ -74,20 +75,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the study as the command line asks; return the exit status (130 after Ctrl-C)."""
+    """Run the study as the command line asks; return the exit status (after Ctrl-C: exit
+    with status 130)."""
     args = parse_args(argv)
     parts = list(study.PART_NAMES) if args.part == "all" else [args.part]
     start = time.perf_counter()
+    resuming = f"the finished runs are in {args.out / 'results.jsonl'}: run the same command again to resume"
     try:
-        result = study.run(args.settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
-                           scheduler=args.scheduler)
+        with exit_on_interrupt("adam_l2_vs_adamw.py", resuming):
+            result = study.run(args.settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
+                               scheduler=args.scheduler)
     except (StoreError, study.BackendError) as error:
         print(f"adam_l2_vs_adamw.py: error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"adam_l2_vs_adamw.py: interrupted; the finished runs are in {args.out / 'results.jsonl'}: "
-              f"run the same command again to resume", file=sys.stderr)
-        return 130
     elapsed = time.perf_counter() - start
     print("\n".join(report.headlines(result["summaries"])))
     figures = "figures skipped (no matplotlib)" if result["figures"] is None else "figures written"

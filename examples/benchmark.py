@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmarks.runners import Batches, available_runners, initial_layers  # noqa: E402
 
 from minigrad import Tensor  # noqa: E402
+from minigrad.cli import exit_on_interrupt  # noqa: E402
 from minigrad.data import parse_seed  # noqa: E402
 from minigrad.files import save_figure, write_text  # noqa: E402
 from minigrad.train import output_folder  # noqa: E402
@@ -203,8 +204,32 @@ def plot(results: list[dict], path: Path) -> bool:
     return True
 
 
+def measure(rounds: int, quick: bool, seed: int) -> dict:
+    """Every measurement, printing a line per size of the training step as it is timed."""
+    _, notes = available_runners()
+    results = []
+    for hidden, batch in SIZES:
+        us = time_training_steps(hidden, batch, rounds, quick, seed)
+        blas = matmul_time(hidden, batch, repeats=3 if quick else 20)
+        results.append({"hidden": hidden, "batch": batch, "us_per_step": us,
+                        "ratio_to_numpy": {t: v / us["numpy"] for t, v in us.items()},
+                        "matmul_us": blas, "matmul_share_of_numpy_step": blas / us["numpy"]})
+        print(f"H={hidden:<5} batch={batch:<4} " + "  ".join(f"{t}: {v:,.0f} µs" for t, v in us.items()), flush=True)
+    return {
+        "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                    "cpus": os.cpu_count()},
+        "seed": seed,
+        "training_steps": results,
+        "per_op_overhead_us": per_op_overhead(repeats=3 if quick else 20),
+        "backward_100k_chain_s": deep_chain_backward(10_000 if quick else 100_000),
+        "peak_memory": peak_memory(256, 64, 20 if quick else 500, seed),
+        "notes": notes,
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
     parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the initial weights every tool starts from")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
@@ -214,25 +239,9 @@ def main(argv: list[str] | None = None) -> dict:
     if rounds < 1:
         parser.error("--rounds must be at least 1")
 
-    _, notes = available_runners()
-    results = []
-    for hidden, batch in SIZES:
-        us = time_training_steps(hidden, batch, rounds, args.quick, args.seed)
-        blas = matmul_time(hidden, batch, repeats=3 if args.quick else 20)
-        results.append({"hidden": hidden, "batch": batch, "us_per_step": us,
-                        "ratio_to_numpy": {t: v / us["numpy"] for t, v in us.items()},
-                        "matmul_us": blas, "matmul_share_of_numpy_step": blas / us["numpy"]})
-        print(f"H={hidden:<5} batch={batch:<4} " + "  ".join(f"{t}: {v:,.0f} µs" for t, v in us.items()), flush=True)
-    report = {
-        "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                    "cpus": os.cpu_count()},
-        "seed": args.seed,
-        "training_steps": results,
-        "per_op_overhead_us": per_op_overhead(repeats=3 if args.quick else 20),
-        "backward_100k_chain_s": deep_chain_backward(10_000 if args.quick else 100_000),
-        "peak_memory": peak_memory(256, 64, 20 if args.quick else 500, args.seed),
-        "notes": notes,
-    }
+    with exit_on_interrupt("benchmark.py"):
+        report = measure(rounds, args.quick, args.seed)
+    results, notes = report["training_steps"], report["notes"]
     print()
     print(format_table(results))
     print(f"per-op overhead (forward + backward): {report['per_op_overhead_us']:.1f} µs per op")

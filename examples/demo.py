@@ -17,6 +17,7 @@ import time
 
 import models
 import optim
+from minigrad.cli import exit_on_interrupt
 from minigrad.data import load_dataset, parse_seed
 from minigrad.train import evaluate, fit
 
@@ -46,8 +47,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     loss_fn = models.CrossEntropyLoss()
 
     start = time.perf_counter()
-    history = fit(model, optimizer, loss_fn, data.train, epochs=epochs, val_data=data.val,
-                  batch_size=32, seed=args.seed)
+    with exit_on_interrupt("demo.py"):
+        history = fit(model, optimizer, loss_fn, data.train, epochs=epochs, val_data=data.val,
+                      batch_size=32, seed=args.seed)
     seconds = time.perf_counter() - start
 
     for epoch, loss, accuracy in zip(history.epoch, history.train_loss, history.val_metric):

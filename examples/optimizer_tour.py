@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 
+from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
 from minigrad.train import output_folder
 from tour import runner
@@ -36,7 +37,8 @@ def main(argv: list[str] | None = None) -> list[Claim]:
                         help="seed of the noisy experiments (claims 4, 6, 7; 0 to 2**32 - 1)")
     args = parser.parse_args(argv)
     command = "python examples/optimizer_tour.py" + (" --quick" if args.quick else "") + f" --seed {args.seed}"
-    outcome = runner.run(args.quick, args.seed, args.out, command)
+    with exit_on_interrupt("optimizer_tour.py"):
+        outcome = runner.run(args.quick, args.seed, args.out, command)
     for c in outcome.claims:
         print(f"{c.number}. {c.title}: {'borne out' if c.holds else 'NOT borne out'}\n   {c.verdict}")
     print(f"{len(outcome.claims)} claims in {outcome.seconds:.1f} s; tour.md, results.json, raw.npz"

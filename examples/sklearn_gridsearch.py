@@ -37,6 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
+from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
 from minigrad.files import save_figure, write_text
 from minigrad.train import output_folder
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="folder for results.json and gridsearch.png")
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
+    with exit_on_interrupt("sklearn_gridsearch.py"):
+        result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
     result["seconds"] = time.perf_counter() - began
     write_text(args.out / "results.json", json.dumps(result, indent=1))
     plotted = plot(result["rows"], args.out / "gridsearch.png")

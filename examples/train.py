@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from minigrad.checkpoint import CheckpointError
+from minigrad.cli import exit_on_interrupt
 from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
 from minigrad.files import write_text
 from minigrad.recipes import (
@@ -175,21 +176,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     data = load(args)
     loss_fn = loss_for(data.task)
+    hint = f"continue it with --checkpoint {args.checkpoint} --resume" if args.checkpoint else ""
     try:
         model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
         optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
         scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
         start = time.perf_counter()
-        history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
-                      scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
-                      progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
-                      config=run_config(args, base_lr(optimizer)))
+        with exit_on_interrupt("train.py", hint):
+            history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
+                          scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
+                          progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
+                          config=run_config(args, base_lr(optimizer)))
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
-    except KeyboardInterrupt:
-        where = f"; continue it with --checkpoint {args.checkpoint} --resume" if args.checkpoint else ""
-        print(f"train.py: interrupted{where}", file=sys.stderr)
-        sys.exit(130)
     seconds = time.perf_counter() - start
     test = evaluate(model, data.test, loss_fn)
     metric = history.metric

@@ -206,8 +206,9 @@ def test_ctrl_c_exits_with_130_saying_that_rerunning_resumes(tmp_path, monkeypat
         return real(config)
 
     monkeypatch.setitem(study.KINDS, "equivalence", interrupted_after_one)
-    status = adam_l2_vs_adamw.main(["--quick", "--part", "equivalences", "--jobs", "1", "--out", str(tmp_path)])
-    assert status == 130
+    with pytest.raises(SystemExit) as stop:
+        adam_l2_vs_adamw.main(["--quick", "--part", "equivalences", "--jobs", "1", "--out", str(tmp_path)])
+    assert stop.value.code == 130
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (f"adam_l2_vs_adamw.py: interrupted; the finished runs are in "
