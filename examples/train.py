@@ -23,8 +23,10 @@ when matplotlib is installed, curves.png. The work is done by ``minigrad.data`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -163,6 +165,17 @@ def base_lr(optimizer: Optimizer) -> float:
     return group.get("initial_lr", group["lr"])
 
 
+def resume_command(argv: list[str]) -> str:
+    """The shell command that continues a run started with the options ``argv``: the same
+    options, without --overwrite (which --resume refuses), with --resume."""
+    script = Path(__file__).resolve()
+    with contextlib.suppress(ValueError):  # relative to the current folder when inside it
+        script = script.relative_to(Path.cwd())
+    # (argparse also takes an abbreviation of an option: --ov is the shortest of --overwrite.)
+    options = [arg for arg in argv if not (len(arg) >= 4 and "--overwrite".startswith(arg))]
+    return shlex.join(["python", str(script), *options, *([] if "--resume" in options else ["--resume"])])
+
+
 def load(args: argparse.Namespace) -> Dataset:
     """The dataset the options ask for. (With options the parser accepted, what ``load_dataset``
     may still refuse is a --val-size too small to hold a row of each class.)"""
@@ -173,10 +186,11 @@ def load(args: argparse.Namespace) -> Dataset:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     data = load(args)
     loss_fn = loss_for(data.task)
-    hint = f"continue it with --checkpoint {args.checkpoint} --resume" if args.checkpoint else ""
+    hint = f"continue it with: {resume_command(argv)}" if args.checkpoint else ""
     try:
         model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
         optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)

@@ -4,6 +4,7 @@ in this process, with a subprocess smoke test of the real command."""
 
 import importlib.util
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,28 @@ def test_ctrl_c_then_resume_gives_the_same_result_as_a_run_never_interrupted(tra
     resumed = train_module.main([*common, "--checkpoint", path, "--resume"])
     assert resumed["history"]["train_loss"] == straight["history"]["train_loss"]
     assert resumed["test"] == straight["test"]
+
+
+def test_the_interrupted_message_gives_the_whole_command_that_resumes(train_module, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    options = ["--dataset", "moons", "--hidden", "8", "4", "--epochs", "3", "--lr", "0.01", "--no-progress",
+               "--checkpoint", "my run.npz", "--overwrite"]
+    real_fit = train_module.fit
+
+    def ctrl_c_after_epoch_one(*args, **kwargs):
+        def interrupt(epoch, history):
+            raise KeyboardInterrupt
+        return real_fit(*args, **kwargs, callbacks=[interrupt])
+
+    with monkeypatch.context() as patched, pytest.raises(SystemExit):
+        patched.setattr(train_module, "fit", ctrl_c_after_epoch_one)
+        train_module.main(options)
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    assert hint.startswith("train.py: interrupted; continue it with: python ")
+    python, script, *resume_options = shlex.split(hint.split("continue it with: ")[1])
+    assert Path(script).resolve() == SCRIPT
+    assert resume_options == [*options[:-1], "--resume"]
+    assert train_module.main(resume_options)["history"]["epoch"] == [1, 2, 3]
 
 
 @pytest.fixture()
