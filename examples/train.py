@@ -212,8 +212,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"{len(history.epoch)} epochs in {seconds:.1f} s")
     print(f"test {metric} {test[metric]:.4f}   test loss {test['loss']:.4g}   "
           f"final train loss {history.train_loss[-1]:.4g}")
-    results = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-               "test": test, "seconds": seconds, "history": history.to_dict()}
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    config["lr"] = base_lr(optimizer)  # the rate used, also when --lr was not given
+    results = {"config": config, "test": test, "seconds": seconds, "history": history.to_dict()}
     if args.out is not None:
         write_text(args.out / "metrics.json", json.dumps(results, indent=2))
         plotted = plot_history(history, args.out / "curves.png")

@@ -104,6 +104,14 @@ def test_out_writes_metrics_json(train_module, tmp_path, capsys):
     assert "metrics.json" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "lion"])
+def test_metrics_json_records_the_learning_rate_used_when_lr_is_not_given(train_module, tmp_path, capsys,
+                                                                          optimizer):
+    train_module.main(["--dataset", "iris", "--hidden", "4", "--optimizer", optimizer, "--epochs", "1",
+                       "--no-progress", "--out", str(tmp_path)])
+    assert json.loads((tmp_path / "metrics.json").read_text())["config"]["lr"] == OPTIMIZERS[optimizer][1]
+
+
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_every_optimizer_trains_for_an_epoch(train_module, optimizer, capsys):
     train_module.main(["--dataset", "iris", "--hidden", "8", "--optimizer", optimizer, "--epochs", "1",
