@@ -253,6 +253,7 @@ def main(argv: list[str] | None = None) -> dict:
     for note in notes:
         print("note:", note)
     if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
         write_text(args.out / "benchmark.json", json.dumps(report, indent=2))
         drawn = plot(results, args.out / "benchmark.png")
         print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else

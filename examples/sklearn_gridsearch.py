@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with exit_on_interrupt("sklearn_gridsearch.py"):
         result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
     result["seconds"] = time.perf_counter() - began
+    args.out.mkdir(parents=True, exist_ok=True)
     write_text(args.out / "results.json", json.dumps(result, indent=1))
     plotted = plot(result["rows"], args.out / "gridsearch.png")
     print(table(result["rows"]))

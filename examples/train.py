@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     config["lr"] = base_lr(optimizer)  # the rate used, also when --lr was not given
     results = {"config": config, "test": test, "seconds": seconds, "history": history.to_dict()}
     if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
         write_text(args.out / "metrics.json", json.dumps(results, indent=2))
         plotted = plot_history(history, args.out / "curves.png")
         print(f"wrote {args.out / 'metrics.json'}" + (f" and {args.out / 'curves.png'}" if plotted else ""))

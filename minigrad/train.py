@@ -35,6 +35,7 @@ give R².
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import numbers
 import os
@@ -333,31 +334,34 @@ def _summary(history: History) -> dict[str, str]:
     return shown
 
 
-def writable_folder(folder: str | os.PathLike[str], create: bool = False) -> Path:
-    """``folder`` as a Path, once a file could be created in it (it is made first, with its
-    parents, if ``create``); otherwise a ValueError naming it and why. Check the folders a run
-    will write to before it starts, rather than lose the run when it saves."""
+def writable_folder(folder: str | os.PathLike[str], creatable: bool = False) -> Path:
+    """``folder`` as a Path, once a file could be created in it, or with ``creatable``, once it
+    could be made and a file created in it: its nearest existing ancestor is a folder where a
+    file can be created. Otherwise a ValueError naming it and why. Nothing is left behind:
+    check the folders a run will write to before it starts, and make them when it writes."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{folder} is a file, not a folder")
-    if not (create or folder.is_dir()):
+    if not (creatable or folder.is_dir()):
         raise ValueError(f"there is no folder {folder}")
+    verb = "write in" if folder.is_dir() else "create"
+    existing = next(path for path in [folder, *folder.absolute().parents] if path.exists())
+    if not existing.is_dir():
+        raise ValueError(f"cannot {verb} the folder {folder} ({os.strerror(errno.ENOTDIR)})")
     try:
-        if create:
-            folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
+        tempfile.TemporaryFile(dir=existing).close()
     except OSError as error:
-        verb = "create" if create and not folder.is_dir() else "write in"
         raise ValueError(f"cannot {verb} the folder {folder} ({error.strerror})") from None
     return folder
 
 
 def output_folder(text: str) -> Path:
-    """An argparse ``type`` for an output folder option: the folder, made if needed, once
-    ``writable_folder`` found it writable; so a bad folder is refused before any work starts.
-    (argparse applies it to a string default too.)"""
+    """An argparse ``type`` for an output folder option: the folder once ``writable_folder``
+    found that it could be made and written in, so that a bad folder is refused before any work
+    starts; it is not made here (the command makes it when it writes its files), so a command
+    refused later leaves no empty folder. (argparse applies it to a string default too.)"""
     try:
-        return writable_folder(text, create=True)
+        return writable_folder(text, creatable=True)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

@@ -248,3 +248,4 @@ def test_an_unreachable_dask_scheduler_is_a_one_line_error_naming_it(tmp_path, c
     assert status == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         f"adam_l2_vs_adamw.py: error: cannot connect to the Dask scheduler at {address}: {reason}"]
+    assert not (tmp_path / "study").exists()  # nothing was run, so no output folder was made

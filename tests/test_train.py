@@ -373,13 +373,15 @@ def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_the_first_ep
     assert epochs == []
 
 
-def test_writable_folder_creates_the_folder_and_refuses_one_it_cannot_write_in(tmp_path):
-    assert writable_folder(tmp_path / "a" / "b", create=True).is_dir()
+def test_writable_folder_accepts_a_folder_it_could_make_without_making_it_and_refuses_one_it_cannot_write_in(
+        tmp_path):
+    assert writable_folder(tmp_path / "a" / "b", creatable=True) == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="there is no folder"):
         writable_folder(tmp_path / "c")
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="cannot create the folder .*file/d"):
-        writable_folder(tmp_path / "file" / "d", create=True)
+        writable_folder(tmp_path / "file" / "d", creatable=True)
     if Path("/proc/self").is_dir():  # a folder no one can create files in, even root
         with pytest.raises(ValueError, match="cannot write in the folder /proc"):
             writable_folder("/proc")

@@ -94,14 +94,14 @@ def run(settings: Settings, parts: list[str], out: Path, jobs: int = -1, backend
         scheduler: str | None = None) -> dict[str, Any]:
     """Run ``parts`` (names from ``PART_NAMES``), then write the report of every part whose runs
     are all recorded in ``out/results.jsonl``. Returns the summaries and where things went."""
-    out.mkdir(parents=True, exist_ok=True)
-    store = RunStore(out / "results.jsonl")
+    store = RunStore(out / "results.jsonl")  # (its file, and the folder, are made with the first run)
     with backend(backend_name, scheduler):
         for part in PARTS:
             if part.NAME in parts:
                 perform(part.configs(settings, store), store, jobs, part.TITLE)
     summaries = {part.NAME: part.summarize(settings, store) for part in PARTS
                  if not store.pending(part.configs(settings, store))}
+    out.mkdir(parents=True, exist_ok=True)
     figures = plots.draw(summaries, out)
     report_path = report.write(out / "report.md", settings, PARTS, summaries, figures)
     return {"summaries": summaries, "figures": figures, "report": report_path, "records": len(store)}

@@ -1,0 +1,76 @@
+"""Output folders (``--out``): a bad one is refused while the options are read, and a good one is
+made only when a command writes into it, so a command refused after all leaves no empty folder."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from minigrad.train import output_folder
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+import adam_l2_vs_adamw  # noqa: E402
+import benchmark  # noqa: E402
+import optimizer_tour  # noqa: E402
+import sklearn_gridsearch  # noqa: E402
+
+
+def train_main(argv):
+    spec = importlib.util.spec_from_file_location("train_example", EXAMPLES / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv)
+
+
+def test_a_folder_that_could_be_made_is_accepted_but_not_made(tmp_path):
+    assert output_folder(str(tmp_path / "a" / "b")) == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where, message", [
+    ("a_file", "a_file is a file, not a folder"),
+    ("a_file/results", "cannot create the folder a_file/results (Not a directory)"),
+    ("a_file/results/deeper", "cannot create the folder a_file/results/deeper (Not a directory)"),
+])
+def test_a_folder_that_cannot_be_made_is_refused(tmp_path, monkeypatch, where, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(argparse.ArgumentTypeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        output_folder(where)
+
+
+def test_a_folder_under_one_where_nothing_can_be_written_is_refused():
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    with pytest.raises(argparse.ArgumentTypeError, match="cannot create the folder /proc/results"):
+        output_folder("/proc/results")
+
+
+@pytest.mark.parametrize("main, argv", [
+    (optimizer_tour.main, ["--seed", "-3"]),
+    (adam_l2_vs_adamw.main, ["--seeds", "0"]),
+    (sklearn_gridsearch.main, ["--seed", "-1"]),
+    (benchmark.main, ["--out", "results/benchmark", "--rounds", "0"]),
+    (train_main, ["--out", "results/train", "--lr", "-1"]),
+    (train_main, ["--out", "results/train", "--val-size", "0.6"]),
+], ids=["optimizer_tour", "adam_l2_vs_adamw", "sklearn_gridsearch", "benchmark", "train", "train-late-check"])
+def test_a_refused_command_leaves_no_output_folder(tmp_path, monkeypatch, capsys, main, argv):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_makes_its_output_folder_when_it_writes(tmp_path, monkeypatch, capsys):
+    rows = [{"rank": 1, "mean": 0.9, "std": 0.01, "folds": [0.9], "fit_seconds": 0.1,
+             "params": {"optimizer": "adam", "lr": 0.001, "weight_decay": 0.01}}]
+    monkeypatch.setattr(sklearn_gridsearch, "run_search",
+                        lambda quick, seed: {"rows": rows, "best": rows[0]["params"], "test_accuracy": 0.9})
+    sklearn_gridsearch.main(["--out", str(tmp_path / "new" / "search")])
+    assert (tmp_path / "new" / "search" / "results.json").is_file()
