@@ -14,7 +14,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import adam_l2_vs_adamw  # noqa: E402
-from l2study import convergence, equivalences, per_parameter, study  # noqa: E402
+from l2study import convergence, equivalences, per_parameter, report, study  # noqa: E402
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
@@ -101,6 +101,8 @@ def test_quick_study_writes_every_section_figures_and_records(tmp_path, capsys):
     for part in study.PARTS:
         assert f"## {part.TITLE}" in report
     assert "Not run yet" not in report and "skipped" not in report
+    assert "own range of λ: Adam+L2 0.0001 … 1 (3 values); AdamW 0.01 … 10 (3 values)." in report
+    assert "-0.00" not in report and "-0.000" not in report
     for figure in ("convergence_coefficients", "per_parameter_decay", "grid_heatmaps", "grid_paper",
                    "same_number", "weight_norm"):
         assert (tmp_path / f"{figure}.png").stat().st_size > 0
@@ -249,3 +251,8 @@ def test_an_unreachable_dask_scheduler_is_a_one_line_error_naming_it(tmp_path, c
     assert capsys.readouterr().err.strip().splitlines() == [
         f"adam_l2_vs_adamw.py: error: cannot connect to the Dask scheduler at {address}: {reason}"]
     assert not (tmp_path / "study").exists()  # nothing was run, so no output folder was made
+
+
+def test_report_numbers_that_round_to_zero_have_no_minus_sign():
+    assert report._coupling(-1e-17) == "hardly move with the learning rate (log-log slope 0.00)"
+    assert report._coupling(-0.25).endswith("(log-log slope -0.25)")

@@ -22,6 +22,12 @@ def _e(x: float) -> str:
     return f"{x:.1e}"
 
 
+def _fixed(x: float, digits: int) -> str:
+    """``x`` with ``digits`` decimals, and no minus sign when that rounds to zero ("0.00", not
+    "-0.00": adding 0.0 turns -0.0 into 0.0)."""
+    return f"{round(x, digits) + 0.0:.{digits}f}"
+
+
 def _span(values: list[float]) -> str:
     return f"{_e(min(values))} to {_e(max(values))}"
 
@@ -104,7 +110,7 @@ def _per_parameter(s: dict[str, Any]) -> str:
         for st in o["stats"]:
             rows.append([LABELS[kind], st["epoch"], f"{st['n'] - st['excluded']}/{st['n']}",
                          _e(st["p5"]), _e(st["median"]), _e(st["p95"]), f"{st['spread']:.4g}",
-                         f"{st['slope']:.3f}", _e(st["stationary_error"])])
+                         _fixed(st["slope"], 3), _e(st["stationary_error"])])
     table = _table(["optimizer", "epoch", "weights used", "r p5", "r median", "r p95", "p95/p5",
                     "slope of log r vs log √v̂", "median \\|r/(γλ/(√v̂+ε)) − 1\\|"], rows)
     l2, w = s["optimizers"]["adam_l2"]["stats"][-1], s["optimizers"]["adamw"]["stats"][-1]
@@ -120,7 +126,7 @@ def _per_parameter(s: dict[str, Any]) -> str:
         f"{w['slope']:.1e}. Every weight shrinks by the same factor, whatever its gradient "
         f"history. Adam+L2's rates run from {_e(l2['p5'])} (p5) to {_e(l2['p95'])} (p95), a "
         f"factor {l2['spread']:.3g}, and fall with the weight's gradient RMS with log-log slope "
-        f"{l2['slope']:.2f} (−1 would be exact inverse proportion). They match the stationary "
+        f"{_fixed(l2['slope'], 2)} (−1 would be exact inverse proportion). They match the stationary "
         f"prediction γλ/(√v̂ + ε) to a median relative error of {_e(l2['stationary_error'])}. The "
         f"weights with the most gradient history (√v̂ at p95: {_e(l2['sqrt_vhat_p95'])}) are "
         f"regularized least, those with the least (p5: {_e(l2['sqrt_vhat_p5'])}) most; and with "
@@ -150,10 +156,15 @@ def _grid_tables(s: dict[str, Any], kind: str) -> str:
             f"{_table(headers, accuracy)}\n\n**{LABELS[kind]}**, final ‖W‖:\n\n{_table(headers, norm)}")
 
 
+def _values(grid: list[float]) -> str:
+    """A grid axis in words, e.g. "1e-05 … 0.1 (5 values)"."""
+    return f"{min(grid):g} … {max(grid):g} ({len(grid)} values)"
+
+
 def _coupling(slope: float) -> str:
     """How a log-log slope of the good decays against lr reads (a plural subject)."""
     if abs(slope) <= 0.3:
-        return f"hardly move with the learning rate (log-log slope {slope:.2f})"
+        return f"hardly move with the learning rate (log-log slope {_fixed(slope, 2)})"
     direction = "fall" if slope < 0 else "rise"
     return f"{direction} by about {abs(slope):.1f} decades per decade of learning rate"
 
@@ -162,7 +173,9 @@ def _grid(s: dict[str, Any]) -> str:
     intro = (f"MLP 64 → {s['hidden']} → 10 (ReLU), {s['epochs']} epochs of minibatches of "
              f"{s['batch_size']}, cosine learning-rate schedule, weights decayed (biases not), "
              f"{s['seeds']} seeds per cell. The same numeric λ is a far stronger decay in Adam+L2 "
-             f"than in AdamW (part 5), so each optimizer gets its own five decades of λ.")
+             f"than in AdamW (part 5), so each optimizer gets its own range of λ: "
+             + "; ".join(f"{LABELS[kind]} {_values(o['weight_decays'])}" for kind, o in s["optimizers"].items())
+             + ".")
     parts = [intro] + [_grid_tables(s, kind) for kind in s["optimizers"]]
     l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
     def band(o: dict[str, Any], i: int) -> str:
@@ -325,7 +338,7 @@ def headlines(summaries: dict[str, dict[str, Any]]) -> list[str]:
         o = summaries["per-parameter"]["optimizers"]
         l2, w = o["adam_l2"]["stats"][-1], o["adamw"]["stats"][-1]
         out.append(f"3 per-parameter decay p95/p5: Adam+L2 {l2['spread']:.3g} (slope vs √v̂ "
-                   f"{l2['slope']:.2f}), AdamW {w['spread']:.6f}")
+                   f"{_fixed(l2['slope'], 2)}), AdamW {w['spread']:.6f}")
     if "grid" in summaries:
         o = summaries["grid"]["optimizers"]
         out.append("4 grid best: " + "; ".join(
