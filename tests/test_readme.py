@@ -22,3 +22,10 @@ def test_readme_python_blocks_run(capsys):
     result = ast.literal_eval(printed[training].strip().splitlines()[-1])
     assert set(result) == {"loss", "accuracy"}
     assert result["loss"] > 0 and result["accuracy"] > 0.9
+
+
+def test_readme_names_every_file_the_optimizer_tour_writes():
+    text = README.read_text()
+    tour = text[text.index("## The optimizer tour"):text.index("## scikit-learn estimators")]
+    for name in ("tour.md", "claim1.png", "claim7.png", "results.json", "raw.npz"):
+        assert f"`{name}`" in tour
