@@ -91,7 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", choices=("mlp", "linear"), default="mlp",
                         help="an MLP, or the linear model of the task (logistic or least squares)")
     parser.add_argument("--hidden", type=number(int, 0, True), nargs="+", metavar="WIDTH",
-                        help=f"hidden layer widths of the MLP (default: {DEFAULTS['hidden'][0]}; "
+                        help=f"hidden layer widths of the MLP, for --model mlp only (default: {DEFAULTS['hidden'][0]}; "
                              f"{QUICK_DEFAULTS['hidden'][0]} with --quick)")
     parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adamw",
                         help="sgd has momentum 0.9; muon trains an MLP without biases (it takes "
@@ -108,7 +108,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=number(int, 0, True),
                         help=f"epochs to train, in all (a resumed run counts those already done) "
                              f"(default: {DEFAULTS['epochs']}; {QUICK_DEFAULTS['epochs']} with --quick)")
-    parser.add_argument("--batch-size", type=number(int, 0, True), default=32)
+    parser.add_argument("--batch-size", type=number(int, 0, True), default=32,
+                        help="training rows per minibatch, one optimizer step each")
     parser.add_argument("--val-size", type=number(float, 0, False), default=0.1,
                         help="fraction of the rows used for validation after each epoch (enough for "
                              "a row of each class)")
@@ -129,6 +130,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"smoke test: --epochs {QUICK_DEFAULTS['epochs']} --hidden "
                              f"{QUICK_DEFAULTS['hidden'][0]} by default (an explicit --epochs or --hidden wins)")
     args = parser.parse_args(argv)
+    if args.model == "linear" and args.hidden is not None:
+        parser.error("--hidden gives the hidden layers of an MLP; --model linear has none")
     for option, default in (QUICK_DEFAULTS if args.quick else DEFAULTS).items():
         if getattr(args, option) is None:
             setattr(args, option, default)

@@ -237,8 +237,9 @@ def fit(
     infinite (that step is not taken).
     """
     X, y = train_data
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer (in all, with those a resumed run has done), "
+                         f"got {epochs!r}")
     if not l2 >= 0:
         raise ValueError(f"l2 must be >= 0, got {l2!r}")
     if resume and checkpoint is None:

@@ -4,6 +4,7 @@ in this process, with a subprocess smoke test of the real command."""
 
 import importlib.util
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -51,6 +52,7 @@ BAD_OPTIONS = [
     (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
     (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
     (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
+    (["--model", "linear", "--hidden", "64"], "--hidden gives the hidden layers of an MLP; --model linear has none"),
 ]
 
 
@@ -85,6 +87,16 @@ def test_help_documents_every_option_optimizer_and_schedule():
                    "--no-progress"):
         assert option in result.stdout
     assert all(name in result.stdout for name in (*OPTIMIZERS, *SCHEDULES))
+
+
+def test_help_explains_every_option_and_gives_each_default_once():
+    lines = run_script("--help").stdout.splitlines()
+    # An option's help follows it on its line after two spaces or more, or on the next, indented, line.
+    bare = [line.split()[0] for line, after in zip(lines, lines[1:] + [""])
+            if re.match(r"  --\w", line) and not re.search(r"\S {2,}\S", line) and not after.startswith(" " * 8)]
+    text = " ".join(" ".join(lines).split())
+    assert bare == [] and "(default: None)" not in text and ")(default" not in text
+    assert text.count("(default: sgd 0.01") == 1
 
 
 def test_the_command_trains_and_prints_a_summary(tmp_path):
