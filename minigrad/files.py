@@ -76,8 +76,11 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def save_figure(figure: Any, path: str | os.PathLike[str], **options: Any) -> Path:
-    """``figure.savefig(path, **options)`` for a matplotlib Figure, atomically (the format
-    follows the suffix of ``path``); return the path."""
+    """``figure.savefig(path, **options)`` for a matplotlib Figure, atomically; return the path.
+    The format is ``options["format"]`` if given, else the suffix of ``path``, else matplotlib's
+    default (``savefig.format``, PNG); it is passed to savefig, so the temporary file's name never
+    decides it. The file is written at ``path`` as given (savefig would add the suffix)."""
+    options.setdefault("format", Path(path).suffix[1:] or figure.canvas.get_default_filetype())
     with atomic_path(path) as temporary:
         figure.savefig(temporary, **options)
     return Path(path)

@@ -64,6 +64,14 @@ def test_a_figure_is_saved_in_the_format_of_the_targets_suffix(tmp_path, suffix,
     assert (tmp_path / f"curves{suffix}").read_bytes().startswith(magic)
 
 
+def test_a_figure_without_a_suffix_is_saved_at_that_path_in_matplotlibs_default_format(tmp_path):
+    figure = pytest.importorskip("matplotlib.figure").Figure()
+    figure.subplots().plot([0, 1], [1, 0])
+    save_figure(figure, tmp_path / "curves", dpi=50)
+    assert [p.name for p in tmp_path.iterdir()] == ["curves"]
+    assert (tmp_path / "curves").read_bytes().startswith(b"\x89PNG")
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_a_new_file_gets_the_mode_open_would_give_and_a_replaced_one_keeps_its_mode(tmp_path):
     previous = os.umask(0o027)
