@@ -4,13 +4,12 @@ tensor-combining functions re-exported at the package top (concatenate, stack, w
 from __future__ import annotations
 
 import numbers
-import reprlib
 from typing import Any, Sequence
 
 import numpy as np
 
 from minigrad import ops
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_numbers
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -22,12 +21,9 @@ def check_reduction(reduction: str) -> None:
 
 
 def _constant(x: Any, what: str) -> np.ndarray:
-    """``x`` (a Tensor, array, list or number) as a numeric array; anything else (None, text)
-    is a TypeError naming ``what``."""
-    array = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must be numbers (an array, list or number), got {reprlib.repr(x)}")
-    return array
+    """``x`` (a Tensor, array, list or number) as a numeric array of its own dtype; anything
+    else (None, text) is a TypeError naming ``what``."""
+    return x.data if isinstance(x, Tensor) else as_numbers(x, None, what)
 
 
 def _check_tensor(loss: str, name: str, x: Any) -> None:

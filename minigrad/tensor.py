@@ -176,10 +176,11 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
 
-    # In place: ``x -= y`` changes x.data when nothing needs recording (inside no_grad(), as in
-    # an optimizer step, or when neither side requires grad), as in PyTorch; without these
-    # methods Python would run x = x - y, and a model holding the old x would never see it.
-    # Where autograd must record, x names the recorded result x - y instead.
+    # In place: inside no_grad(), ``x -= y`` changes a leaf's data itself, as in an optimizer
+    # step (without these methods Python would run x = x - y, and a model holding the old x
+    # would never see the change). Elsewhere x names the result of x - y, recorded as usual;
+    # on a leaf that requires grad that would detach it from the model, so it is refused, as
+    # in PyTorch. Either way x keeps its shape and dtype.
     def __iadd__(self, other: Any) -> Tensor:
         return self._in_place(ops.Add, np.add, other, "+=")
 
@@ -193,15 +194,19 @@ class Tensor:
         return self._in_place(ops.Div, np.divide, other, "/=")
 
     def _in_place(self, op: type[autograd.Function], ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
-        recording = autograd.is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))
-        if recording and self._ctx is None and self.requires_grad:
-            raise RuntimeError(
-                f"x {symbol} y on a leaf tensor that requires grad, outside no_grad(): inside "
-                f"no_grad() it changes x in place (as an optimizer step does); to differentiate "
-                f"through it, write y = x {symbol[0]} ... into a new name"
-            )
-        if recording or self._ctx is not None:  # (changing a recorded result would corrupt its graph)
-            return op.apply(self, other)
+        if autograd.is_grad_enabled() or self._ctx is not None:
+            if self._ctx is None and self.requires_grad and autograd.is_grad_enabled():
+                raise RuntimeError(
+                    f"x {symbol} y on a leaf tensor that requires grad, outside no_grad(): "
+                    f"inside no_grad() it changes x in place (as an optimizer step does)"
+                )
+            result = op.apply(self, other)
+            if result.shape != self.shape or result.dtype != self.dtype:
+                raise ValueError(
+                    f"x {symbol} y would turn x of shape {self.shape} and dtype {self.dtype} into "
+                    f"shape {result.shape} and dtype {result.dtype}; write z = x {symbol[0]} y"
+                )
+            return result
         try:
             ufunc(self.data, _raw(other), out=self.data, casting="same_kind")
         except (ValueError, TypeError) as error:
@@ -318,17 +323,17 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return as_numbers(data, dtype, "a Tensor")
 
 
-def as_numbers(data: Any, dtype: np.dtype, what: str) -> np.ndarray:
-    """``data`` (a number, a list of numbers, a numeric array) as an array of ``dtype``; None,
-    text and ragged lists raise a TypeError naming ``what`` (numpy would read None as NaN, and
-    "1.5" as 1.5)."""
+def as_numbers(data: Any, dtype: np.dtype | None, what: str) -> np.ndarray:
+    """``data`` (a number, a list of numbers, a numeric array) as an array of ``dtype`` (None:
+    its own); None, text and ragged lists raise a TypeError naming ``what`` (numpy would read
+    None as NaN, and "1.5" as 1.5)."""
     try:
         probe = np.asarray(data)
-        if probe.dtype.kind == "O" and not any(x is None for x in probe.flat):
+        if probe.dtype.kind == "O" and dtype is not None and not any(x is None for x in probe.flat):
             probe = np.asarray(data, dtype=dtype)  # e.g. integers too large for int64
         if probe.dtype.kind not in "biuf":
             raise TypeError(f"it holds {reprlib.repr(data)}")
-        return probe.astype(dtype, copy=False)
+        return probe if dtype is None else probe.astype(dtype, copy=False)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"cannot make {what} from {type(data).__name__}: expected a number, a "

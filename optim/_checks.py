@@ -7,6 +7,7 @@ Comparisons are written so that NaN fails them (``not nan >= 0`` is True).
 from __future__ import annotations
 
 import math
+import numbers
 import reprlib
 from typing import Any, Sequence
 
@@ -74,3 +75,20 @@ def refuse_unordered(params: Any) -> None:
             "parameters must be given in an ordered collection such as a list, not a set: state "
             "dicts refer to parameters by position, and a set's order can change between runs"
         )
+
+
+def is_int(value: Any, low: int) -> bool:
+    """An integer (Python or numpy, not bool) ≥ ``low``."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+
+
+def check_int(what: str, value: Any, low: int) -> None:
+    """Raise ``ValueError("Invalid <what>: <value>")`` unless value is an integer ≥ low."""
+    if not is_int(value, low):
+        raise ValueError(f"Invalid {what}: {reprlib.repr(value)} (expected an integer ≥ {low})")
+
+
+def require_dict(value: Any, what: str) -> None:
+    """Raise TypeError unless ``value`` (a state dict, or a part of one, called ``what``) is a dict."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be a dict, got {type(value).__name__}")

@@ -19,16 +19,10 @@ from __future__ import annotations
 import bisect
 import copy
 import math
-import numbers
 from typing import Any, Callable, Sequence
 
-from optim._checks import check_range
+from optim._checks import check_int, check_range, is_int, require_dict
 from optim.optimizer import Optimizer
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not (isinstance(value, numbers.Integral) and value >= 1):
-        raise ValueError(f"Invalid {name}: {value!r} (expected a positive integer)")
 
 
 class LRScheduler:
@@ -50,7 +44,7 @@ class LRScheduler:
             raise ValueError(f"{type(optimizer).__name__} has no learning rate ('lr') to schedule")
         self.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = 0
-        self._last_lr = self._rates()  # (a schedule that fails here replaces nothing)
+        self._last_lr = self._rates(0)  # (a schedule that fails here replaces nothing)
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         self._number = optimizer._schedulers_made = optimizer._schedulers_made + 1
@@ -65,12 +59,17 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and set every group's learning rate to the schedule's value."""
         self._check_driving()
+        rates = self._rates(self.last_epoch + 1)  # (a rate that fails leaves the epoch as it was)
         self.last_epoch += 1
-        self._last_lr = self._rates()
+        self._last_lr = rates
         self._set_lrs()
 
-    def _rates(self) -> list[float]:
-        return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+    def _rates(self, epoch: int) -> list[float]:
+        """The rates for ``epoch``, each checked (a LambdaLR may give anything)."""
+        rates = [self.lr_at(base, epoch) for base in self.base_lrs]
+        for rate in rates:
+            check_range(f"learning rate at epoch {epoch}", rate)
+        return rates
 
     def _check_driving(self) -> None:
         if self.optimizer._schedulers_made != self._number:
@@ -112,8 +111,7 @@ class LRScheduler:
     def _checked(self, state_dict: dict[str, Any]) -> dict[str, Any]:
         """A copy of ``state_dict`` after checking it: exactly this scheduler's entries, an epoch
         count, a rate per parameter group, and arguments this kind of scheduler accepts."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"a scheduler state dict must be a dict, got {type(state_dict).__name__}")
+        require_dict(state_dict, "a scheduler state dict")
         expected = set(self._own_state())
         if set(state_dict) != expected:
             raise ValueError(
@@ -129,9 +127,7 @@ class LRScheduler:
                 )
             for rate in rates:
                 check_range(f"{key} entry", rate)
-        epoch = state_dict["last_epoch"]
-        if isinstance(epoch, bool) or not (isinstance(epoch, numbers.Integral) and epoch >= 0):
-            raise ValueError(f"Invalid last_epoch: {epoch!r} (expected an integer ≥ 0)")
+        check_int("last_epoch", state_dict["last_epoch"], 0)
         restored = {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
         trial = copy.copy(self)
         vars(trial).update(restored)
@@ -147,7 +143,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def _check_arguments(self) -> None:
-        _check_positive_int("step_size", self.step_size)
+        check_int("step_size", self.step_size, 1)
         check_range("gamma", self.gamma, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
@@ -184,7 +180,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
 
     def _check_arguments(self) -> None:
-        _check_positive_int("T_max", self.T_max)
+        check_int("T_max", self.T_max, 1)
         check_range("eta_min", self.eta_min, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
@@ -200,8 +196,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer)
 
     def _check_arguments(self) -> None:
-        _check_positive_int("T_0", self.T_0)
-        _check_positive_int("T_mult", self.T_mult)
+        check_int("T_0", self.T_0, 1)
+        check_int("T_mult", self.T_mult, 1)
         check_range("eta_min", self.eta_min, 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
@@ -228,7 +224,7 @@ class LinearLR(LRScheduler):
         if self.start_factor == 0:
             raise ValueError(f"Invalid start_factor: {self.start_factor} (expected a value > 0 and ≤ 1)")
         check_range("end_factor", self.end_factor, 0.0, 1.0)
-        _check_positive_int("total_iters", self.total_iters)
+        check_int("total_iters", self.total_iters, 1)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         progress = min(epoch, self.total_iters) / self.total_iters
@@ -277,7 +273,7 @@ class SequentialLR(LRScheduler):
                 f"Invalid milestones: {milestones!r}; {len(schedulers)} schedulers need "
                 f"{len(schedulers) - 1} milestones"
             )
-        whole = all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in milestones)
+        whole = all(is_int(m, 1) for m in milestones)
         if not whole or any(b <= a for a, b in zip([0, *milestones], milestones)):
             raise ValueError(f"Invalid milestones: {milestones} (expected increasing positive whole epochs)")
 
@@ -292,8 +288,7 @@ class SequentialLR(LRScheduler):
     def _checked_updates(self, state_dict: dict[str, Any]) -> list[tuple[LRScheduler, dict[str, Any]]]:
         """This scheduler's entries and, recursively, those of the schedulers it runs (one of
         which may be a SequentialLR too)."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"a scheduler state dict must be a dict, got {type(state_dict).__name__}")
+        require_dict(state_dict, "a scheduler state dict")
         inner = state_dict.get("schedulers")
         if not isinstance(inner, list) or len(inner) != len(self.schedulers):
             count = len(inner) if isinstance(inner, list) else "no list of"

@@ -5,13 +5,12 @@ AdamW optimizer."""
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Iterable
 
 import numpy as np
 
 from minigrad import Tensor
-from optim._checks import check_flags, check_range, refuse_unordered
+from optim._checks import check_flags, check_int, check_range, refuse_unordered
 from optim.optimizer import Optimizer, ParamGroup
 
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -93,8 +92,7 @@ class Muon(Optimizer):
         check_range("momentum value", group["momentum"], high=1.0, high_inclusive=False)
         check_range("epsilon value", group["eps"])
         check_flags(group, "nesterov")
-        if isinstance(group["ns_steps"], bool) or not (isinstance(group["ns_steps"], numbers.Integral) and group["ns_steps"] >= 1):
-            raise ValueError(f"Invalid ns_steps value: {group['ns_steps']}")
+        check_int("ns_steps value", group["ns_steps"], 1)
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         return {"momentum_buffer": np.zeros_like(param)}

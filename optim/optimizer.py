@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from optim._checks import refuse_unordered
+from optim._checks import refuse_unordered, require_dict
 from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
@@ -228,11 +228,7 @@ class Optimizer:
         of the same sizes, state arrays of the same shapes); otherwise a ValueError is raised and
         nothing changes. The arrays are copied.
         """
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"an optimizer state dict must be a dict, got {type(state_dict).__name__}")
-        missing = {"optimizer", "state", "param_groups"} - set(state_dict)
-        if missing:
-            raise ValueError(f"the optimizer state dict lacks the entries {sorted(missing)}")
+        _check_layout(state_dict)
         name = state_dict["optimizer"]
         if name != type(self).__name__:
             raise ValueError(f"cannot load a state dict saved by {name} into {type(self).__name__}")
@@ -259,9 +255,9 @@ class Optimizer:
             param_at.update({int(k): (p, group) for k, p in zip(saved["params"], ours["params"])})
         new_state = {}
         for k, saved_state in state_dict["state"].items():
-            if int(k) not in param_at:
+            if _as_index(k) not in param_at:
                 raise ValueError(f"the state dict has state for parameter {k}, which is not in any group")
-            p, group = param_at[int(k)]
+            p, group = param_at[_as_index(k)]
             new_state[p] = _restore(saved_state, self._new_state(p.data, group), f"state[{k}]")
         self.param_groups = new_groups
         self.state = new_state
@@ -327,14 +323,41 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
     if isinstance(expected, np.ndarray):
         return np.array(saved, dtype=expected.dtype)
     if isinstance(expected, int) and not _is_count(saved):  # the step counts
-        raise ValueError(f"{where} is {saved!r}, expected a whole number ≥ 0")
+        raise ValueError(f"{where} is {saved!r}, expected a whole number from 0 to 2**53")
     return type(expected)(saved)
 
 
 def _is_count(value: Any) -> bool:
-    """A whole number ≥ 0 (an int, or a float or 0-d array holding one, as files give back)."""
+    """A whole number from 0 to 2⁵³ (an int, or a float or 0-d array holding one, as files give
+    back)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return False
-    return not isinstance(value, bool) and number.is_integer() and number >= 0
+    return not isinstance(value, bool) and number.is_integer() and 0 <= number <= 2**53
+
+
+def _check_layout(state_dict: Any) -> None:
+    """The outline of an optimizer state dict, before its contents are compared with ours."""
+    require_dict(state_dict, "an optimizer state dict")
+    missing = {"optimizer", "state", "param_groups"} - set(state_dict)
+    if missing:
+        raise ValueError(f"the optimizer state dict lacks the entries {sorted(missing)}")
+    require_dict(state_dict["state"], "the state dict's state")
+    groups = state_dict["param_groups"]
+    if not isinstance(groups, (list, tuple)):
+        raise TypeError(f"the state dict's param_groups must be a list, got {type(groups).__name__}")
+    for i, group in enumerate(groups):
+        require_dict(group, f"parameter group {i} of the state dict")
+        if not isinstance(group.get("params"), (list, tuple)):
+            raise ValueError(f"parameter group {i} of the state dict has no list of 'params'")
+    for k in state_dict["state"]:
+        _as_index(k)
+
+
+def _as_index(key: Any) -> int:
+    """A parameter's index in a state dict: an int, or its digits (JSON keys are strings)."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"the state dict has state under {key!r}, which is not a parameter index") from None

@@ -155,7 +155,7 @@ def test_unsigned_cross_entropy_targets_work():
 
 
 def test_where_without_a_condition_is_refused():
-    with pytest.raises(TypeError, match="condition must be numbers"):
+    with pytest.raises(TypeError, match="cannot make where\\(\\)'s condition from NoneType"):
         minigrad.where(None, Tensor([1.0]), Tensor([2.0]))
 
 
@@ -181,7 +181,7 @@ def test_an_axis_that_is_not_an_integer_is_named():
 def test_a_numpy_error_whose_type_needs_more_arguments_still_names_the_op():
     # numpy's "no loop for these dtypes" error takes extra constructor arguments
     x = Tensor([1.0, 2.0])
-    with pytest.raises(TypeError, match=r"x \+= y with x of shape \(2,\)"):
+    with pytest.raises(TypeError, match=r"x \+= y with x of shape \(2,\)"), minigrad.no_grad():
         x += np.array(["a", "b"])
 
 
@@ -197,7 +197,7 @@ def test_losses_need_their_prediction_as_a_tensor():
 def test_leaky_relu_slope_and_where_condition_are_checked():
     with pytest.raises(TypeError, match="negative_slope must be a number, got None"):
         F.leaky_relu(Tensor([-1.0]), None)
-    with pytest.raises(TypeError, match="condition must be numbers.*'a'"):
+    with pytest.raises(TypeError, match="cannot make where\\(\\)'s condition.*'a'"):
         minigrad.where(np.array(["a", "b"]), Tensor([1.0, 2.0]), 0.0)
 
 
@@ -257,10 +257,10 @@ def test_an_integer_too_large_for_int64_still_makes_a_tensor():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda x: F.binary_cross_entropy_with_logits(x, ["a", "b"]), TypeError, "targets must be numbers"),
+    (lambda x: F.binary_cross_entropy_with_logits(x, ["a", "b"]), TypeError, "cannot make binary_cross_entropy_with_logits targets"),
     (lambda x: F.binary_cross_entropy_with_logits(x, [np.nan, 1.0]), ValueError, r"lie in \[0, 1\]"),
-    (lambda x: F.mse_loss(x, None), TypeError, "mse_loss target must be numbers.*got None"),
-    (lambda x: F.cross_entropy(x.reshape(1, 2), ["a"]), TypeError, "cross_entropy targets must be numbers"),
+    (lambda x: F.mse_loss(x, None), TypeError, "cannot make mse_loss target from NoneType"),
+    (lambda x: F.cross_entropy(x.reshape(1, 2), ["a"]), TypeError, "cannot make cross_entropy targets from list"),
 ])
 def test_loss_targets_that_are_not_numbers_or_out_of_range_are_named(call, error, message):
     with pytest.raises(error, match=message):

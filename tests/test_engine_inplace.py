@@ -1,5 +1,6 @@
-"""x += y, x -= y, x *= y, x /= y change x in place, as in PyTorch, and are refused wherever
-autograd would have had to record them."""
+"""x += y, x -= y, x *= y, x /= y: inside no_grad() they change a leaf's data in place (an
+optimizer step written by hand); elsewhere x names the recorded result x + y (refused on a leaf
+that requires grad, as in PyTorch). x never changes shape or dtype."""
 
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ def test_a_hand_written_sgd_step_updates_the_parameter_the_model_holds():
     (lambda x: x.__imul__(Tensor([3.0, 3.0])), [3.0, 6.0]),
     (lambda x: x.__itruediv__(2), [0.5, 1.0]),
 ])
-def test_each_operator_changes_the_same_array_and_keeps_the_dtype(update, expected):
+def test_inside_no_grad_each_operator_changes_the_same_array_and_keeps_the_dtype(update, expected):
     x = Tensor(np.array([1.0, 2.0], np.float32))
     array = x.data
-    assert update(x) is x
+    with no_grad():
+        assert update(x) is x
     assert x.data is array and x.dtype == np.float32
     np.testing.assert_array_equal(x.data, expected)
 
@@ -42,16 +44,20 @@ def test_changing_a_leaf_that_requires_grad_outside_no_grad_is_refused():
     np.testing.assert_array_equal(w.data, 1.0)
 
 
-def test_where_autograd_records_x_names_the_recorded_result():
+def test_outside_no_grad_x_names_the_recorded_result_and_no_array_is_changed():
     w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     loss = (w * w).sum()
     loss += (3 * w).sum()  # the PyTorch idiom for adding a penalty
+    y = w.relu()
+    detached = y.detach()
+    detached -= 5  # must not change the output ReLU's backward reads
     x = Tensor(np.ones(2))
     constant = x.data
     x *= w  # x now depends on w; the constant's array is left alone
-    (loss + x.sum()).backward()
-    np.testing.assert_array_equal(w.grad, 2 * w.data + 3 + 1)
+    (loss + x.sum() + y.sum()).backward()
+    np.testing.assert_array_equal(w.grad, 2 * w.data + 3 + 1 + 1)
     np.testing.assert_array_equal(constant, 1.0)
+    np.testing.assert_array_equal(y.data, [1.0, 2.0])
 
 
 def test_a_recorded_result_is_not_changed_in_place_even_in_no_grad():
@@ -66,7 +72,13 @@ def test_a_recorded_result_is_not_changed_in_place_even_in_no_grad():
     np.testing.assert_array_equal(w.grad, [2.0, 2.0])
 
 
-def test_a_shape_that_does_not_fit_x_is_named():
-    x = Tensor(np.zeros(3))
-    with pytest.raises(ValueError, match=r"x \+= y with x of shape \(3,\)"):
-        x += np.ones((2, 3))
+def test_x_keeps_its_shape_and_dtype_or_the_operator_is_refused():
+    w = Tensor(np.ones(3, np.float32), requires_grad=True)
+    x = w * 2
+    with pytest.raises(ValueError, match=r"turn x of shape \(3,\) and dtype float32 into shape \(2, 3\)"):
+        x += np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match="dtype float32 into shape \\(3,\\) and dtype float64"):
+        x += Tensor(np.ones(3))
+    plain = Tensor(np.zeros(3))
+    with pytest.raises(ValueError, match=r"x \+= y with x of shape \(3,\)"), no_grad():
+        plain += np.ones((2, 3))

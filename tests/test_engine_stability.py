@@ -80,3 +80,13 @@ def test_an_infinite_gradient_does_not_pass_where_the_output_does_not_depend_on_
     with np.errstate(divide="ignore"):
         masked(x).sqrt().sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.25])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_relu_passes_large_finite_gradients_without_a_floating_point_error(dtype):
+    # (a finiteness test by Σ g² would overflow here)
+    x = Tensor(np.array([1.0, -1.0, 2.0], dtype), requires_grad=True)
+    big = 3e4 if dtype == np.float16 else 1e30
+    with np.errstate(all="raise"):
+        x.relu().backward(np.full(3, big, dtype))
+    np.testing.assert_array_equal(x.grad, np.array([big, 0, big], dtype))

@@ -351,3 +351,16 @@ def test_sequential_lr_milestones_must_be_whole_epochs():
     opt = optimizer()
     with pytest.raises(ValueError, match=re.escape("Invalid milestones: [2.5]")):
         SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[2.5])
+
+
+def test_a_schedule_that_gives_an_invalid_rate_is_refused_and_the_epoch_stays():
+    with pytest.raises(ValueError, match="Invalid learning rate at epoch 0"):
+        LambdaLR(optimizer(), lambda e: -1.0)
+    opt = optimizer()
+    scheduler = LambdaLR(opt, lambda e: 1.0 if e < 2 else math.inf)
+    scheduler.step()
+    with pytest.raises(ValueError, match="Invalid learning rate at epoch 2: inf"):
+        scheduler.step()
+    assert scheduler.last_epoch == 1 and [g["lr"] for g in opt.param_groups] == list(BASE_LRS)
+    fresh = LambdaLR(optimizer(), lambda e: 1.0)
+    fresh.load_state_dict(scheduler.state_dict())  # what a scheduler saves, it can load

@@ -308,6 +308,10 @@ MISMATCHES = {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {**sd["state"], 0: {**sd["state"][0], "step": 2.7}},
     },
+    "a step count beyond 2**53": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {**sd["state"], 0: {**sd["state"][0], "step": 1e300}},
+    },
     "a negative step count": lambda: {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {**sd["state"], 0: {**sd["state"][0], "step": -3}},
@@ -452,3 +456,19 @@ def test_a_step_count_saved_as_a_whole_float_loads_as_an_int():
     fresh = optim.AdamW(make_params())
     fresh.load_state_dict(saved)
     assert type(fresh.state_dict()["state"][0]["step"]) is int
+
+
+@pytest.mark.parametrize("change, error, message", [
+    ({"state": None}, TypeError, "state must be a dict"),
+    ({"param_groups": None}, TypeError, "param_groups must be a list"),
+    ({"param_groups": [None]}, TypeError, "parameter group 0 of the state dict must be a dict"),
+    ({"param_groups": [{"lr": 0.1}]}, ValueError, "no list of 'params'"),
+    ({"state": {"x": {}}}, ValueError, "state under 'x'"),
+])
+def test_a_malformed_state_dict_is_named_not_a_raw_error(change, error, message):
+    params = make_params()
+    opt = trained(optim.AdamW, params)
+    before = opt.state_dict()
+    with pytest.raises(error, match=message):
+        opt.load_state_dict({**before, **change})
+    assert_same_tree(opt.state_dict(), before)

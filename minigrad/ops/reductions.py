@@ -6,12 +6,14 @@ the reduced axes into g (``_expand``) so that it broadcasts against a.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from minigrad.autograd import Function
 
 
-def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
+def normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     """Turn an axis argument (None, int, or tuple) into a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
@@ -30,7 +32,7 @@ def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(result))
 
 
-def normalize_axis(axis, ndim: int) -> int:
+def normalize_axis(axis: int, ndim: int) -> int:
     """One axis (an integer, negative counting from the end) as a non-negative index."""
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"an axis must be an integer, got {axis!r}")
