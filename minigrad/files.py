@@ -7,12 +7,17 @@
         np.savez_compressed(temporary, **arrays)
 
 The content goes to a new temporary file in the target's folder, hidden and with the target's
-suffix (``.raw.<random hex>.tmp.npz``, so that tools which pick the format from the suffix, as
-matplotlib's ``savefig`` does, or append one when it is missing, as numpy's ``savez`` does, do
-the right thing). Once the writer is done, the file is flushed to disk (fsync) and only then
-renamed over the target (``os.replace``, atomic on POSIX and Windows), and the folder is synced
-so that the rename itself survives a crash. An error or Ctrl-C before the rename removes the
-temporary file and leaves the previous target untouched.
+suffix (``.raw.<random hex>.tmp.npz``, so that a tool which picks the format from the suffix, as
+matplotlib's ``savefig`` does, picks the target's). The writer must write exactly the path it is
+given: numpy's ``savez`` adds ``.npz`` to a name without it, so for a target ``raw`` it would
+write a new file beside the empty temporary one. That is noticed (the temporary file still empty
+and a file named after it with something added): the stray file is removed and a ValueError
+says so. Give such a target its suffix, or pass the writer an open file.
+
+Once the writer is done, the file is flushed to disk (fsync) and only then renamed over the
+target (``os.replace``, atomic on POSIX and Windows), and the folder is synced so that the
+rename itself survives a crash. An error or Ctrl-C before the rename removes the temporary file
+and leaves the previous target untouched.
 
 Through a symbolic link, the file it points to is replaced (as ``open()`` would write there)
 and the link stays. The file gets the permissions ``open()`` would give it: those of the file
@@ -33,11 +38,13 @@ from typing import Any, Iterator
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A new, empty temporary file beside ``path`` to write to; renamed over ``path`` when the
-    block ends without an error, removed when it raises (the error goes on)."""
+    block ends without an error, removed when it raises (the error goes on), and when the writer
+    wrote another file instead (a ValueError)."""
     target = Path(os.path.realpath(path))
     temporary = _new_temporary_file(target)
     try:
         yield temporary
+        _refuse_a_write_elsewhere(temporary, path)
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
         if target.exists():  # overwriting keeps the file's permissions, as open() does
@@ -66,6 +73,22 @@ def _new_temporary_file(target: Path) -> Path:
                           str(target.parent)) from None
     os.close(descriptor)
     return temporary
+
+
+def _refuse_a_write_elsewhere(temporary: Path, path: str | os.PathLike[str]) -> None:
+    """If the writer left ``temporary`` empty and wrote a file whose name extends it (numpy's
+    savez adds '.npz'), remove that file and raise a ValueError."""
+    if temporary.stat().st_size:
+        return
+    strays = [name for name in os.listdir(temporary.parent)
+              if name.startswith(temporary.name) and name != temporary.name]
+    for name in strays:
+        (temporary.parent / name).unlink()
+    if strays:
+        added = strays[0][len(temporary.name):]
+        raise ValueError(f"cannot write {path}: the writer added {added!r} to the name of the file it was "
+                         f"given (as numpy's savez adds '.npz'): give the target that suffix, or pass the "
+                         f"writer an open file")
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -9,6 +9,7 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from minigrad.files import atomic_path, save_figure, write_text
@@ -54,6 +55,14 @@ def test_the_temporary_file_is_hidden_beside_the_target_with_its_suffix(tmp_path
     with atomic_path(tmp_path / "raw.npz") as temporary:
         assert temporary.parent == tmp_path and temporary.name.startswith(".raw.")
         assert temporary.suffix == ".npz"
+
+
+def test_a_writer_that_adds_a_suffix_to_the_name_is_an_error_and_leaves_no_stray_file(tmp_path):
+    (tmp_path / "raw").write_text("old")
+    with pytest.raises(ValueError, match=r"cannot write .*raw: the writer added '\.npz' to the name"):
+        with atomic_path(tmp_path / "raw") as temporary:
+            np.savez(temporary, x=np.zeros(2))
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("raw", "old")]
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
