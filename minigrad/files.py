@@ -7,9 +7,9 @@
         np.savez_compressed(temporary, **arrays)
 
 The content goes to a new temporary file in the target's folder, hidden and with the target's
-suffix (``.raw.<random hex>.tmp.npz``, so that a tool which picks the format from the suffix, as
-matplotlib's ``savefig`` does, picks the target's). The writer must write exactly the path it is
-given: numpy's ``savez`` adds ``.npz`` to a name without it, so for a target ``raw`` it would
+suffix, so that a tool which picks the format from the suffix, as matplotlib's ``savefig`` does,
+picks the target's: ``.raw.<random hex>.tmp.npz`` (the stem shortened where the name would pass
+the 255 bytes most file systems allow). The writer must write exactly the path it is given: numpy's ``savez`` adds ``.npz`` to a name without it, so for a target ``raw`` it would
 write a new file beside the empty temporary one. That is noticed (the temporary file still empty
 and a file named after it with something added): the stray file is removed and a ValueError
 says so. Give such a target its suffix, or pass the writer an open file.
@@ -34,6 +34,7 @@ import stat
 from pathlib import Path
 from typing import Any, Iterator
 
+NAME_MAX = 255  # the longest file name, in bytes, most file systems allow
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -65,7 +66,7 @@ def _new_temporary_file(target: Path) -> Path:
     """Create the temporary file as open() creates files (0o666 less the umask, applied by the
     system: no race with other threads), under a random name that O_EXCL guarantees is new.
     An OSError names the target's folder, not the temporary file the user never asked for."""
-    temporary = target.parent / f".{target.stem}.{secrets.token_hex(8)}.tmp{target.suffix}"
+    temporary = target.parent / _temporary_name(target)
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as error:
@@ -73,6 +74,16 @@ def _new_temporary_file(target: Path) -> Path:
                           str(target.parent)) from None
     os.close(descriptor)
     return temporary
+
+
+def _temporary_name(target: Path) -> str:
+    """``.{stem}.{random hex}.tmp{suffix}``, the stem shortened until the name fits in NAME_MAX
+    bytes, so that a target whose name is near that limit can be written too."""
+    tail = f".{secrets.token_hex(8)}.tmp{target.suffix}"
+    stem = target.stem
+    while stem and len(os.fsencode(f".{stem}{tail}")) > NAME_MAX:
+        stem = stem[:-1]
+    return f".{stem}{tail}"
 
 
 def _refuse_a_write_elsewhere(temporary: Path, path: str | os.PathLike[str]) -> None:

@@ -65,6 +65,12 @@ def test_a_writer_that_adds_a_suffix_to_the_name_is_an_error_and_leaves_no_stray
     assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("raw", "old")]
 
 
+def test_a_target_whose_name_has_the_longest_length_allowed_is_written(tmp_path):
+    name = "é" * 125 + ".json"  # 255 bytes in UTF-8
+    write_text(tmp_path / name, "x")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
 def test_a_figure_is_saved_in_the_format_of_the_targets_suffix(tmp_path, suffix, magic):
     figure = pytest.importorskip("matplotlib.figure").Figure()
