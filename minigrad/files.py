@@ -9,10 +9,11 @@
 The content goes to a new temporary file in the target's folder, hidden and with the target's
 suffix, so that a tool which picks the format from the suffix, as matplotlib's ``savefig`` does,
 picks the target's: ``.raw.<random hex>.tmp.npz`` (the stem shortened where the name would pass
-the 255 bytes most file systems allow). The writer must write exactly the path it is given: numpy's ``savez`` adds ``.npz`` to a name without it, so for a target ``raw`` it would
-write a new file beside the empty temporary one. That is noticed (the temporary file still empty
-and a file named after it with something added): the stray file is removed and a ValueError
-says so. Give such a target its suffix, or pass the writer an open file.
+the 255 bytes most file systems allow). The writer must write exactly the path it is given:
+numpy's ``savez`` adds ``.npz`` to a name without it, so for a target ``raw`` it would write a
+new file beside the empty temporary one. That is noticed (the temporary file still empty and a
+file named after it with something added): the stray file is removed and a ValueError says so.
+Give such a target its suffix, or pass the writer an open file.
 
 Once the writer is done, the file is flushed to disk (fsync) and only then renamed over the
 target (``os.replace``, atomic on POSIX and Windows), and the folder is synced so that the
