@@ -45,6 +45,15 @@ def test_a_folder_that_cannot_be_made_is_refused(tmp_path, monkeypatch, where, m
         output_folder(where)
 
 
+@pytest.mark.parametrize("where", ["link", "link/results", "link/results/deeper"])
+def test_a_folder_at_or_under_a_symbolic_link_to_nothing_is_refused(tmp_path, monkeypatch, where):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to("nowhere")
+    message = rf"cannot create the folder {where} \(.*link is a symbolic link to nowhere, which does not exist\)"
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        output_folder(where)
+
+
 def test_a_folder_under_one_where_nothing_can_be_written_is_refused():
     if not Path("/proc/self").is_dir():
         pytest.skip("needs Linux's /proc")
