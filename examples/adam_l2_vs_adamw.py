@@ -76,25 +76,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the study as the command line asks; return the exit status (after Ctrl-C: exit
-    with status 130)."""
-    args = parse_args(argv)
-    parts = list(study.PART_NAMES) if args.part == "all" else [args.part]
-    start = time.perf_counter()
-    resuming = f"the finished runs are in {args.out / 'results.jsonl'}: run the same command again to resume"
-    try:
-        with exit_on_interrupt("adam_l2_vs_adamw.py", resuming):
+    with status 130, saying that rerunning resumes)."""
+    with exit_on_interrupt("adam_l2_vs_adamw.py") as interruption:
+        args = parse_args(argv)
+        parts = list(study.PART_NAMES) if args.part == "all" else [args.part]
+        start = time.perf_counter()
+        interruption.hint = (f"the finished runs are in {args.out / 'results.jsonl'}: run the same command "
+                             f"again to resume")
+        try:
             result = study.run(args.settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
                                scheduler=args.scheduler)
-    except (StoreError, study.BackendError) as error:
-        print(f"adam_l2_vs_adamw.py: error: {error}", file=sys.stderr)
-        return 1
-    elapsed = time.perf_counter() - start
-    print("\n".join(report.headlines(result["summaries"])))
-    figures = "figures skipped (no matplotlib)" if result["figures"] is None else "figures written"
-    print(f"report: {result['report']} ({figures}); {result['records']} runs recorded in "
-          f"{args.out / 'results.jsonl'}")
-    print(f"total time: {elapsed:.1f} s")
-    return 0
+        except (StoreError, study.BackendError) as error:
+            print(f"adam_l2_vs_adamw.py: error: {error}", file=sys.stderr)
+            return 1
+        elapsed = time.perf_counter() - start
+        print("\n".join(report.headlines(result["summaries"])))
+        figures = "figures skipped (no matplotlib)" if result["figures"] is None else "figures written"
+        print(f"report: {result['report']} ({figures}); {result['records']} runs recorded in "
+              f"{args.out / 'results.jsonl'}")
+        print(f"total time: {elapsed:.1f} s")
+        return 0
 
 
 if __name__ == "__main__":

@@ -227,7 +227,8 @@ def measure(rounds: int, quick: bool, seed: int) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options; --rounds defaults to 15, or 2 with --quick."""
     parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
@@ -235,30 +236,36 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
     parser.add_argument("--out", type=output_folder, default=None, help="folder for benchmark.json and benchmark.png")
     args = parser.parse_args(argv)
-    rounds = args.rounds if args.rounds is not None else 2 if args.quick else 15
-    if rounds < 1:
+    if args.rounds is None:
+        args.rounds = 2 if args.quick else 15
+    if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    return args
 
+
+def main(argv: list[str] | None = None) -> dict:
+    """Measure as the command line asks, print the table (and write --out's files); return the report."""
     with exit_on_interrupt("benchmark.py"):
-        report = measure(rounds, args.quick, args.seed)
-    results, notes = report["training_steps"], report["notes"]
-    print()
-    print(format_table(results))
-    print(f"per-op overhead (forward + backward): {report['per_op_overhead_us']:.1f} µs per op")
-    chain = "10,000" if args.quick else "100,000"
-    print(f"backward through a {chain}-op chain: {report['backward_100k_chain_s']:.2f} s")
-    mem = report["peak_memory"]
-    print(f"peak RSS of a training run (H=256, {mem['steps']} steps): {mem['rss_peak_mib']:.0f} MiB "
-          f"(after imports and data: {mem['rss_before_mib']:.0f} MiB)")
-    for note in notes:
-        print("note:", note)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_text(args.out / "benchmark.json", json.dumps(report, indent=2))
-        drawn = plot(results, args.out / "benchmark.png")
-        print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else
-              " (no PNG: matplotlib is not installed)"))
-    return report
+        args = parse_args(argv)
+        report = measure(args.rounds, args.quick, args.seed)
+        results, notes = report["training_steps"], report["notes"]
+        print()
+        print(format_table(results))
+        print(f"per-op overhead (forward + backward): {report['per_op_overhead_us']:.1f} µs per op")
+        chain = "10,000" if args.quick else "100,000"
+        print(f"backward through a {chain}-op chain: {report['backward_100k_chain_s']:.2f} s")
+        mem = report["peak_memory"]
+        print(f"peak RSS of a training run (H=256, {mem['steps']} steps): {mem['rss_peak_mib']:.0f} MiB "
+              f"(after imports and data: {mem['rss_before_mib']:.0f} MiB)")
+        for note in notes:
+            print("note:", note)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            write_text(args.out / "benchmark.json", json.dumps(report, indent=2))
+            drawn = plot(results, args.out / "benchmark.png")
+            print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else
+                  " (no PNG: matplotlib is not installed)"))
+        return report
 
 
 if __name__ == "__main__":

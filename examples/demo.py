@@ -37,26 +37,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Train, print the per-epoch summary and return the test loss and accuracy."""
-    args = parse_args(argv)
-    epochs, hidden = (2, 16) if args.quick else (10, 64)
-    data = load_dataset("digits", val_size=0.1, seed=args.seed)
-    print(data)
-    model = models.MLP(data.n_features, (hidden,), data.n_classes, rng=args.seed)
-    print(model)
-    optimizer = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
-    loss_fn = models.CrossEntropyLoss()
-
-    start = time.perf_counter()
     with exit_on_interrupt("demo.py"):
+        args = parse_args(argv)
+        epochs, hidden = (2, 16) if args.quick else (10, 64)
+        data = load_dataset("digits", val_size=0.1, seed=args.seed)
+        print(data)
+        model = models.MLP(data.n_features, (hidden,), data.n_classes, rng=args.seed)
+        print(model)
+        optimizer = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
+        loss_fn = models.CrossEntropyLoss()
+
+        start = time.perf_counter()
         history = fit(model, optimizer, loss_fn, data.train, epochs=epochs, val_data=data.val,
                       batch_size=32, seed=args.seed)
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
 
-    for epoch, loss, accuracy in zip(history.epoch, history.train_loss, history.val_metric):
-        print(f"epoch {epoch:2d}   train loss {loss:.4f}   validation accuracy {accuracy:.3f}")
-    test = evaluate(model, data.test, loss_fn)
-    print(f"test accuracy {test['accuracy']:.3f} after {len(history.epoch)} epochs ({seconds:.1f} s)")
-    return test
+        for epoch, loss, accuracy in zip(history.epoch, history.train_loss, history.val_metric):
+            print(f"epoch {epoch:2d}   train loss {loss:.4f}   validation accuracy {accuracy:.3f}")
+        test = evaluate(model, data.test, loss_fn)
+        print(f"test accuracy {test['accuracy']:.3f} after {len(history.epoch)} epochs ({seconds:.1f} s)")
+        return test
 
 
 if __name__ == "__main__":

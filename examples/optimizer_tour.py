@@ -26,8 +26,8 @@ from tour import runner
 from tour.claim import Claim
 
 
-def main(argv: list[str] | None = None) -> list[Claim]:
-    """Run the tour as the command line asks, write its files, print a summary; return the claims."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options: --out, --quick and --seed."""
     parser = argparse.ArgumentParser(prog="optimizer_tour.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=output_folder, default="results/optimizer_tour",
@@ -35,15 +35,20 @@ def main(argv: list[str] | None = None) -> list[Claim]:
     parser.add_argument("--quick", action="store_true", help="small runs, for a smoke test (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the noisy experiments (claims 4, 6, 7; 0 to 2**32 - 1)")
-    args = parser.parse_args(argv)
-    command = "python examples/optimizer_tour.py" + (" --quick" if args.quick else "") + f" --seed {args.seed}"
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> list[Claim]:
+    """Run the tour as the command line asks, write its files, print a summary; return the claims."""
     with exit_on_interrupt("optimizer_tour.py"):
+        args = parse_args(argv)
+        command = f"python examples/optimizer_tour.py{' --quick' if args.quick else ''} --seed {args.seed}"
         outcome = runner.run(args.quick, args.seed, args.out, command)
-    for c in outcome.claims:
-        print(f"{c.number}. {c.title}: {'borne out' if c.holds else 'NOT borne out'}\n   {c.verdict}")
-    print(f"{len(outcome.claims)} claims in {outcome.seconds:.1f} s; tour.md, results.json, raw.npz"
-          + (" and figures" if outcome.figures else " (figures skipped: no matplotlib)") + f" in {args.out}")
-    return outcome.claims
+        for c in outcome.claims:
+            print(f"{c.number}. {c.title}: {'borne out' if c.holds else 'NOT borne out'}\n   {c.verdict}")
+        print(f"{len(outcome.claims)} claims in {outcome.seconds:.1f} s; tour.md, results.json, raw.npz"
+              + (" and figures" if outcome.figures else " (figures skipped: no matplotlib)") + f" in {args.out}")
+        return outcome.claims
 
 
 if __name__ == "__main__":

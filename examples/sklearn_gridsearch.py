@@ -117,7 +117,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
     return True
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options: --quick, --seed and --out."""
     parser = argparse.ArgumentParser(prog="sklearn_gridsearch.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small grid and short runs (a few seconds)")
@@ -125,21 +126,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="seed of the test split, the folds and the networks (0 to 2**32 - 1)")
     parser.add_argument("--out", type=output_folder, default="results/sklearn_gridsearch",
                         help="folder for results.json and gridsearch.png")
-    args = parser.parse_args(argv)
-    began = time.perf_counter()
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Search the grid as the command line asks, write its files, print the ranking; return the results."""
     with exit_on_interrupt("sklearn_gridsearch.py"):
+        args = parse_args(argv)
+        began = time.perf_counter()
         result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
-    result["seconds"] = time.perf_counter() - began
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_text(args.out / "results.json", json.dumps(result, indent=1))
-    plotted = plot(result["rows"], args.out / "gridsearch.png")
-    print(table(result["rows"]))
-    best = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
-                     for name, value in result["best"].items())
-    print(f"best: {best}; refit on all training rows, test accuracy {result['test_accuracy']:.4f}")
-    print(f"{len(result['rows'])} settings in {result['seconds']:.1f} s; results.json"
-          + (" and gridsearch.png" if plotted else " (figure skipped: no matplotlib)") + f" in {args.out}")
-    return result
+        result["seconds"] = time.perf_counter() - began
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_text(args.out / "results.json", json.dumps(result, indent=1))
+        plotted = plot(result["rows"], args.out / "gridsearch.png")
+        print(table(result["rows"]))
+        best = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
+                         for name, value in result["best"].items())
+        print(f"best: {best}; refit on all training rows, test accuracy {result['test_accuracy']:.4f}")
+        print(f"{len(result['rows'])} settings in {result['seconds']:.1f} s; results.json"
+              + (" and gridsearch.png" if plotted else " (figure skipped: no matplotlib)") + f" in {args.out}")
+        return result
 
 
 if __name__ == "__main__":

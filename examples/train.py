@@ -188,22 +188,19 @@ def load(args: argparse.Namespace) -> Dataset:
         sys.exit(f"train.py: error: argument --val-size: {error}")
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Train as the options ask, print the summary and write --out's files; return the results."""
     data = load(args)
     loss_fn = loss_for(data.task)
-    hint = f"continue it with: {resume_command(argv)}" if args.checkpoint else ""
     try:
         model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
         optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
         scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
         start = time.perf_counter()
-        with exit_on_interrupt("train.py", hint):
-            history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
-                          scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
-                          progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
-                          config=run_config(args, base_lr(optimizer)))
+        history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
+                      scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
+                      progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
+                      config=run_config(args, base_lr(optimizer)))
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
     seconds = time.perf_counter() - start
@@ -224,6 +221,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         plotted = plot_history(history, args.out / "curves.png")
         print(f"wrote {args.out / 'metrics.json'}" + (f" and {args.out / 'curves.png'}" if plotted else ""))
     return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Train as the command line ``argv`` (by default sys.argv) asks; return the results. Ctrl-C
+    at any point ends with one line, which gives the command that resumes a checkpointed run."""
+    argv = sys.argv[1:] if argv is None else argv
+    with exit_on_interrupt("train.py") as interruption:
+        args = parse_args(argv)
+        if args.checkpoint:
+            interruption.hint = f"continue it with: {resume_command(argv)}"
+        return run(args)
 
 
 if __name__ == "__main__":
