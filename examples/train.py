@@ -179,6 +179,30 @@ def resume_command(argv: list[str]) -> str:
     return shlex.join(["python", str(script), *options, *([] if "--resume" in options else ["--resume"])])
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """The inode and modification time of the file at ``path`` (None if there is none): they
+    change when the file is replaced."""
+    with contextlib.suppress(FileNotFoundError):
+        status = path.stat()
+        return status.st_ino, status.st_mtime_ns
+    return None
+
+
+def interruption_hint(args: argparse.Namespace, argv: list[str]) -> Callable[[], str]:
+    """What to say after Ctrl-C, asked at that moment: the command that continues the run once it
+    has a checkpoint (the file of --resume, or one written by this run: not the file --overwrite
+    has yet to replace); before that, that nothing was saved."""
+    replaced = file_identity(args.checkpoint) if args.overwrite else None
+
+    def hint() -> str:
+        if args.checkpoint.is_file() and file_identity(args.checkpoint) != replaced:
+            return f"continue it with: {resume_command(argv)}"
+        return ("no checkpoint was saved yet (one is written after each epoch): run the same command to "
+                "start again")
+
+    return hint
+
+
 def load(args: argparse.Namespace) -> Dataset:
     """The dataset the options ask for. (With options the parser accepted, what ``load_dataset``
     may still refuse is a --val-size too small to hold a row of each class.)"""
@@ -225,12 +249,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train as the command line ``argv`` (by default sys.argv) asks; return the results. Ctrl-C
-    at any point ends with one line, which gives the command that resumes a checkpointed run."""
+    at any point ends with one line, which gives the command that resumes a checkpointed run
+    once a checkpoint was saved."""
     argv = sys.argv[1:] if argv is None else argv
     with exit_on_interrupt("train.py") as interruption:
         args = parse_args(argv)
         if args.checkpoint:
-            interruption.hint = f"continue it with: {resume_command(argv)}"
+            interruption.hint = interruption_hint(args, argv)
         return run(args)
 
 

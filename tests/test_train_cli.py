@@ -22,6 +22,10 @@ def run_script(*args, cwd=None):
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd)
 
 
+def ctrl_c():
+    raise KeyboardInterrupt
+
+
 @pytest.fixture(scope="module")
 def train_module():
     spec = importlib.util.spec_from_file_location("train_example", SCRIPT)
@@ -182,6 +186,22 @@ def test_the_interrupted_message_gives_the_whole_command_that_resumes(train_modu
     assert Path(script).resolve() == SCRIPT
     assert resume_options == [*options[:-1], "--resume"]
     assert train_module.main(resume_options)["history"]["epoch"] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-checkpoint", "overwrite"])
+def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved_instead_of_how_to_resume(
+        train_module, tmp_path, monkeypatch, capsys, existing):
+    path = tmp_path / "run.npz"
+    if existing:
+        path.write_text("a checkpoint of an earlier run")
+    monkeypatch.setattr(train_module, "fit", lambda *args, **kwargs: ctrl_c())
+    with pytest.raises(SystemExit) as stop:
+        train_module.main(["--quick", "--dataset", "moons", "--checkpoint", str(path),
+                           *(["--overwrite"] * existing)])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "train.py: interrupted; no checkpoint was saved yet (one is written after each epoch): run the same "
+        "command to start again")
 
 
 @pytest.fixture()
