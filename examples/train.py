@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import math
 import shlex
@@ -134,7 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--hidden gives the hidden layers of an MLP; --model linear has none")
     for option, default in (QUICK_DEFAULTS if args.quick else DEFAULTS).items():
         if getattr(args, option) is None:
-            setattr(args, option, default)
+            setattr(args, option, copy.copy(default))  # a copy: changing args must not change later runs' defaults
     for flag in ("resume", "overwrite"):
         if getattr(args, flag) and args.checkpoint is None:
             parser.error(f"--{flag} needs --checkpoint PATH")

@@ -188,6 +188,12 @@ def test_the_interrupted_message_gives_the_whole_command_that_resumes(train_modu
     assert train_module.main(resume_options)["history"]["epoch"] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("argv", [[], ["--quick"]], ids=["default", "quick"])
+def test_changing_the_parsed_options_leaves_the_defaults_of_later_runs_alone(train_module, argv):
+    train_module.parse_args(argv).hidden.append(7)
+    assert train_module.parse_args(argv).hidden == [128 if not argv else 32]
+
+
 @pytest.mark.parametrize("existing", [False, True], ids=["new-checkpoint", "overwrite"])
 def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved_instead_of_how_to_resume(
         train_module, tmp_path, monkeypatch, capsys, existing):
