@@ -62,9 +62,9 @@ def test_a_folder_under_one_where_nothing_can_be_written_is_refused():
 
 
 @pytest.mark.parametrize("main, argv", [
-    (optimizer_tour.main, ["--seed", "-3"]),
+    (optimizer_tour.main, ["--out", "results/tour", "--seed", "-3"]),
     (adam_l2_vs_adamw.main, ["--seeds", "0"]),
-    (sklearn_gridsearch.main, ["--seed", "-1"]),
+    (sklearn_gridsearch.main, ["--out", "results/search", "--seed", "-1"]),
     (benchmark.main, ["--out", "results/benchmark", "--rounds", "0"]),
     (train_main, ["--out", "results/train", "--lr", "-1"]),
     (train_main, ["--out", "results/train", "--val-size", "0.6"]),
