@@ -101,10 +101,14 @@ def test_a_new_file_gets_the_mode_open_would_give_and_a_replaced_one_keeps_its_m
     assert stat.S_IMODE((tmp_path / "kept.txt").stat().st_mode) == 0o604
 
 
-def test_a_missing_folder_is_named_in_the_error(tmp_path):
+@pytest.mark.parametrize("through_a_link", [False, True], ids=["folder", "linked-folder"])
+def test_a_missing_folder_is_named_in_the_error_by_its_real_path(tmp_path, through_a_link):
+    if through_a_link:
+        (tmp_path / "link").symlink_to(tmp_path)
+    folder = tmp_path / "link" if through_a_link else tmp_path
     with pytest.raises(FileNotFoundError) as error:
-        write_text(tmp_path / "missing" / "a.json", "x")
-    assert error.value.filename == str(tmp_path / "missing") and ".tmp" not in str(error.value)
+        write_text(folder / "missing" / "a.json", "x")
+    assert error.value.filename == os.path.realpath(folder / "missing") and ".tmp" not in str(error.value)
 
 
 def test_the_training_command_writes_metrics_json_atomically(tmp_path, failing_rename):
