@@ -33,7 +33,7 @@ from benchmarks.runners import Batches, available_runners, initial_layers  # noq
 from minigrad import Tensor  # noqa: E402
 from minigrad.cli import exit_on_interrupt  # noqa: E402
 from minigrad.data import parse_seed  # noqa: E402
-from minigrad.files import save_figure, write_text  # noqa: E402
+from minigrad.files import make_folder, save_figure, write_text  # noqa: E402
 from minigrad.train import output_folder  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> dict:
         for note in notes:
             print("note:", note)
         if args.out:
-            args.out.mkdir(parents=True, exist_ok=True)
+            make_folder(args.out)
             write_text(args.out / "benchmark.json", json.dumps(report, indent=2))
             drawn = plot(results, args.out / "benchmark.png")
             print(f"wrote {args.out / 'benchmark.json'}" + (" and benchmark.png" if drawn else

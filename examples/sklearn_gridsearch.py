@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
-from minigrad.files import save_figure, write_text
+from minigrad.files import make_folder, save_figure, write_text
 from minigrad.train import output_folder
 from models.estimators import MLPClassifier
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         began = time.perf_counter()
         result = {"seed": args.seed, "quick": args.quick, **run_search(args.quick, args.seed)}
         result["seconds"] = time.perf_counter() - began
-        args.out.mkdir(parents=True, exist_ok=True)
+        make_folder(args.out)
         write_text(args.out / "results.json", json.dumps(result, indent=1))
         plotted = plot(result["rows"], args.out / "gridsearch.png")
         print(table(result["rows"]))

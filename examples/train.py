@@ -36,7 +36,7 @@ from typing import Any, Callable, NoReturn
 from minigrad.checkpoint import CheckpointError
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
-from minigrad.files import write_text
+from minigrad.files import make_folder, write_text
 from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     config["lr"] = base_lr(optimizer)  # the rate used, also when --lr was not given
     results = {"config": config, "test": test, "seconds": seconds, "history": history.to_dict()}
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
+        make_folder(args.out)
         write_text(args.out / "metrics.json", json.dumps(results, indent=2))
         plotted = plot_history(history, args.out / "curves.png")
         print(f"wrote {args.out / 'metrics.json'}" + (f" and {args.out / 'curves.png'}" if plotted else ""))

@@ -23,7 +23,7 @@ and leaves the previous target untouched.
 Through a symbolic link, the file it points to is replaced (as ``open()`` would write there)
 and the link stays. The file gets the permissions ``open()`` would give it: those of the file
 it replaces, or for a new file 0o666 without the bits of the process's umask. The folder must
-exist: a missing one is a FileNotFoundError naming that folder.
+exist: a missing one is a FileNotFoundError naming that folder (``make_folder`` makes it).
 """
 
 from __future__ import annotations
@@ -101,6 +101,13 @@ def _refuse_a_write_elsewhere(temporary: Path, path: str | os.PathLike[str]) -> 
         raise ValueError(f"cannot write {path}: the writer added {added!r} to the name of the file it was "
                          f"given (as numpy's savez adds '.npz'): give the target that suffix, or pass the "
                          f"writer an open file")
+
+
+def make_folder(folder: str | os.PathLike[str]) -> None:
+    """Make ``folder`` and its missing parents, unless it exists: a command's output folder is
+    checked while its options are read (``minigrad.train.output_folder``) and made this way just
+    before the command writes into it, so that a command refused on the way leaves none."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigrad.files import atomic_path, save_figure, write_text
+from minigrad.files import atomic_path, make_folder, save_figure, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,6 +109,13 @@ def test_a_missing_folder_is_named_in_the_error_by_its_real_path(tmp_path, throu
     with pytest.raises(FileNotFoundError) as error:
         write_text(folder / "missing" / "a.json", "x")
     assert error.value.filename == os.path.realpath(folder / "missing") and ".tmp" not in str(error.value)
+
+
+def test_make_folder_makes_a_folder_with_its_missing_parents_and_keeps_an_existing_one(tmp_path):
+    make_folder(tmp_path / "a" / "b")
+    (tmp_path / "a" / "b" / "kept.txt").write_text("x")
+    make_folder(tmp_path / "a" / "b")
+    assert [p.name for p in (tmp_path / "a" / "b").iterdir()] == ["kept.txt"]
 
 
 def test_the_training_command_writes_metrics_json_atomically(tmp_path, failing_rename):

@@ -19,6 +19,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
+from minigrad.files import make_folder
+
 Config = dict[str, Any]
 
 
@@ -79,7 +81,7 @@ class RunStore:
         """Record a finished run: one line, written, flushed and fsync'ed at once."""
         record = {"config": config, "metrics": metrics, "seconds": seconds}
         line = json.dumps(record, sort_keys=True, allow_nan=True) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         with open(self.path, "a", encoding="utf-8") as file:
             file.write(line)
             file.flush()

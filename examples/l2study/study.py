@@ -17,6 +17,7 @@ from l2study import convergence, equivalences, grid, per_parameter, plots, repor
 from l2study.runs import Config, RunStore, config_key
 from l2study.settings import Settings
 from l2study.training import run_mlp
+from minigrad.files import make_folder
 
 PARTS = (equivalences, convergence, per_parameter, grid, same_number, weight_norm)
 PART_NAMES = tuple(part.NAME for part in PARTS)
@@ -101,7 +102,7 @@ def run(settings: Settings, parts: list[str], out: Path, jobs: int = -1, backend
                 perform(part.configs(settings, store), store, jobs, part.TITLE)
     summaries = {part.NAME: part.summarize(settings, store) for part in PARTS
                  if not store.pending(part.configs(settings, store))}
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     figures = plots.draw(summaries, out)
     report_path = report.write(out / "report.md", settings, PARTS, summaries, figures)
     return {"summaries": summaries, "figures": figures, "report": report_path, "records": len(store)}

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from tqdm import tqdm
 
+from minigrad.files import make_folder
 from tour import plots, report
 from tour.adagrad import claim_3_adagrad_dies
 from tour.bias_correction import claim_5_bias_correction
@@ -53,7 +54,7 @@ class Outcome:
 def run(quick: bool, seed: int, out: Path, command: str) -> Outcome:
     """Run every claim of ``plan``, drawing each figure into ``out`` as it comes (if matplotlib is
     installed), then write the files, saying ``command`` produced them."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     plt = plots.pyplot()
     began = time.perf_counter()
     claims = []
