@@ -37,6 +37,7 @@ from typing import Any, Iterator
 
 NAME_MAX = 255  # the longest file name, in bytes, most file systems allow
 
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A new, empty temporary file beside ``path`` to write to; renamed over ``path`` when the
