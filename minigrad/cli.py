@@ -1,4 +1,6 @@
-"""What the example command lines share: Ctrl-C ends them with one line, not a traceback.
+"""What the example command lines share: Ctrl-C in their ``main`` ends them with one line, not
+a traceback. (During the scripts' own imports, before ``main`` runs, Python's default handling
+still prints one.)
 
     with exit_on_interrupt("train.py") as interruption:     # around the whole body of main
         args = parse_args(argv)

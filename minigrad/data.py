@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from minigrad.checks import is_int
 from minigrad.dtypes import get_default_dtype
 from minigrad.random import as_generator
 
@@ -60,7 +60,7 @@ _SEEDS = f"an integer from 0 to 2**32 - 1 = {MAX_SEED}"
 
 def check_seed(seed: Any) -> int:
     """``seed`` as an int if it is an integer from 0 to ``MAX_SEED``; otherwise a ValueError."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
+    if not (is_int(seed, 0) and seed <= MAX_SEED):
         raise ValueError(f"seed must be {_SEEDS}, got {seed!r}")
     return int(seed)
 
@@ -278,7 +278,7 @@ def batches(
     N mod batch_size rows, unless ``drop_last`` leaves it out. The arguments are checked and
     the permutation drawn at the call, not at the first batch.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if not is_int(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     n = len(X)
     if len(y) != n:

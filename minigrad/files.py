@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import stat
 from pathlib import Path
 from typing import Any, Iterator
@@ -82,6 +83,8 @@ def _temporary_name(target: Path) -> str:
     """``.{stem}.{random hex}.tmp{suffix}``, the stem shortened until the name fits in NAME_MAX
     bytes, so that a target whose name is near that limit can be written too."""
     tail = f".{secrets.token_hex(8)}.tmp{target.suffix}"
+    if len(os.fsencode(f".{tail}")) > NAME_MAX:  # a suffix too long to keep: the name without it
+        tail = tail[:-len(target.suffix)]
     stem = target.stem
     while stem and len(os.fsencode(f".{stem}{tail}")) > NAME_MAX:
         stem = stem[:-1]
@@ -96,7 +99,11 @@ def _refuse_a_write_elsewhere(temporary: Path, path: str | os.PathLike[str]) -> 
     strays = [name for name in os.listdir(temporary.parent)
               if name.startswith(temporary.name) and name != temporary.name]
     for name in strays:
-        (temporary.parent / name).unlink()
+        stray = temporary.parent / name
+        if stray.is_dir() and not stray.is_symlink():
+            shutil.rmtree(stray)
+        else:
+            stray.unlink()
     if strays:
         added = strays[0][len(temporary.name):]
         raise ValueError(f"cannot write {path}: the writer added {added!r} to the name of the file it was "

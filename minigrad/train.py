@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import errno
 import math
-import numbers
 import os
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
     CheckpointError, generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint,
 )
+from minigrad.checks import is_int
 from minigrad.data import Split, batches
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -237,7 +237,7 @@ def fit(
     infinite (that step is not taken).
     """
     X, y = train_data
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+    if not is_int(epochs, 1):
         raise ValueError(f"epochs must be a positive integer (in all, with those a resumed run has done), "
                          f"got {epochs!r}")
     if not l2 >= 0:

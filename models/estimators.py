@@ -57,6 +57,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 import minigrad.functional as F
 import models
 from minigrad import Tensor, no_grad
+from minigrad.checks import is_int
 from minigrad.recipes import build_optimizer, build_scheduler
 from minigrad.train import History, fit
 from models.module import Module
@@ -67,10 +68,6 @@ from models.module import Module
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 _SEED_BOUND = 2**31 - 1
-
-
-def _is_int(value: Any, minimum: int) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= minimum
 
 
 class _MLPEstimator(BaseEstimator):
@@ -132,7 +129,7 @@ class _MLPEstimator(BaseEstimator):
         """``hidden_layer_sizes`` as a tuple (an int n means one layer, (n,)), checked."""
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-        if not all(_is_int(size, 1) for size in sizes):
+        if not all(is_int(size, 1) for size in sizes):
             raise ValueError(f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}")
         return tuple(int(size) for size in sizes)
 
@@ -143,15 +140,15 @@ class _MLPEstimator(BaseEstimator):
         checked by building them once for a network of one input: the same code and messages
         as the real build (its own seed, so the default generator is not drawn from)."""
         hidden_sizes = self._hidden_sizes()
-        if not _is_int(self.epochs, 1):
+        if not is_int(self.epochs, 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size is not None and not _is_int(self.batch_size, 1):
+        if self.batch_size is not None and not is_int(self.batch_size, 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         if not self.l2 >= 0:
             raise ValueError(f"l2 must be >= 0, got {self.l2!r}")
         if self.early_stopping and not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
-        if self.early_stopping and not _is_int(self.n_iter_no_change, 1):
+        if self.early_stopping and not is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
         probe = models.MLP(1, hidden_sizes, 1, self.activation, bias=self.optimizer != "muon", rng=0)
         build_scheduler(self.schedule, build_optimizer(self.optimizer, probe, self.lr, self.weight_decay), self.epochs)

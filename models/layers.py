@@ -10,13 +10,14 @@ import numpy as np
 
 import minigrad.functional as F
 from minigrad import Tensor, get_default_dtype
+from minigrad.checks import is_int
 from minigrad.random import as_generator
 from models.module import Module, Parameter
 
 
 def check_size(name: str, value: Any) -> None:
     """Raise unless ``value`` (a layer size called ``name``) is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value, 1):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 

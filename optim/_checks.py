@@ -7,11 +7,12 @@ Comparisons are written so that NaN fails them (``not nan >= 0`` is True).
 from __future__ import annotations
 
 import math
-import numbers
 import reprlib
 from typing import Any, Sequence
 
 import numpy as np
+
+from minigrad.checks import is_int
 
 
 def check_range(what: str, value: float, low: float = 0.0, high: float = math.inf,
@@ -75,11 +76,6 @@ def refuse_unordered(params: Any) -> None:
             "parameters must be given in an ordered collection such as a list, not a set: state "
             "dicts refer to parameters by position, and a set's order can change between runs"
         )
-
-
-def is_int(value: Any, low: int) -> bool:
-    """An integer (Python or numpy, not bool) ≥ ``low``."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
 def check_int(what: str, value: Any, low: int) -> None:

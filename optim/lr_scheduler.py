@@ -21,7 +21,8 @@ import copy
 import math
 from typing import Any, Callable, Sequence
 
-from optim._checks import check_int, check_range, is_int, require_dict
+from minigrad.checks import is_int
+from optim._checks import check_int, check_range, require_dict
 from optim.optimizer import Optimizer
 
 
@@ -66,7 +67,10 @@ class LRScheduler:
 
     def _rates(self, epoch: int) -> list[float]:
         """The rates for ``epoch``, each checked (a LambdaLR may give anything)."""
-        rates = [self.lr_at(base, epoch) for base in self.base_lrs]
+        try:
+            rates = [self.lr_at(base, epoch) for base in self.base_lrs]
+        except OverflowError:
+            raise ValueError(f"Invalid learning rate at epoch {epoch}: it overflows") from None
         for rate in rates:
             check_range(f"learning rate at epoch {epoch}", rate)
         return rates

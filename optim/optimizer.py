@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
+from minigrad.checks import is_int
 from optim._checks import refuse_unordered, require_dict
 from optim.flat import FlatGroup
 
@@ -87,8 +88,7 @@ class Optimizer:
     # ----------------------------------------------------------------------------- groups
     def add_param_group(self, group: ParamGroup) -> None:
         """Add a group of parameters; hyperparameters it does not set are taken from defaults."""
-        if not isinstance(group, dict):
-            raise TypeError(f"a parameter group must be a dict, got {type(group).__name__}")
+        require_dict(group, "a parameter group")
         if "params" not in group:
             raise ValueError("a parameter group must have a 'params' entry")
         params = group["params"]
@@ -252,7 +252,7 @@ class Optimizer:
             group = {**_settings_copy(saved), "params": ours["params"]}
             self._check_hyperparameters(group)
             new_groups.append(group)
-            param_at.update({int(k): (p, group) for k, p in zip(saved["params"], ours["params"])})
+            param_at.update({_as_index(k): (p, group) for k, p in zip(saved["params"], ours["params"])})
         new_state = {}
         for k, saved_state in state_dict["state"].items():
             if _as_index(k) not in param_at:
@@ -328,13 +328,13 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
 
 
 def _is_count(value: Any) -> bool:
-    """A whole number from 0 to 2⁵³ (an int, or a float or 0-d array holding one, as files give
-    back)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
+    """A whole number from 0 to 2⁵³: an int, or a float or 0-d numeric array holding one (as
+    files give back); not a bool or a string."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         return False
-    return not isinstance(value, bool) and number.is_integer() and 0 <= number <= 2**53
+    return 0 <= value <= 2**53 and float(value).is_integer()
 
 
 def _check_layout(state_dict: Any) -> None:
@@ -347,17 +347,23 @@ def _check_layout(state_dict: Any) -> None:
     groups = state_dict["param_groups"]
     if not isinstance(groups, (list, tuple)):
         raise TypeError(f"the state dict's param_groups must be a list, got {type(groups).__name__}")
+    indices = []
     for i, group in enumerate(groups):
         require_dict(group, f"parameter group {i} of the state dict")
         if not isinstance(group.get("params"), (list, tuple)):
             raise ValueError(f"parameter group {i} of the state dict has no list of 'params'")
+        indices += [_as_index(k) for k in group["params"]]
+    if len(set(indices)) != len(indices):
+        raise ValueError(f"the state dict's parameter groups list a parameter twice: {indices}")
     for k in state_dict["state"]:
         _as_index(k)
 
 
 def _as_index(key: Any) -> int:
-    """A parameter's index in a state dict: an int, or its digits (JSON keys are strings)."""
-    try:
+    """A parameter's index in a state dict: an int ≥ 0, or its decimal digits (JSON keys are
+    strings)."""
+    if is_int(key, 0):
         return int(key)
-    except (TypeError, ValueError):
-        raise ValueError(f"the state dict has state under {key!r}, which is not a parameter index") from None
+    if isinstance(key, str) and key.isascii() and key.isdigit():
+        return int(key)
+    raise ValueError(f"the state dict refers to a parameter as {key!r}, which is not a parameter index")

@@ -71,6 +71,19 @@ def test_a_target_whose_name_has_the_longest_length_allowed_is_written(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
+def test_a_target_whose_suffix_alone_is_near_the_length_limit_is_written(tmp_path):
+    name = "a." + "x" * 250
+    write_text(tmp_path / name, "x")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_folder_made_beside_the_temporary_file_is_removed_too(tmp_path):
+    with pytest.raises(ValueError, match="the writer added '.d'"):
+        with atomic_path(tmp_path / "g") as temporary:
+            os.mkdir(f"{temporary}.d")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
 def test_a_figure_is_saved_in_the_format_of_the_targets_suffix(tmp_path, suffix, magic):
     figure = pytest.importorskip("matplotlib.figure").Figure()

@@ -364,3 +364,13 @@ def test_a_schedule_that_gives_an_invalid_rate_is_refused_and_the_epoch_stays():
     assert scheduler.last_epoch == 1 and [g["lr"] for g in opt.param_groups] == list(BASE_LRS)
     fresh = LambdaLR(optimizer(), lambda e: 1.0)
     fresh.load_state_dict(scheduler.state_dict())  # what a scheduler saves, it can load
+
+
+def test_a_rate_that_overflows_is_named():
+    opt = optimizer()
+    scheduler = ExponentialLR(opt, 1e10)
+    for _ in range(30):
+        scheduler.step()
+    with pytest.raises(ValueError, match="Invalid learning rate at epoch 31: it overflows"):
+        scheduler.step()
+    assert scheduler.last_epoch == 30

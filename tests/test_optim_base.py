@@ -308,6 +308,14 @@ MISMATCHES = {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {**sd["state"], 0: {**sd["state"][0], "step": 2.7}},
     },
+    "a step count too large for a float": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {**sd["state"], 0: {**sd["state"][0], "step": 10**400}},
+    },
+    "a step count given as text": lambda: {
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {**sd["state"], 0: {**sd["state"][0], "step": "3"}},
+    },
     "a step count beyond 2**53": lambda: {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {**sd["state"], 0: {**sd["state"][0], "step": 1e300}},
@@ -463,7 +471,10 @@ def test_a_step_count_saved_as_a_whole_float_loads_as_an_int():
     ({"param_groups": None}, TypeError, "param_groups must be a list"),
     ({"param_groups": [None]}, TypeError, "parameter group 0 of the state dict must be a dict"),
     ({"param_groups": [{"lr": 0.1}]}, ValueError, "no list of 'params'"),
-    ({"state": {"x": {}}}, ValueError, "state under 'x'"),
+    ({"state": {"x": {}}}, ValueError, "refers to a parameter as 'x'"),
+    ({"state": {0.7: {}}}, ValueError, "refers to a parameter as 0.7"),
+    ({"param_groups": [{"params": [None, 1]}]}, ValueError, "refers to a parameter as None"),
+    ({"param_groups": [{"params": [0, 0]}]}, ValueError, "a parameter twice"),
 ])
 def test_a_malformed_state_dict_is_named_not_a_raw_error(change, error, message):
     params = make_params()

@@ -109,8 +109,8 @@ class ReLU(Function):
 
 
 def relu_backward(out: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """g where out = max(a, 0) > 0, and 0 elsewhere, even where g is infinite (as in PyTorch;
-    where a is NaN the result is NaN).
+    """g where out = max(a, 0) > 0, and 0 elsewhere, even where g is infinite (as in PyTorch).
+    Where a is NaN the result is NaN while g is all finite, else 0 (PyTorch passes g).
 
     Computed as g·sign(out) (out ≥ 0, so sign(out) is the indicator as floats): a product is
     several times cheaper than selecting with ``np.where``. It is wrong only at 0·∞ = NaN, so
