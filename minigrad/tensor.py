@@ -176,13 +176,12 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
 
-    # In place: where nothing needs recording (inside no_grad(), as in an optimizer step, or
-    # when neither side requires grad), ``x -= y`` changes a leaf's data itself, as in PyTorch
-    # (without these methods Python would run x = x - y, and a model holding the old x would
-    # never see the change). Where autograd records, x names the recorded result of x - y; on
-    # a leaf that requires grad that would detach it from the model, so it is refused, as in
-    # PyTorch. The result of a recorded op is never changed (its backward may read it). Either
-    # way x keeps its shape and dtype.
+    # In place: inside no_grad(), ``x -= y`` changes a leaf's data itself, as in an optimizer
+    # step (without these methods Python would run x = x - y, and a model holding the old x
+    # would never see the change). Elsewhere x names the result of x - y, recorded where
+    # needed: a graph may have saved x's array for its backward, and without PyTorch's version
+    # counters a change in place would go unnoticed. On a leaf that requires grad that would
+    # detach it from the model, so it is refused, as in PyTorch. x keeps its shape and dtype.
     def __iadd__(self, other: Any) -> Tensor:
         return self._in_place(ops.Add, np.add, other, "+=")
 
@@ -196,9 +195,8 @@ class Tensor:
         return self._in_place(ops.Div, np.divide, other, "/=")
 
     def _in_place(self, op: type[autograd.Function], ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
-        recording = autograd.is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))
-        if recording or self._ctx is not None:
-            if self._ctx is None and self.requires_grad and recording:
+        if autograd.is_grad_enabled() or self._ctx is not None:
+            if self._ctx is None and self.requires_grad and autograd.is_grad_enabled():
                 raise RuntimeError(
                     f"x {symbol} y on a leaf tensor that requires grad, outside no_grad(): "
                     f"inside no_grad() it changes x in place (as an optimizer step does)"

@@ -58,7 +58,8 @@ class Module:
         if isinstance(vars(self).get(name), Parameter) and not (value is None or isinstance(value, Parameter)):
             raise TypeError(
                 f"cannot assign a {type(value).__name__} to the parameter {name!r} of "
-                f"{type(self).__name__}: assign a Parameter (or None), or change .data in place"
+                f"{type(self).__name__}: assign a Parameter (or None), or change it in place "
+                f"(.data, or '{name} *= ...' inside no_grad())"
             )
         super().__setattr__(name, value)
 

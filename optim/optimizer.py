@@ -19,12 +19,12 @@ arithmetic, one ``_update`` call per cache-sized block instead of one per parame
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from minigrad import Tensor
-from minigrad.checks import is_int
 from optim._checks import refuse_unordered, require_dict
 from optim.flat import FlatGroup
 
@@ -321,20 +321,37 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
     if isinstance(saved, dict) or np.shape(saved) != np.shape(expected):
         raise ValueError(f"{where} has shape {np.shape(saved)}, expected {np.shape(expected)}")
     if isinstance(expected, np.ndarray):
+        if np.asarray(saved).dtype.kind not in "biuf":
+            raise ValueError(f"{where} holds {np.asarray(saved).dtype} values, expected numbers")
         return np.array(saved, dtype=expected.dtype)
+    if isinstance(expected, bool):  # (a flag in a transform's state)
+        if not isinstance(saved, (bool, np.bool_)):
+            raise ValueError(f"{where} is {saved!r}, expected True or False")
+        return bool(saved)
     if isinstance(expected, int) and not _is_count(saved):  # the step counts
         raise ValueError(f"{where} is {saved!r}, expected a whole number from 0 to 2**53")
+    if isinstance(expected, float) and not math.isfinite(_real(saved)):
+        raise ValueError(f"{where} is {saved!r}, expected a finite number")
     return type(expected)(saved)
 
 
-def _is_count(value: Any) -> bool:
-    """A whole number from 0 to 2⁵³: an int, or a float or 0-d numeric array holding one (as
-    files give back); not a bool or a string."""
+def _real(value: Any) -> float:
+    """``value`` as a float if it is a real number (or a 0-d numeric array holding one, as files
+    give back), else NaN: not a bool, a string, or an int too large for a float."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    return 0 <= value <= 2**53 and float(value).is_integer()
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return math.nan
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number from 0 to 2⁵³ (see ``_real`` for the forms accepted)."""
+    number = _real(value)
+    return number.is_integer() and 0 <= number <= 2**53
 
 
 def _check_layout(state_dict: Any) -> None:
@@ -355,14 +372,15 @@ def _check_layout(state_dict: Any) -> None:
         indices += [_as_index(k) for k in group["params"]]
     if len(set(indices)) != len(indices):
         raise ValueError(f"the state dict's parameter groups list a parameter twice: {indices}")
-    for k in state_dict["state"]:
-        _as_index(k)
+    keys = [_as_index(k) for k in state_dict["state"]]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"the state dict's state names a parameter twice: {list(state_dict['state'])}")
 
 
 def _as_index(key: Any) -> int:
-    """A parameter's index in a state dict: an int ≥ 0, or its decimal digits (JSON keys are
-    strings)."""
-    if is_int(key, 0):
+    """A parameter's index in a state dict: a whole number ≥ 0 (see ``_is_count``), or its
+    decimal digits (JSON keys are strings)."""
+    if _is_count(key):
         return int(key)
     if isinstance(key, str) and key.isascii() and key.isdigit():
         return int(key)

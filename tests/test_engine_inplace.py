@@ -1,7 +1,7 @@
-"""x += y, x -= y, x *= y, x /= y: where nothing needs recording (inside no_grad(), or when
-neither side requires grad) they change a leaf's data in place, as in PyTorch; elsewhere x names
-the recorded result x + y (refused on a leaf that requires grad). x never changes shape or
-dtype."""
+"""x += y, x -= y, x *= y, x /= y: inside no_grad() they change a leaf's data in place (an
+optimizer step written by hand); elsewhere x names the result x + y, recorded where needed, and
+no array a graph may read is changed (refused on a leaf that requires grad, as in PyTorch). x
+never changes shape or dtype."""
 
 from __future__ import annotations
 
@@ -57,18 +57,24 @@ def test_where_autograd_records_x_names_the_recorded_result():
     np.testing.assert_array_equal(constant, 1.0)
 
 
-def test_where_nothing_is_recorded_tensors_change_in_place_as_in_pytorch():
-    layer = models.Linear(2, 2, rng=0, dtype=np.float32)
-    layer.weight.requires_grad = False  # a frozen parameter
-    weight = layer.weight
-    before = weight.data.copy()
-    layer.weight *= 0.5
-    assert layer.weight is weight
-    np.testing.assert_array_equal(weight.data, before * np.float32(0.5))
-    tensors = [Tensor(np.ones(2, np.float32)) for _ in range(2)]
-    for t in tensors:
-        t *= np.array([0.5, 0.5])  # a float64 array: cast, as numpy's in-place ops do
-    assert all(t.dtype == np.float32 and t.data.tolist() == [0.5, 0.5] for t in tensors)
+def test_a_frozen_weight_changed_after_forward_leaves_the_gradients_right():
+    # Without version counters a change in place here would halve x's gradient unnoticed.
+    layer = models.Linear(2, 1, rng=0, dtype=np.float64)
+    layer.weight.requires_grad = False
+    x = Tensor(np.ones((1, 2)), requires_grad=True)
+    out = layer(x).sum()
+    weight = layer.weight.data.copy()
+    with pytest.raises(TypeError, match=r"inside no_grad\(\)"):
+        layer.weight *= 0.5
+    out.backward()
+    np.testing.assert_array_equal(x.grad, weight)
+    with no_grad():
+        layer.weight *= 0.5  # after backward, the way to change it
+    np.testing.assert_array_equal(layer.weight.data, weight * 0.5)
+    plain = np.ones(2)
+    t = Tensor(plain)
+    t -= 1.0
+    np.testing.assert_array_equal(plain, 1.0)  # the caller's array is not changed
 
 
 def test_a_recorded_result_is_not_changed_in_place_even_in_no_grad():

@@ -4,11 +4,13 @@ parameters, and state dicts (plain, snapshots, exact resumption, safe loading)."
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pytest
 
 import optim
+from optim.transforms import Transform, TransformOptimizer
 from minigrad import Tensor
 
 ALL_OPTIMIZERS = [
@@ -483,3 +485,52 @@ def test_a_malformed_state_dict_is_named_not_a_raw_error(change, error, message)
     with pytest.raises(error, match=message):
         opt.load_state_dict({**before, **change})
     assert_same_tree(opt.state_dict(), before)
+
+
+@pytest.mark.parametrize("value", [10**400, "0.5", True, math.nan], ids=["huge", "text", "bool", "nan"])
+def test_a_number_in_the_state_that_is_not_a_finite_number_is_refused(value):
+    opt = trained(optim.NAdam, make_params())
+    saved = opt.state_dict()
+    saved["state"][0]["mu_product"] = value
+    with pytest.raises(ValueError, match=r"mu_product'\] is .*expected a finite number"):
+        optim.NAdam(make_params()).load_state_dict(saved)
+
+
+def test_a_state_array_of_text_is_refused():
+    saved = trained(optim.AdamW, make_params()).state_dict()
+    saved["state"][0]["exp_avg"] = saved["state"][0]["exp_avg"].astype(str)
+    with pytest.raises(ValueError, match="exp_avg'\\] holds <U.* values, expected numbers"):
+        optim.AdamW(make_params()).load_state_dict(saved)
+
+
+def test_state_under_the_same_parameter_twice_is_refused():
+    saved = trained(optim.AdamW, make_params()).state_dict()
+    saved["state"]["0"] = saved["state"][0]
+    with pytest.raises(ValueError, match="names a parameter twice"):
+        optim.AdamW(make_params()).load_state_dict(saved)
+
+
+def test_indices_saved_as_whole_floats_or_0d_arrays_load():
+    params = make_params()
+    saved = trained(optim.AdamW, params).state_dict()
+    saved["param_groups"][0]["params"] = [0.0, np.asarray(1)]
+    saved["state"] = {np.float64(0): saved["state"][0], np.int64(1): saved["state"][1]}
+    fresh = optim.AdamW(make_params())
+    fresh.load_state_dict(saved)
+    assert sorted(fresh.state_dict()["state"]) == [0, 1]
+
+
+def test_a_transform_whose_state_holds_a_flag_saves_and_loads():
+    def init(param):
+        return {"seen": False}
+
+    def update(u, state, param):
+        state["seen"] = True
+        return -0.1 * u
+
+    params = make_params()
+    opt = TransformOptimizer(params, Transform(init, update))
+    train(opt, params, range(2))
+    fresh = TransformOptimizer(make_params(), Transform(init, update))
+    fresh.load_state_dict(opt.state_dict())
+    assert fresh.state_dict()["state"][0]["transform"]["seen"] is True
