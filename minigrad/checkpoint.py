@@ -56,6 +56,7 @@ class Checkpoint(NamedTuple):
     epoch: int | None
     rng_state: dict[str, Any] | None
     meta: dict[str, Any]
+    scheduler_class: str | None = None  # the class of the scheduler saved, if one was
 
 
 def generator_from_state(state: dict[str, Any]) -> np.random.Generator:
@@ -201,7 +202,8 @@ def _read_and_decode(path: Path) -> tuple[dict[str, tuple[Any, str | None]], Che
             part: (_decode(header[part], arrays), header[f"{part}_class"])
             for part in ("model", "optimizer", "scheduler")
         }
-        saved = Checkpoint(header["epoch"], _decode(header["rng_state"], arrays), _decode(header["meta"], arrays))
+        saved = Checkpoint(header["epoch"], _decode(header["rng_state"], arrays), _decode(header["meta"], arrays),
+                           header["scheduler_class"])
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path} is not a valid minigrad checkpoint: {error!r}") from error
     if saved.rng_state is not None:

@@ -250,10 +250,12 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, stratified: bool, seed
 
 
 def _standardizer(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means μ and standard deviations σ (σ = 1 where a column is constant)."""
+    """Column means μ and standard deviations σ (σ = 1 where a column is constant: where σ is
+    within the rounding error of n values' mean, n·ε·|μ|, as scikit-learn's StandardScaler
+    judges it; a column of 0.1s has a computed σ of about 1e-17 to 1e-15, not 0)."""
     mean = values.mean(axis=0)
     scale = values.std(axis=0)
-    scale[scale == 0] = 1.0
+    scale[scale <= len(values) * np.finfo(scale.dtype).eps * np.abs(mean)] = 1.0
     return mean, scale
 
 

@@ -178,14 +178,15 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
     The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
     X, y = data
-    was_training = model.training
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
         with no_grad():
             outputs = model(Tensor(X))
             result = {} if loss_fn is None else {"loss": loss_fn(outputs, y).item()}
     finally:
-        model.train(was_training)
+        for module, training in modes:  # each its own mode back (one may have been left in eval)
+            module.training = training
     metric = metric_name(y, loss_fn)
     result[metric] = score(outputs.data, y, metric)
     return result
@@ -237,6 +238,8 @@ def fit(
     infinite (that step is not taken).
     """
     X, y = train_data
+    if len(X) == 0:
+        raise ValueError("fit needs at least one training row, got none")
     if not is_int(epochs, 1):
         raise ValueError(f"epochs must be a positive integer (in all, with those a resumed run has done), "
                          f"got {epochs!r}")
@@ -400,6 +403,9 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
         raise CheckpointError(f"cannot resume from {path}: it is at epoch {saved.epoch} but its history "
                               f"has {len(history.epoch)} epochs")
     problems = _differences(settings, {k: saved.meta.get(k) for k in settings})
+    schedule = None if scheduler is None else type(scheduler).__name__
+    if schedule != saved.scheduler_class:
+        problems.append(f"scheduler={schedule} (the checkpoint has {saved.scheduler_class})")
     if "config" in saved.meta:  # (checkpoints written before configurations were saved have none)
         problems += _differences(config, saved.meta["config"])
     if saved.epoch > epochs:

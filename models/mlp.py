@@ -48,6 +48,7 @@ class MLP(Sequential):
                 f"hidden_sizes must be a sequence of layer widths such as ({hidden_sizes},), "
                 f"got the int {hidden_sizes}"
             )
+        hidden_sizes = tuple(hidden_sizes)  # (a generator would be used up by the checks below)
         for i, size in enumerate(hidden_sizes):
             check_size(f"hidden_sizes[{i}]", size)
         make_activation = activation_class(activation)

@@ -53,13 +53,20 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # As in PyTorch, a parameter may be replaced by a Parameter or removed with None, but not
-        # silently turned into a plain attribute that state_dict and optimizers no longer see.
-        if isinstance(vars(self).get(name), Parameter) and not (value is None or isinstance(value, Parameter)):
+        # As in PyTorch, a parameter may be replaced by a Parameter or removed with None, and a
+        # sub-module by a Module or None, but neither silently turned into a plain attribute
+        # that parameters(), state_dict and optimizers no longer see.
+        current = vars(self).get(name)
+        if isinstance(current, Parameter) and not (value is None or isinstance(value, Parameter)):
             raise TypeError(
                 f"cannot assign a {type(value).__name__} to the parameter {name!r} of "
                 f"{type(self).__name__}: assign a Parameter (or None), or change it in place "
                 f"(.data, or '{name} *= ...' inside no_grad())"
+            )
+        if isinstance(current, Module) and not (value is None or isinstance(value, Module)):
+            raise TypeError(
+                f"cannot assign a {type(value).__name__} to the sub-module {name!r} of "
+                f"{type(self).__name__}: assign a Module (or None)"
             )
         super().__setattr__(name, value)
 
@@ -122,6 +129,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training = mode`` on this module and every module below it; returns self."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"train() takes True or False, got {mode!r}")
         for module in self.modules():
             module.training = bool(mode)
         return self

@@ -206,3 +206,12 @@ def test_two_regression_targets_give_two_columns_each_standardized():
 def test_a_dtype_that_is_not_floating_point_is_refused(dtype):
     with pytest.raises(ValueError, match="dtype must be a floating-point type"):
         load_dataset("iris", dtype=dtype)
+
+
+def test_a_constant_column_whose_value_is_not_exact_in_binary_standardizes_to_zero():
+    from minigrad.data import _standardizer
+
+    values = np.column_stack([np.full(1000, 0.1), np.arange(1000.0)])
+    mean, scale = _standardizer(values)
+    assert scale[0] == 1.0 and scale[1] == pytest.approx(np.arange(1000.0).std())
+    assert np.all(np.abs((values - mean) / scale)[:, 0] < 1e-12)

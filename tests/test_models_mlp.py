@@ -165,3 +165,8 @@ def test_the_fused_layers_under_no_grad_and_backward_twice():
     loss.backward()
     for p, g in zip(model.parameters(), once):
         np.testing.assert_allclose(p.grad, 2 * g, rtol=1e-6)
+
+
+def test_hidden_sizes_may_be_a_generator():
+    net = models.MLP(4, (h for h in [8, 8]), 2, rng=0)
+    assert [p.shape for p in net.parameters()][::2] == [(8, 4), (8, 8), (2, 8)]

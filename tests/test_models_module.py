@@ -207,3 +207,19 @@ def test_values_too_large_for_the_parameters_dtype_are_refused_and_nothing_is_lo
     np.testing.assert_array_equal(layer.weight.data, before)
     layer.load_state_dict({"weight": np.array([[np.inf, 0.0]]), "bias": np.zeros(1)})  # inf is inf
     assert layer.weight.data[0, 0] == np.inf
+
+
+def test_a_sub_module_cannot_be_replaced_by_a_plain_value():
+    net = models.Sequential(models.Linear(2, 2, rng=0))
+    holder = models.Module()
+    holder.fc = models.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match="cannot assign a int to the sub-module 'fc'"):
+        holder.fc = 3
+    assert len(holder.parameters()) == 2
+    holder.fc = None  # removing it is allowed, as in PyTorch
+    assert holder.parameters() == [] and len(net.parameters()) == 2
+
+
+def test_train_takes_a_bool():
+    with pytest.raises(TypeError, match="train\\(\\) takes True or False, got 'False'"):
+        models.Linear(2, 2, rng=0).train("False")

@@ -385,3 +385,29 @@ def test_writable_folder_accepts_a_folder_it_could_make_without_making_it_and_re
     if Path("/proc/self").is_dir():  # a folder no one can create files in, even root
         with pytest.raises(ValueError, match="cannot write in the folder /proc"):
             writable_folder("/proc")
+
+
+def test_resuming_without_the_scheduler_the_run_had_is_refused(moons, tmp_path):
+    checkpoint = tmp_path / "run.npz"
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 2, scheduler=StepLR(optimizer, 1, 0.5),
+        checkpoint=checkpoint, progress=False)
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=r"scheduler=None \(the checkpoint has StepLR\)"):
+        fit(model, optimizer, loss_fn, moons.train, 4, checkpoint=checkpoint, resume=True, progress=False)
+
+
+def test_fit_needs_a_training_row(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    X, y = moons.train
+    with pytest.raises(ValueError, match="at least one training row"):
+        fit(model, optimizer, loss_fn, (X[:0], y[:0]), 2, progress=False)
+
+
+def test_evaluate_gives_each_module_its_own_mode_back(moons):
+    model = models.MLP(moons.n_features, (16,), moons.n_outputs, dropout=0.5, rng=0)
+    model.train()
+    dropout = [m for m in model.modules() if isinstance(m, models.Dropout)][0]
+    dropout.eval()  # left in eval mode on purpose
+    evaluate(model, moons.val)
+    assert model.training and not dropout.training
