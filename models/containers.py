@@ -36,6 +36,28 @@ class ModuleList(Module):
     def __getitem__(self, index: int | slice) -> Any:
         return self.children()[index]
 
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Put ``module`` in the place (and under the name) of the index-th module."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
+        setattr(self, self._name_at(index), module)
+
+    def __delitem__(self, index: int) -> None:
+        """Remove the index-th module; those after it move up (and are renamed), as in PyTorch."""
+        name = self._name_at(index)
+        rest = [module for key, module in self.named_children() if key != name]
+        for key, _ in self.named_children():
+            delattr(self, key)
+        for module in rest:
+            self.append(module)
+
+    def _name_at(self, index: int) -> str:
+        names = [name for name, _ in self.named_children()]
+        try:
+            return names[index]
+        except (IndexError, TypeError):
+            raise IndexError(f"index {index!r} is out of range for a ModuleList of {len(names)}") from None
+
 
 class Sequential(ModuleList):
     """Modules applied in order: ``Sequential(f, g, h)(x) = h(g(f(x)))``."""

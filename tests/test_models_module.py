@@ -223,3 +223,18 @@ def test_a_sub_module_cannot_be_replaced_by_a_plain_value():
 def test_train_takes_a_bool():
     with pytest.raises(TypeError, match="train\\(\\) takes True or False, got 'False'"):
         models.Linear(2, 2, rng=0).train("False")
+
+
+def test_a_module_list_item_can_be_replaced_and_deleted_as_in_pytorch():
+    a, b, c = (models.Linear(1, 1, rng=i) for i in range(3))
+    layers = models.ModuleList([a, b, c])
+    del layers[0]
+    assert list(layers) == [b, c] and [n for n, _ in layers.named_children()] == ["0", "1"]
+    layers.append(a)
+    assert list(layers) == [b, c, a]
+    layers[1] = a
+    assert list(layers) == [b, a, a] and len(layers.parameters()) == 4  # a once, as a shared module
+    with pytest.raises(IndexError, match="out of range for a ModuleList of 3"):
+        layers[3] = b
+    with pytest.raises(TypeError, match="holds Modules"):
+        layers[0] = 3
