@@ -195,8 +195,9 @@ class Tensor:
         return self._in_place(ops.Div, np.divide, other, "/=")
 
     def _in_place(self, op: type[autograd.Function], ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
-        if autograd.is_grad_enabled() or self._ctx is not None:
-            if self._ctx is None and self.requires_grad and autograd.is_grad_enabled():
+        recording = autograd.is_grad_enabled()
+        if recording or self._ctx is not None:
+            if recording and self._ctx is None and self.requires_grad:
                 raise RuntimeError(
                     f"x {symbol} y on a leaf tensor that requires grad, outside no_grad(): "
                     f"inside no_grad() it changes x in place (as an optimizer step does)"

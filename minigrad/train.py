@@ -393,7 +393,7 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
     saved = read_checkpoint(path)
     if saved.rng_state is None or "history" not in saved.meta:
         raise ValueError(f"cannot resume from {path}: it was not written by fit (no RNG state or history)")
-    if isinstance(saved.epoch, bool) or not isinstance(saved.epoch, int) or saved.epoch < 0:
+    if not is_int(saved.epoch, 0):
         raise CheckpointError(f"cannot resume from {path}: its epoch is {saved.epoch!r}, not a number of epochs")
     try:
         history = History.from_dict(saved.meta["history"])

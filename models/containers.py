@@ -22,9 +22,7 @@ class ModuleList(Module):
             self.append(module)
 
     def append(self, module: Module) -> ModuleList:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
-        setattr(self, str(len(self)), module)
+        setattr(self, str(len(self)), _checked(module))
         return self
 
     def __len__(self) -> int:
@@ -38,17 +36,15 @@ class ModuleList(Module):
 
     def __setitem__(self, index: int, module: Module) -> None:
         """Put ``module`` in the place (and under the name) of the index-th module."""
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
-        setattr(self, self._name_at(index), module)
+        setattr(self, self._name_at(index), _checked(module))
 
     def __delitem__(self, index: int) -> None:
         """Remove the index-th module; those after it move up (and are renamed), as in PyTorch."""
         name = self._name_at(index)
-        rest = [module for key, module in self.named_children() if key != name]
-        for key, _ in self.named_children():
+        children = self.named_children()
+        for key, _ in children:
             delattr(self, key)
-        for module in rest:
+        for module in (module for key, module in children if key != name):
             self.append(module)
 
     def _name_at(self, index: int) -> str:
@@ -57,6 +53,12 @@ class ModuleList(Module):
             return names[index]
         except (IndexError, TypeError):
             raise IndexError(f"index {index!r} is out of range for a ModuleList of {len(names)}") from None
+
+
+def _checked(module: Any) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
+    return module
 
 
 class Sequential(ModuleList):

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from optim._checks import refuse_unordered, require_dict
+from optim._checks import as_real, refuse_unordered, require_dict
 from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
@@ -255,9 +255,10 @@ class Optimizer:
             param_at.update({_as_index(k): (p, group) for k, p in zip(saved["params"], ours["params"])})
         new_state = {}
         for k, saved_state in state_dict["state"].items():
-            if _as_index(k) not in param_at:
+            index = _as_index(k)
+            if index not in param_at:
                 raise ValueError(f"the state dict has state for parameter {k}, which is not in any group")
-            p, group = param_at[_as_index(k)]
+            p, group = param_at[index]
             new_state[p] = _restore(saved_state, self._new_state(p.data, group), f"state[{k}]")
         self.param_groups = new_groups
         self.state = new_state
@@ -336,16 +337,8 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
 
 
 def _real(value: Any) -> float:
-    """``value`` as a float if it is a real number (or a 0-d numeric array holding one, as files
-    give back), else NaN: not a bool, a string, or an int too large for a float."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return math.nan
-    try:
-        return float(value)
-    except OverflowError:
-        return math.nan
+    """``as_real`` of ``value``, or of the number a 0-d array holds (as files give back)."""
+    return as_real(value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value)
 
 
 def _is_count(value: Any) -> bool:
