@@ -134,6 +134,11 @@ class Optimizer:
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
             _check_gradients(params)  # every group is checked before any changes
             self._follow_changed_settings(index, group)
+            flat = self._flat_groups.get(index)
+            if flat is None or not flat.is_current(params, self.state):
+                self._flat_groups.pop(index, None)
+                for p in params:
+                    _check_state_fits(p, self.state.get(p, {}))
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
             if self.elementwise and self._flat_step(index, group, params):
                 continue
@@ -151,8 +156,8 @@ class Optimizer:
         gradient (see ``optim.flat``). Returns False, having changed nothing, when it could not."""
         if len(params) < 2 or len(params) != len(group["params"]):
             return False
-        flat = self._flat_groups.get(index)
-        if flat is None or not flat.is_current(params, self.state):
+        flat = self._flat_groups.get(index)  # (step dropped it if it is no longer current)
+        if flat is None:
             states = [self._state_of(p, group) for p in params]
             if not FlatGroup.can_hold(params, states):
                 return False
@@ -299,6 +304,21 @@ def _check_gradients(params: list[Tensor]) -> None:
             raise TypeError(
                 f"a parameter of shape {p.data.shape} and dtype {p.data.dtype} has a gradient of "
                 f"dtype {p.grad.dtype}; .grad must have its parameter's dtype"
+            )
+
+
+def _check_state_fits(param: Tensor, state: dict[str, Any], where: str = "state") -> None:
+    """Every state array of ``param`` has its shape and dtype; they differ when its ``.data``
+    was replaced by an array of another shape or dtype after the state was made."""
+    for key, value in state.items():
+        if isinstance(value, dict):
+            _check_state_fits(param, value, f"{where}[{key!r}]")
+        elif isinstance(value, np.ndarray) and (value.shape, value.dtype) != (param.data.shape, param.data.dtype):
+            raise ValueError(
+                f"a parameter of shape {param.data.shape} and dtype {param.data.dtype} has optimizer "
+                f"{where}[{key!r}] of shape {value.shape} and dtype {value.dtype}: its .data was "
+                f"replaced after the state was made. Make a new optimizer, or load a state dict "
+                f"that fits the new .data"
             )
 
 

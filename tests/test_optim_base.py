@@ -216,6 +216,45 @@ def test_a_parameter_without_grad_is_skipped_entirely(cls, kwargs):
     assert without not in opt.state and with_grad in opt.state and opt.state[with_grad]["step"] == 3
 
 
+@pytest.mark.parametrize("replacement", [np.zeros((2, 6)), np.zeros((3, 4), np.float32)], ids=["shape", "dtype"])
+@pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS[:1] + ALL_OPTIMIZERS[2:], ids=IDS[:1] + IDS[2:])
+def test_state_that_no_longer_fits_a_replaced_data_is_named_and_nothing_moves(cls, kwargs, replacement):
+    params = make_params()
+    opt = cls(params, **kwargs)
+    train(opt, params, range(2))
+    params[0].data = replacement
+    set_grads(params, 2)
+    params[0].grad = params[0].grad.astype(replacement.dtype)
+    kept = [p.data.copy() for p in params]
+    with pytest.raises(ValueError, match=r"state.*of shape \(3, 4\) and dtype float64.*\.data was replaced"):
+        opt.step()
+    for p, before in zip(params, kept):
+        np.testing.assert_array_equal(p.data, before)
+    assert all(s["step"] == 2 for s in opt.state.values())
+
+
+def test_plain_sgd_has_no_state_to_outgrow_a_replaced_data():
+    params = make_params()
+    opt = optim.SGD(params, lr=0.5)
+    train(opt, params, range(2))
+    params[0].data = np.zeros((2, 6))
+    set_grads(params, 2)
+    opt.step()
+    np.testing.assert_array_equal(params[0].data, -0.5 * params[0].grad)
+
+
+def test_a_transform_chain_names_its_nested_state_that_no_longer_fits():
+    from optim.transforms import chain, scale_by_adam, scale_by_learning_rate
+
+    params = make_params()
+    opt = TransformOptimizer(params, chain(scale_by_adam(), scale_by_learning_rate(0.01)))
+    train(opt, params, range(2))
+    params[0].data = np.zeros((2, 6))
+    set_grads(params, 2)
+    with pytest.raises(ValueError, match=r"state\['transform'\]\['0'\]\['mu'\] of shape \(3, 4\)"):
+        opt.step()
+
+
 @pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS, ids=IDS)
 def test_float32_parameters_and_state_stay_float32(cls, kwargs):
     params = [Tensor(p.data.astype(np.float32), requires_grad=True) for p in make_params()]
