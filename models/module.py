@@ -105,13 +105,29 @@ class Module:
         parameters were assigned. A parameter shared by two modules is listed under its first
         name only.
         """
+        found: dict[int, tuple[str, Parameter]] = {}
+        for name, param in self._parameter_paths():
+            found.setdefault(id(param), (name, param))
+        return list(found.values())
+
+    def _parameter_paths(self) -> list[tuple[str, Parameter]]:
+        """Every parameter under every name it has, in ``named_parameters``' order: a parameter
+        held by two modules, or a module held twice, appears once for each path to it (as in
+        PyTorch's state_dict)."""
         found: list[tuple[str, Parameter]] = []
-        seen: set[int] = set()
-        for prefix, module in self.named_modules():
+
+        def visit(prefix: str, module: Module, ancestors: frozenset[int]) -> None:
+            children = []
             for name, value in vars(module).items():
-                if isinstance(value, Parameter) and id(value) not in seen:
-                    seen.add(id(value))
-                    found.append((f"{prefix}.{name}" if prefix else name, value))
+                path = f"{prefix}.{name}" if prefix else name
+                if isinstance(value, Parameter):
+                    found.append((path, value))
+                elif isinstance(value, Module) and id(value) not in ancestors:
+                    children.append((path, value))
+            for path, child in children:
+                visit(path, child, ancestors | {id(child)})
+
+        visit("", self, frozenset([id(self)]))
         return found
 
     def parameters(self) -> list[Parameter]:
@@ -141,28 +157,37 @@ class Module:
 
     # ------------------------------------------------------------------------ state dict
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter name → a copy of its array (later training does not change the dict)."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        """Parameter name → a copy of its array (later training does not change the dict).
+
+        A shared parameter appears under each of its names, as in PyTorch, so that the dict of
+        a model with tied weights loads into PyTorch's twin of it, and PyTorch's into it.
+        """
+        return {name: param.data.copy() for name, param in self._parameter_paths()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of ``state_dict`` into the parameters, in place.
 
         Everything is checked before anything is copied, so on error the model is unchanged
         and the error lists every problem: missing and unexpected keys (only when ``strict``),
-        shape mismatches, non-numeric values and values too large for the parameter's dtype
-        (always). Copying into the existing arrays keeps every reference to them (an
-        optimizer's, for instance) valid.
+        shape mismatches, non-numeric values, values too large for the parameter's dtype and a
+        shared parameter given different values under two of its names (always). A shared
+        parameter needs only one of its names. Copying into the existing arrays keeps every
+        reference to them (an optimizer's, for instance) valid.
         """
-        own = dict(self.named_parameters())
-        missing = [name for name in own if name not in state_dict]
+        paths = self._parameter_paths()
+        names_of: dict[int, list[str]] = {}
+        for name, param in paths:
+            names_of.setdefault(id(param), []).append(name)
+        missing = [name for name, param in paths if not any(n in state_dict for n in names_of[id(param)])]
+        own = dict(paths)
         unexpected = [name for name in state_dict if name not in own]
         problems = []
         if strict and missing:
             problems.append(f"missing key(s): {', '.join(missing)}")
         if strict and unexpected:
             problems.append(f"unexpected key(s): {', '.join(unexpected)}")
-        values = {}
-        for name, param in own.items():
+        values: dict[int, tuple[str, np.ndarray]] = {}
+        for name, param in paths:
             if name not in state_dict:
                 continue
             value = np.asarray(state_dict[name])
@@ -178,13 +203,19 @@ class Module:
                     cast = value.astype(param.data.dtype)
                 if np.any(np.isinf(cast) & ~np.isinf(value)):
                     problems.append(f"{name}: values too large for {param.data.dtype} (they would become inf)")
-                values[name] = cast
+                elif id(param) not in values:
+                    values[id(param)] = name, cast
+                elif not np.array_equal(values[id(param)][1], cast, equal_nan=True):
+                    problems.append(
+                        f"{values[id(param)][0]} and {name} name one shared parameter but hold "
+                        f"different values"
+                    )
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
                 f"loaded):\n  " + "\n  ".join(problems)
             )
-        for name, value in values.items():
+        for name, value in values.values():
             np.copyto(own[name].data, value)
         return IncompatibleKeys(missing, unexpected)
 

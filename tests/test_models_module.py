@@ -188,6 +188,75 @@ def test_non_strict_load_reports_skipped_keys_and_loads_the_rest():
         model.load_state_dict({"weight": np.eye(3)}, strict=False)
 
 
+class Tied(models.Module):
+    """A decoder whose weight is the encoder's: one Parameter held under two names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = models.Linear(3, 2, rng=0)
+        self.decoder_weight = self.encoder.weight
+
+
+def shared_twice() -> models.Sequential:
+    shared = models.Linear(2, 2, rng=0)
+    return models.Sequential(shared, models.ReLU(), shared)
+
+
+# The keys PyTorch's state_dict gives the same two models (torch.nn.Sequential(shared, ReLU,
+# shared), and a module with own attribute head = encoder.weight): every path to a parameter,
+# a module's own parameters before its children's.
+@pytest.mark.parametrize(
+    "make, keys, holders",
+    [
+        (shared_twice, ["0.weight", "0.bias", "2.weight", "2.bias"],
+         lambda m: [m.children()[0].weight, m.children()[0].bias, m.children()[2].weight, m.children()[2].bias]),
+        (Tied, ["decoder_weight", "encoder.weight", "encoder.bias"],
+         lambda m: [m.decoder_weight, m.encoder.weight, m.encoder.bias]),
+    ],
+)
+def test_a_shared_parameter_is_saved_under_each_of_its_names(make, keys, holders):
+    model = make()
+    state = model.state_dict()
+    assert list(state) == keys
+    assert {id(p) for p in holders(model)} == {id(p) for p in model.parameters()}
+    for name, param in zip(keys, holders(model)):
+        np.testing.assert_array_equal(state[name], param.data)
+
+
+def test_a_state_dict_with_shared_parameters_round_trips_and_keeps_them_shared():
+    source, target = shared_twice(), shared_twice()
+    for p in source.parameters():
+        p.data += 1
+    target.load_state_dict(source.state_dict())
+    layers = target.children()
+    assert layers[0] is layers[2]
+    for p, q in zip(source.parameters(), target.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_shared_parameter_needs_only_one_of_its_names():
+    model, saved = shared_twice(), {"0.weight": np.eye(2), "0.bias": np.ones(2)}
+    model.load_state_dict(saved)  # (a dict saved with each parameter once)
+    np.testing.assert_array_equal(model.children()[2].weight.data, np.eye(2))
+    result = model.load_state_dict({"0.weight": np.eye(2)}, strict=False)
+    assert result.missing_keys == ["0.bias", "2.bias"]  # no name of the bias was given
+
+
+def test_two_names_of_one_parameter_with_different_values_are_refused():
+    model = shared_twice()
+    before = model.state_dict()
+    state = {**before, "2.weight": before["0.weight"] + 1}
+    with pytest.raises(RuntimeError, match="0.weight and 2.weight name one shared parameter but hold different"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model.children()[0].weight.data, before["0.weight"])
+
+
+def test_a_module_that_holds_itself_is_walked_once():
+    model = models.Linear(2, 2, rng=0)
+    model.again = model
+    assert list(model.state_dict()) == ["weight", "bias"]
+
+
 def test_a_parameter_cannot_silently_become_a_plain_attribute():
     layer = models.Linear(2, 2, rng=0)
     with pytest.raises(TypeError, match="cannot assign a ndarray to the parameter 'weight' of Linear"):
