@@ -14,7 +14,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import adam_l2_vs_adamw  # noqa: E402
-from l2study import convergence, equivalences, per_parameter, report, study  # noqa: E402
+from l2study import convergence, equivalences, grid, per_parameter, report, study  # noqa: E402
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
@@ -73,6 +73,45 @@ def test_part3_adam_l2_decay_spreads_over_orders_of_magnitude_with_sqrt_v_while_
     assert adam["stationary_error"] < 0.2
     assert adamw["spread"] < 1 + 1e-9
     assert adamw["median"] == pytest.approx(1e-3 * 1e-2, rel=1e-9)  # γλ
+
+
+def _recorded(tmp_path: Path, configs: list[dict], accuracy) -> RunStore:
+    """A store holding made-up MLP runs: ``accuracy(config)`` is their validation and test
+    accuracy, and ‖W‖ ends at that fraction of its start."""
+    store = RunStore(tmp_path / "results.jsonl")
+    for config in configs:
+        value = accuracy(config)
+        store.append(config, {"val_accuracy": value, "test_accuracy": value, "train_accuracy": value,
+                              "train_loss": 0.5, "weight_norms": [5.0, 5.0 * value]}, 0.0)
+    return store
+
+
+def _grid_report(tmp_path: Path, settings: Settings, accuracy) -> tuple[dict, str]:
+    store = _recorded(tmp_path, grid.configs(settings, None), accuracy)
+    summary = grid.summarize(settings, store)
+    return summary, report._grid(summary)
+
+
+def test_part4_rows_whose_good_decays_reach_an_end_of_the_grid_are_left_out_of_the_slope():
+    lrs, wds = [1e-3, 1e-2, 1e-1, 1.0], [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    inside = [[1e-4], [1e-3], [1e-2]]  # λ ∝ γ: slope 1
+    fit = grid.coupling_slope(lrs, [[1e-5, 1e-4]] + inside, wds)
+    assert fit == {"slope": pytest.approx(1.0), "rows": 3, "dropped": 1}
+    assert grid.coupling_slope(lrs, inside + [[1e-1, 1.0]], wds)["dropped"] == 1
+    assert grid.coupling_slope(lrs, [[1e-5, 1e-4], [1e-5], [1e-3], [1e-2]], wds)["slope"] is None
+
+
+def test_part4_report_says_the_slope_cannot_be_measured_when_the_good_decays_reach_the_grid_edge(tmp_path):
+    # accuracy flat from the smallest λ of the grid up to its middle one, at every learning rate
+    settings = Settings(quick=True, seeds=3)
+    top = {kind: wds[-1] for kind, wds in grid.axes(settings)[1].items()}
+    summary, text = _grid_report(tmp_path, settings, lambda c: (0.5 if c["weight_decay"] == top[c["optimizer"]]
+                                                                 else 0.95 + 0.001 * c["seed"]))
+    assert summary["optimizers"]["adam_l2"]["slope"] is None
+    assert "≤ 0.0001 … 0.01" in text
+    assert text.count("only 0 of 3 rows keep their good λ inside the grid") == 2
+    assert "on this grid the slope cannot be measured" in text
+    assert "cannot say whether the paper's pattern holds" in text
 
 
 def _mlp(kind: str) -> dict:

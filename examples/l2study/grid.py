@@ -9,7 +9,10 @@ not). A cell is at (γ, λ) in one view and at (γ, γλ) in the other.
 Whether lr and λ are coupled shows in how the best λ moves with the learning rate: if the best
 λ falls by one decade per decade of γ (log-log slope −1), the product γλ is what matters, and
 the best cells form a diagonal in PyTorch's parameterization and a horizontal line in the
-paper's; a slope near 0 is the reverse.
+paper's; a slope near 0 is the reverse. A row whose good λ reach the first or last λ of the
+grid says nothing about that slope: its good λ may go on beyond the grid, so their centre is
+set by where the grid ends. Such rows are left out of the slope, and with fewer than
+``MIN_ROWS`` rows left the slope is not measured at all.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from l2study.training import mlp_configs, mlp_shape, over_seeds
 NAME = "grid"
 TITLE = "4. Learning rate × weight decay grids"
 OPTIMIZERS = ("adam_l2", "adamw")
+MIN_ROWS = 3  # rows with their good λ inside the grid that a slope needs
 
 
 def axes(settings: Settings) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
@@ -73,15 +77,39 @@ def good_band(wds: list[float], accuracy: np.ndarray, accuracy_std: np.ndarray) 
     return [wd for wd, a in zip(wds, accuracy) if a >= accuracy[top] - accuracy_std[top]]
 
 
-def coupling_slope(lrs: list[float], centres: list[float]) -> float:
-    """Least-squares slope of log10(λ) against log10(γ), λ the centre of each row's good band."""
-    return float(np.polyfit(np.log10(lrs), np.log10(centres), 1)[0])
+def edges(band: list[float], wds: list[float]) -> tuple[bool, bool]:
+    """Whether a good band reaches the first λ of the grid, and whether it reaches the last: at
+    such an end the band may go on beyond the grid."""
+    return band[0] == wds[0], band[-1] == wds[-1]
+
+
+def at_edge(band: list[float], wds: list[float]) -> bool:
+    """Whether a good band reaches either end of the grid."""
+    return any(edges(band, wds))
+
+
+def band_centre(band: list[float]) -> float:
+    """The geometric centre of a good band."""
+    return float(10 ** np.mean(np.log10(band)))
+
+
+def coupling_slope(lrs: list[float], bands: list[list[float]], wds: list[float]) -> dict[str, Any]:
+    """Least-squares slope of log10(λ) against log10(γ), λ the centre of each row's good band,
+    over the rows whose band stays inside the grid (``at_edge`` rows are dropped): ``slope``
+    (None if fewer than ``MIN_ROWS`` rows are left), ``rows`` used and ``dropped``."""
+    inside = [(lr, band_centre(band)) for lr, band in zip(lrs, bands) if not at_edge(band, wds)]
+    slope = None
+    if len(inside) >= MIN_ROWS:
+        x, y = np.log10(inside).T
+        slope = float(np.polyfit(x, y, 1)[0])
+    return {"slope": slope, "rows": len(inside), "dropped": len(lrs) - len(inside)}
 
 
 def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
     """Per optimizer: the mean/std tables over (lr, λ), the best cell, for each lr the best λ
     and the band of λ within one std of it, the slope of the band's (geometric) centre against
-    lr in both parameterizations, and how many cells are within one std of the best cell."""
+    lr in both parameterizations (None if it cannot be measured; see ``coupling_slope``), and
+    how many cells are within one std of the best cell (the best cell itself included)."""
     lrs, wds_of = axes(settings)
     cells = {key: over_seeds(store, runs) for key, runs in cell_configs(settings).items()}
     best = best_cells(settings, store)
@@ -96,13 +124,13 @@ def summarize(settings: Settings, store: RunStore) -> dict[str, Any]:
         best_lr, best_wd = best[kind]
         top = cells[kind, best_lr, best_wd]
         bands = [good_band(wds, row, row_std) for row, row_std in zip(accuracy, accuracy_std)]
-        centres = [float(10 ** np.mean(np.log10(band))) for band in bands]
-        slope = coupling_slope(list(lrs), centres)
+        fit = coupling_slope(list(lrs), bands, wds)
         result["optimizers"][kind] = {
             "weight_decays": wds, **table, "best": {"lr": best_lr, "weight_decay": best_wd, **top},
             "best_wd_per_lr": [wds[int(np.argmax(row))] for row in accuracy],
             "best_accuracy_per_lr": accuracy.max(axis=1).tolist(),
-            "bands": bands, "band_centres": centres, "slope": slope, "slope_paper": slope + 1,
+            "bands": bands, "slope": fit["slope"], "slope_paper": None if fit["slope"] is None else fit["slope"] + 1,
+            "slope_rows": fit["rows"], "slope_dropped": fit["dropped"],
             "near_best": int(np.sum(accuracy >= top["val_accuracy"] - top["val_accuracy_std"])),
         }
     return result

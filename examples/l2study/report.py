@@ -10,12 +10,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
-from l2study import same_number
+from l2study import grid, same_number
 from l2study.settings import Settings
 from l2study.training import LABELS
 from minigrad.files import write_text
 
 ROUNDING, DIFFERENT = 1e-12, 1e-2  # what "equal to rounding" and "different" mean in part 1
+SLOPE_MATTERS = 0.3  # a log-log slope smaller than this in size reads as flat
 
 
 def _e(x: float) -> str:
@@ -156,17 +157,69 @@ def _grid_tables(s: dict[str, Any], kind: str) -> str:
             f"{_table(headers, accuracy)}\n\n**{LABELS[kind]}**, final ‖W‖:\n\n{_table(headers, norm)}")
 
 
-def _values(grid: list[float]) -> str:
+def _values(axis: list[float]) -> str:
     """A grid axis in words, e.g. "1e-05 … 0.1 (5 values)"."""
-    return f"{min(grid):g} … {max(grid):g} ({len(grid)} values)"
+    return f"{min(axis):g} … {max(axis):g} ({len(axis)} values)"
 
 
 def _coupling(slope: float) -> str:
     """How a log-log slope of the good decays against lr reads (a plural subject)."""
-    if abs(slope) <= 0.3:
+    if abs(slope) <= SLOPE_MATTERS:
         return f"hardly move with the learning rate (log-log slope {_fixed(slope, 2)})"
     direction = "fall" if slope < 0 else "rise"
     return f"{direction} by about {abs(slope):.1f} decades per decade of learning rate"
+
+
+def _band(o: dict[str, Any], i: int, scale: float = 1.0, fmt: str = "g") -> str:
+    """Row ``i``'s good λ (times ``scale``), "≤" or "≥" marking an end at the edge of the grid."""
+    band = o["bands"][i]
+    low_edge, high_edge = grid.edges(band, o["weight_decays"])
+    low = ("≤ " if low_edge else "") + format(scale * band[0], fmt)
+    high = ("≥ " if high_edge else "") + format(scale * band[-1], fmt)
+    if len(band) > 1:
+        return f"{low} … {high}"
+    return high if high_edge else low
+
+
+def _per_lr_table(s: dict[str, Any]) -> str:
+    l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
+    return _table(
+        ["γ", "Adam+L2 best λ (val. accuracy)", "Adam+L2 good λ", "AdamW best λ (val. accuracy)", "AdamW good λ",
+         "AdamW good λ_p = γλ"],
+        [[f"{lr:g}", f"{l2['best_wd_per_lr'][i]:g} ({l2['best_accuracy_per_lr'][i]:.3f})", _band(l2, i),
+          f"{w['best_wd_per_lr'][i]:g} ({w['best_accuracy_per_lr'][i]:.3f})", _band(w, i), _band(w, i, lr, ".0e")]
+         for i, lr in enumerate(s["lrs"])])
+
+
+def _grid_best(o: dict[str, Any]) -> str:
+    b = o["best"]
+    return (f"γ = {b['lr']:g}, λ = {b['weight_decay']:g} (λ_p = γλ = {b['lr'] * b['weight_decay']:.1e}): "
+            f"{_pm(b['accuracy'], b['accuracy_std'])}")
+
+
+def _slope(o: dict[str, Any], rows: int) -> str:
+    """How the good λ move with γ, or why that cannot be measured (a clause)."""
+    if o["slope"] is None:
+        return (f"only {o['slope_rows']} of {rows} rows keep their good λ inside the grid, too few "
+                f"(fewer than {grid.MIN_ROWS}): on this grid the slope cannot be measured")
+    return (f"over the {o['slope_rows']} of {rows} rows whose good λ stay inside the grid, the good λ "
+            f"{_coupling(o['slope'])}")
+
+
+def _pattern(s: dict[str, Any]) -> str:
+    """Whether the grid shows the paper's pattern, as far as the slopes can say."""
+    l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
+    if l2["slope"] is None or w["slope"] is None:
+        return ("So this grid cannot say whether the paper's pattern holds here; a grid reaching "
+                "further in λ could.")
+    if l2["slope"] <= -0.7 and abs(w["slope_paper"]) <= SLOPE_MATTERS:
+        return "This grid shows the paper's pattern."
+    if l2["slope"] > SLOPE_MATTERS and w["slope_paper"] > SLOPE_MATTERS:
+        return ("This grid does not show the paper's pattern: both optimizers want more decay at "
+                f"larger learning rates, and with the least decay of the grid the final ‖W‖ goes "
+                f"from {l2['norm'][0][0]:.3g} at γ = {s['lrs'][0]:g} to {l2['norm'][-1][0]:.3g} at "
+                f"γ = {s['lrs'][-1]:g} (Adam+L2; AdamW: {w['norm'][0][0]:.3g} to {w['norm'][-1][0]:.3g}).")
+    return "This grid does not show the paper's pattern."
 
 
 def _grid(s: dict[str, Any]) -> str:
@@ -178,24 +231,8 @@ def _grid(s: dict[str, Any]) -> str:
              + ".")
     parts = [intro] + [_grid_tables(s, kind) for kind in s["optimizers"]]
     l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
-    def band(o: dict[str, Any], i: int) -> str:
-        low, high = o["bands"][i][0], o["bands"][i][-1]
-        return f"{low:g}" if low == high else f"{low:g} … {high:g}"
-
-    per_lr = _table(
-        ["γ", "Adam+L2 best λ (val. accuracy)", "Adam+L2 good λ", "AdamW best λ (val. accuracy)", "AdamW good λ",
-         "AdamW good λ_p = γλ"],
-        [[f"{lr:g}", f"{l2['best_wd_per_lr'][i]:g} ({l2['best_accuracy_per_lr'][i]:.3f})", band(l2, i),
-          f"{w['best_wd_per_lr'][i]:g} ({w['best_accuracy_per_lr'][i]:.3f})", band(w, i),
-          f"{lr * w['bands'][i][0]:.0e} … {lr * w['bands'][i][-1]:.0e}"]
-         for i, lr in enumerate(s["lrs"])])
-    cells = len(s["lrs"]) * len(l2["weight_decays"])
-
-    def best(o: dict[str, Any]) -> str:
-        b = o["best"]
-        per_step = b["lr"] * b["weight_decay"]
-        return (f"γ = {b['lr']:g}, λ = {b['weight_decay']:g} (λ_p = γλ = {per_step:.1e}): "
-                f"{_pm(b['accuracy'], b['accuracy_std'])}")
+    rows = len(s["lrs"])
+    cells = rows * len(l2["weight_decays"])
 
     def noise(name: str, o: dict[str, Any]) -> str:
         verdict = ("several cells the seeds cannot tell apart" if o["near_best"] >= 3 else
@@ -203,29 +240,27 @@ def _grid(s: dict[str, Any]) -> str:
         return (f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its "
                 f"best mean validation accuracy ({verdict})")
 
+    paper_slope = ("" if w["slope_paper"] is None else
+                   f", so the good per-step decays λ_p = γλ, the paper's normalized parameter, "
+                   f"{_coupling(w['slope_paper'])}")
     text = (
         f"Cells are chosen on the validation rows and reported on the test rows, so that a best "
-        f"cell's score is not the maximum of many noisy test scores. Best Adam+L2: {best(l2)} "
-        f"(test). Best AdamW: {best(w)} (test). A row's good λ are those within one standard "
-        f"deviation (over seeds) of the row's best mean validation accuracy; how they move with γ is the "
-        f"least-squares slope of log λ against log γ, λ the geometric centre of each row's good "
-        f"λ. For Adam+L2, whose λ is the L2 factor the paper also puts on its axis, the good λ "
-        f"{_coupling(l2['slope'])}. For AdamW the good λ {_coupling(w['slope'])}, so the good "
-        f"per-step decays λ_p = γλ, the paper's normalized parameter, "
-        f"{_coupling(w['slope_paper'])}. The paper's picture is a diagonal band of good cells for "
+        f"cell's score is not the maximum of many noisy test scores. Best Adam+L2: {_grid_best(l2)} "
+        f"(test). Best AdamW: {_grid_best(w)} (test). A row's good λ are those within one standard "
+        f"deviation (over seeds) of the row's best mean validation accuracy; how they move with γ is "
+        f"the least-squares slope of log λ against log γ, λ the geometric centre of each row's good "
+        f"λ. A row whose good λ reach the first or last λ of the grid (≤ or ≥ in the table) is left "
+        f"out of that slope: its good λ may go on beyond the grid, so their centre is set by where "
+        f"the grid ends, not by the training. Adam+L2's λ is the L2 factor, which the paper also puts "
+        f"on its axis; {_slope(l2, rows)}. For AdamW, {_slope(w, rows)}{paper_slope}. "
+        f"The paper's picture is a diagonal band of good cells for "
         f"coupled L2 (if what matters is the decay per step, ∝ γλ, the best λ falls one decade "
         f"per decade of γ: slope −1) and an axis-aligned band for AdamW in its axes (best λ_p "
         f"independent of γ: slope 0); it was seen on BatchNorm ResNets trained far from "
-        f"convergence. Here {noise('Adam+L2', l2)}; {noise('AdamW', w)}. "
-        + ("This grid shows the paper's pattern." if l2["slope"] <= -0.7 and abs(w["slope_paper"]) <= 0.3
-           else "This grid does not show the paper's pattern: both optimizers want more decay at "
-                f"larger learning rates, and with the least decay of the grid the final ‖W‖ goes "
-                f"from {l2['norm'][0][0]:.3g} at γ = {s['lrs'][0]:g} to {l2['norm'][-1][0]:.3g} at "
-                f"γ = {s['lrs'][-1]:g} (Adam+L2; AdamW: {w['norm'][0][0]:.3g} to {w['norm'][-1][0]:.3g})."
-           if l2["slope"] > 0.3 and w["slope_paper"] > 0.3
-           else "This grid does not show the paper's pattern."))
-    return "\n\n".join(parts + ["**Best and good λ for each learning rate** (by mean validation accuracy):",
-                                 per_lr, text])
+        f"convergence. Here {noise('Adam+L2', l2)}; {noise('AdamW', w)}. {_pattern(s)}")
+    return "\n\n".join(parts + ["**Best and good λ for each learning rate** (by mean validation accuracy; "
+                                 "≤ and ≥ mark a band that reaches the grid's edge):",
+                                 _per_lr_table(s), text])
 
 
 # ------------------------------------------------------------------------------ part 5
