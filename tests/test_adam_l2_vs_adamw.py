@@ -114,6 +114,24 @@ def test_part4_report_says_the_slope_cannot_be_measured_when_the_good_decays_rea
     assert "cannot say whether the paper's pattern holds" in text
 
 
+def test_part4_a_best_cell_is_resolved_only_when_no_other_cell_is_within_one_std(tmp_path):
+    settings = Settings(quick=True, seeds=3)
+    middle = {kind: wds[1] for kind, wds in grid.axes(settings)[1].items()}
+
+    def accuracy(config):  # best cells 0.96 ± 0.01; one other Adam+L2 cell 0.955
+        if (config["lr"], config["weight_decay"]) == (1e-2, middle[config["optimizer"]]):
+            return 0.95 + 0.01 * config["seed"]
+        return 0.955 if (config["optimizer"], config["lr"], config["weight_decay"]) == ("adam_l2", 3e-3, 1e-2) else 0.5
+
+    summary, text = _grid_report(tmp_path, settings, accuracy)
+    assert [summary["optimizers"][kind]["near_best"] for kind in ("adam_l2", "adamw")] == [2, 1]
+    assert "1 other Adam+L2 cell is within one standard deviation" in text
+    assert "no other AdamW cell is within one standard deviation of its best mean validation accuracy " \
+           "(a resolved best)" in text
+    assert text.count("resolved") == 1
+    assert "With 3 seeds the standard deviation is itself a rough estimate" in text
+
+
 def _mlp(kind: str) -> dict:
     return run_mlp({"kind": "mlp", "optimizer": kind, "lr": 1e-2, "weight_decay": 1.0, "seed": 0,
                     "hidden": 16, "epochs": 4, "batch_size": 64})

@@ -17,6 +17,7 @@ from minigrad.files import write_text
 
 ROUNDING, DIFFERENT = 1e-12, 1e-2  # what "equal to rounding" and "different" mean in part 1
 SLOPE_MATTERS = 0.3  # a log-log slope smaller than this in size reads as flat
+FEW_SEEDS = 5  # with fewer seeds, a standard deviation over seeds is a rough estimate
 
 
 def _e(x: float) -> str:
@@ -206,6 +207,28 @@ def _slope(o: dict[str, Any], rows: int) -> str:
             f"{_coupling(o['slope'])}")
 
 
+def _near_best(name: str, o: dict[str, Any]) -> str:
+    """How many other cells are within one standard deviation of the best one (a clause)."""
+    others = o["near_best"] - 1  # near_best counts the best cell itself
+    if others == 0:
+        return (f"no other {name} cell is within one standard deviation of its best mean validation "
+                f"accuracy (a resolved best)")
+    cell = "cell is" if others == 1 else "cells are"
+    return (f"{others} other {name} {cell} within one standard deviation of its best mean validation "
+            f"accuracy (the seeds cannot tell {'it' if others == 1 else 'them'} from the best)")
+
+
+def _seed_caveat(seeds: int) -> str:
+    """What the number of seeds does to the one-standard-deviation bands (a sentence, or nothing)."""
+    if seeds == 1:
+        return (" With one seed there is no standard deviation: the good λ and these counts hold only "
+                "exact ties.")
+    if seeds < FEW_SEEDS:
+        return (f" With {seeds} seeds the standard deviation is itself a rough estimate, so the good λ "
+                f"and these counts are thin evidence.")
+    return ""
+
+
 def _pattern(s: dict[str, Any]) -> str:
     """Whether the grid shows the paper's pattern, as far as the slopes can say."""
     l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
@@ -233,13 +256,6 @@ def _grid(s: dict[str, Any]) -> str:
     l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
     rows = len(s["lrs"])
     cells = rows * len(l2["weight_decays"])
-
-    def noise(name: str, o: dict[str, Any]) -> str:
-        verdict = ("several cells the seeds cannot tell apart" if o["near_best"] >= 3 else
-                   "a fairly well resolved best")
-        return (f"{o['near_best']} of {cells} {name} cells are within one standard deviation of its "
-                f"best mean validation accuracy ({verdict})")
-
     paper_slope = ("" if w["slope_paper"] is None else
                    f", so the good per-step decays λ_p = γλ, the paper's normalized parameter, "
                    f"{_coupling(w['slope_paper'])}")
@@ -257,7 +273,8 @@ def _grid(s: dict[str, Any]) -> str:
         f"coupled L2 (if what matters is the decay per step, ∝ γλ, the best λ falls one decade "
         f"per decade of γ: slope −1) and an axis-aligned band for AdamW in its axes (best λ_p "
         f"independent of γ: slope 0); it was seen on BatchNorm ResNets trained far from "
-        f"convergence. Here {noise('Adam+L2', l2)}; {noise('AdamW', w)}. {_pattern(s)}")
+        f"convergence. {_pattern(s)} Of the {cells} cells of each grid, "
+        f"{_near_best('Adam+L2', l2)}; {_near_best('AdamW', w)}.{_seed_caveat(s['seeds'])}")
     return "\n\n".join(parts + ["**Best and good λ for each learning rate** (by mean validation accuracy; "
                                  "≤ and ≥ mark a band that reaches the grid's edge):",
                                  _per_lr_table(s), text])
