@@ -14,7 +14,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import adam_l2_vs_adamw  # noqa: E402
-from l2study import convergence, equivalences, grid, per_parameter, report, study  # noqa: E402
+from l2study import convergence, equivalences, grid, per_parameter, report, same_number, study  # noqa: E402
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
@@ -143,6 +143,30 @@ def test_part5_a_large_weight_decay_collapses_adam_l2_to_zero_weights_but_not_ad
     assert adam["weight_norms"][-1] < 0.05 * adam["weight_norms"][0]
     assert adamw["test_accuracy"] > 0.8
     assert adamw["weight_norms"][-1] > 0.5 * adamw["weight_norms"][0]
+
+
+def _same_number_text(tmp_path: Path, at_largest: dict[str, float]) -> str:
+    """Part 5's paragraph for made-up runs: accuracy 0.95 (‖W‖ at 95 % of its start) at every λ
+    but the largest, where it is ``at_largest[optimizer]``."""
+    settings = Settings(quick=True, seeds=1)
+    top = same_number.weight_decays(settings)[-1]
+    store = _recorded(tmp_path, same_number.configs(settings, None),
+                      lambda c: at_largest[c["optimizer"]] if c["weight_decay"] == top else 0.95)
+    return report._same_number(same_number.summarize(settings, store)).split("\n\n")[-1]
+
+
+def test_part5_report_says_adam_l2_collapsed_to_zero_weights_and_adamw_kept_its_accuracy_only_when_measured(tmp_path):
+    collapsed = _same_number_text(tmp_path / "collapsed", {"adam_l2": 0.08, "adamw": 0.94})
+    assert "pulled toward the all-zero weights" in collapsed and "duly finds" in collapsed
+    assert "AdamW at the same λ keeps 0.940" in collapsed and "a bound, not a pull to zero" in collapsed
+
+    held = _same_number_text(tmp_path / "held", {"adam_l2": 0.9, "adamw": 0.6})
+    assert "all-zero weights, whose output" not in held and "duly finds" not in held
+    assert "the penalty has not pulled the network to the all-zero weights" in held
+    assert "keeps" not in held and "AdamW at the same λ drops to 0.600" in held
+
+    chance = _same_number_text(tmp_path / "chance", {"adam_l2": 0.15, "adamw": 0.95})
+    assert "duly finds" not in chance and "its weights are not near zero" in chance
 
 
 def test_the_same_config_gives_bit_identical_metrics():

@@ -18,6 +18,8 @@ from minigrad.files import write_text
 ROUNDING, DIFFERENT = 1e-12, 1e-2  # what "equal to rounding" and "different" mean in part 1
 SLOPE_MATTERS = 0.3  # a log-log slope smaller than this in size reads as flat
 FEW_SEEDS = 5  # with fewer seeds, a standard deviation over seeds is a rough estimate
+NEAR_ZERO = 0.1  # part 5: ‖W‖ under this fraction of its start is near the all-zero network
+KEPT = 0.02  # part 5: accuracy lost at the largest λ, against the smallest, that still counts as kept
 
 
 def _e(x: float) -> str:
@@ -281,32 +283,60 @@ def _grid(s: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------ part 5
+def _fate(name: str, o: dict[str, Any]) -> str:
+    if o["collapse_at"] is None:
+        return f"{name} never falls below {same_number.COLLAPSE_ACCURACY} test accuracy"
+    return f"{name} falls below {same_number.COLLAPSE_ACCURACY} test accuracy from λ = {o['collapse_at']:g} on"
+
+
+def _at_largest(name: str, stats: list[dict[str, Any]], smallest: float) -> str:
+    """What the largest λ left of ``name``'s accuracy and ‖W‖, against the smallest λ (a clause)."""
+    first, last = stats[0], stats[-1]
+    accuracy = _pm(last["accuracy"], last["accuracy_std"])
+    if last["accuracy"] < same_number.COLLAPSE_ACCURACY:
+        outcome = f"falls to {accuracy}"
+    elif last["accuracy"] >= first["accuracy"] - KEPT:
+        outcome = f"keeps {accuracy}"
+    else:
+        outcome = f"drops to {accuracy} (from {first['accuracy']:.3f} at λ = {smallest:g})"
+    return (f"{name} {outcome} with ‖W‖ = {last['norm']:.3g}, {100 * last['norm_ratio']:.3g} % of its value at "
+            f"initialization")
+
+
+def _penalty_reading(last: dict[str, Any]) -> str:
+    """What Adam+L2's outcome at the largest λ says about its penalty (a clause)."""
+    collapsed = last["accuracy"] < same_number.COLLAPSE_ACCURACY
+    near_zero = last["norm_ratio"] < NEAR_ZERO
+    if collapsed and near_zero:
+        return ("the network has been pulled toward the all-zero weights, whose output ignores the "
+                "input. W = 0 (with the biases fitting the class frequencies) is a stationary point of "
+                "the penalised loss, since the data's gradient on every weight vanishes there, and once "
+                "the penalty's curvature λ outweighs the data's it is a minimum, which Adam+L2 duly finds")
+    if collapsed:
+        return (f"its accuracy is down to chance level, although its weights are not near zero (under "
+                f"{100 * NEAR_ZERO:.0f} % of their start)")
+    if near_zero:
+        return "its weights are near zero, yet it still classifies well above chance"
+    return "at this λ the penalty has not pulled the network to the all-zero weights"
+
+
 def _same_number(s: dict[str, Any]) -> str:
     l2, w = s["optimizers"]["adam_l2"], s["optimizers"]["adamw"]
+    wds = s["weight_decays"]
     rows = [[f"{wd:g}", _pm(a["accuracy"], a["accuracy_std"]), f"{a['norm']:.3g}", f"{a['norm_ratio']:.3g}",
              _pm(b["accuracy"], b["accuracy_std"]), f"{b['norm']:.3g}", f"{b['norm_ratio']:.3g}"]
-            for wd, a, b in zip(s["weight_decays"], l2["stats"], w["stats"])]
+            for wd, a, b in zip(wds, l2["stats"], w["stats"])]
     table = _table(["λ", "Adam+L2 accuracy", "‖W‖", "‖W‖/‖W₀‖", "AdamW accuracy", "‖W‖", "‖W‖/‖W₀‖"], rows)
-    top, a, b = s["weight_decays"][-1], l2["stats"][-1], w["stats"][-1]
-
-    def fate(name: str, o: dict[str, Any]) -> str:
-        if o["collapse_at"] is None:
-            return f"{name} never falls below {same_number.COLLAPSE_ACCURACY} test accuracy"
-        return (f"{name} falls below {same_number.COLLAPSE_ACCURACY} test accuracy from "
-                f"λ = {o['collapse_at']:g} on")
-
+    top = wds[-1]
+    bound = ("a bound, not a pull to zero" if w["stats"][-1]["norm_ratio"] >= NEAR_ZERO else
+             "a bound, and yet its weights end near zero too")
     text = (
-        f"At γ = {s['lr']:g}, {fate('Adam+L2', l2)}, and {fate('AdamW', w)}. At λ = {top:g}, Adam+L2 "
-        f"reaches {_pm(a['accuracy'], a['accuracy_std'])} with ‖W‖ = {a['norm']:.3g}, "
-        f"{100 * a['norm_ratio']:.2g} % of its value at initialization: the network has been pulled "
-        f"toward the all-zero weights, whose output ignores the input. W = 0 (with the biases "
-        f"fitting the class frequencies) is a stationary point of the penalised loss, since the "
-        f"data's gradient on every weight vanishes there, and once the penalty's curvature λ "
-        f"outweighs the data's it is a minimum, which Adam+L2 duly finds. AdamW at the same λ keeps {_pm(b['accuracy'], b['accuracy_std'])} with "
-        f"‖W‖ = {b['norm']:.3g} ({100 * b['norm_ratio']:.3g} % of initial): its λ only sets a "
-        f"shrink of γλ = {s['lr'] * top:.0e} per step, and at its fixed points |θ_i| is at most "
-        f"about 1/λ = {1 / top:g} (part 2): a bound, not a pull to zero. The same number means a penalty "
-        f"strength in one optimizer and a shrink rate in the other.")
+        f"At γ = {s['lr']:g}, {_fate('Adam+L2', l2)}, and {_fate('AdamW', w)}. At λ = {top:g}, "
+        f"{_at_largest('Adam+L2', l2['stats'], wds[0])}: {_penalty_reading(l2['stats'][-1])}. "
+        f"{_at_largest('AdamW at the same λ', w['stats'], wds[0])}: its λ only sets a shrink of "
+        f"γλ = {s['lr'] * top:.0e} per step, and at its fixed points |θ_i| is at most about "
+        f"1/λ = {1 / top:g} (part 2): {bound}. The same number means a penalty strength in one "
+        f"optimizer and a shrink rate in the other.")
     return f"{table}\n\n{text}"
 
 
