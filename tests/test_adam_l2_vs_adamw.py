@@ -53,6 +53,40 @@ def test_part2_adam_l2_lands_on_ridge_and_adamw_near_the_box_solution_far_from_r
     assert adam["to_box"] > 0.2
 
 
+def test_part2_report_concludes_penalty_versus_constraint_only_when_the_distances_show_it():
+    row = {"problem": "synthetic", "weight_decay": 1.0, "bound": 1.0, "n_ls_outside": 2, "n_coefficients": 8,
+           "adam_l2_to_ridge": 0.3, "adam_l2_to_box": 0.4, "adamw_to_box": 0.5, "adamw_to_ridge": 0.01}
+    text = report._convergence({"rows": [row, row], "steps": 100, "lr": 0.01})
+    assert "and only that" not in text and "thus solve different problems" not in text
+    assert "farther than 1e-06 in 2 of 2 cases" in text
+    assert "AdamW ended closer to ridge than to the box in 2 of 2 cases" in text
+
+
+def _rates(**changes) -> dict:
+    return {"epoch": 4, "n": 100, "excluded": 10, "p5": 1e-4, "median": 1e-3, "p95": 1e-2, "spread": 100.0,
+            "slope": -1.0, "stationary_error": 0.01, "sqrt_vhat_p5": 1e-3, "sqrt_vhat_p95": 1e-2, **changes}
+
+
+def _per_parameter_text(adam_l2: dict, adamw: dict) -> str:
+    summary = {"hidden": 8, "lr": 1e-3, "weight_decay": 1e-2,
+               "optimizers": {"adam_l2": {"stats": [adam_l2]}, "adamw": {"stats": [adamw]}}}
+    return report._per_parameter(summary).split("\n\n")[-1]
+
+
+def test_part3_report_reads_the_rates_as_measured():
+    uniform = _rates(p5=1e-5, median=1e-5, p95=1e-5, spread=1.0, slope=0.0)
+    expected = _per_parameter_text(_rates(), uniform)
+    assert "AdamW's rates are all γλ" in expected and "fall with the weight's gradient RMS" in expected
+    assert "regularized least" in expected and "because √v̂ ≪ 1" in expected
+
+    odd = _per_parameter_text(_rates(slope=0.8, stationary_error=0.5, median=5e-6, sqrt_vhat_p95=2.0),
+                              _rates(p5=1e-5, median=2e-5, p95=4e-5, spread=4.0))
+    assert "AdamW's rates are not all γλ" in odd and "Every weight shrinks by the same factor" not in odd
+    assert "rise with the weight's gradient RMS (log-log slope 0.80" in odd and "fall with" not in odd
+    assert "They do not match the stationary prediction" in odd
+    assert "regularized least" not in odd and "≪" not in odd and "median rate is 0.5× AdamW's." in odd
+
+
 def _decay_statistics(kind: str) -> dict:
     config = next(c for c in per_parameter.configs(QUICK, None) if c["optimizer"] == kind)
     last = per_parameter.run(config)["measurements"][-1]

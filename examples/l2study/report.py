@@ -16,7 +16,11 @@ from l2study.training import LABELS
 from minigrad.files import write_text
 
 ROUNDING, DIFFERENT = 1e-12, 1e-2  # what "equal to rounding" and "different" mean in part 1
-SLOPE_MATTERS = 0.3  # a log-log slope smaller than this in size reads as flat
+ON_RIDGE = 1e-6  # part 2: Adam+L2 has reached ridge if it ends closer than this
+UNIFORM = 1e-6  # part 3: AdamW's rates are all γλ if p95/p5 and median/γλ are this close to 1
+MATCHED = 0.1  # part 3: a median relative error to the stationary prediction that counts as a match
+SMALL_ROOT = 0.1  # part 3: √v̂ ≪ 1 if its 95th percentile is below this
+SLOPE_MATTERS = 0.3  # parts 3 and 4: a log-log slope smaller than this in size reads as flat
 FEW_SEEDS = 5  # with fewer seeds, a standard deviation over seeds is a rough estimate
 NEAR_ZERO = 0.1  # part 5: ‖W‖ under this fraction of its start is near the all-zero network
 KEPT = 0.02  # part 5: accuracy lost at the largest λ, against the smallest, that still counts as kept
@@ -75,6 +79,32 @@ def _equivalences(s: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------ part 2
+def _ridge(rs: list[dict[str, Any]]) -> str:
+    """Where Adam+L2 ended against ridge (a sentence)."""
+    worst = max(r["adam_l2_to_ridge"] for r in rs)
+    if worst < ON_RIDGE:
+        return (f"Adam+L2 ends within {_e(worst)} of the ridge solution (Ridge with α = nλ, no "
+                f"intercept) in every case: it minimises the penalised loss (1/2n)‖Xθ − y‖² + λ/2‖θ‖², "
+                f"and only that.")
+    far = sum(r["adam_l2_to_ridge"] >= ON_RIDGE for r in rs)
+    return (f"Adam+L2 ends up to {_e(worst)} from the ridge solution (Ridge with α = nλ, no "
+            f"intercept), farther than {ON_RIDGE:g} in {far} of {len(rs)} cases: there it has not "
+            f"reached the minimiser of the penalised loss (1/2n)‖Xθ − y‖² + λ/2‖θ‖².")
+
+
+def _convergence_verdict(rs: list[dict[str, Any]]) -> str:
+    """Whether the runs show a penalty against a constraint (a sentence)."""
+    on_ridge = max(r["adam_l2_to_ridge"] for r in rs) < ON_RIDGE
+    closer = sum(r["adamw_to_box"] < r["adamw_to_ridge"] for r in rs)
+    if on_ridge and closer == len(rs):
+        return ("The two weight decays with the same λ thus solve different problems: a penalty "
+                "(ridge) and a constraint (a box).")
+    if closer < len(rs):
+        return (f"Here, though, AdamW ended closer to ridge than to the box in {len(rs) - closer} of "
+                f"{len(rs)} cases, so these runs do not show the constraint this predicts.")
+    return "AdamW matched the box in every case, but Adam+L2 did not reach ridge in all of them."
+
+
 def _convergence(s: dict[str, Any]) -> str:
     rows = [[r["problem"], f"{r['weight_decay']:g}", f"{r['bound']:.3g}",
              f"{r['n_ls_outside']}/{r['n_coefficients']}", _e(r["adam_l2_to_ridge"]),
@@ -83,17 +113,14 @@ def _convergence(s: dict[str, Any]) -> str:
     table = _table(["problem", "λ", "box 1/λ", "LS coefs outside box", "Adam+L2 → ridge",
                     "Adam+L2 → box", "AdamW → box", "AdamW → ridge"], rows)
     rs = s["rows"]
-    adam_ridge = max(r["adam_l2_to_ridge"] for r in rs)
     closer = sum(r["adamw_to_box"] < r["adamw_to_ridge"] for r in rs)
     text = (
         f"Distances are max_i |θ_i − θ_ref,i| after {s['steps']} full-batch steps, the learning "
-        f"rate annealed by a cosine from {s['lr']} to 0. Adam+L2 ends within {_e(adam_ridge)} of "
-        f"the ridge solution (Ridge with α = nλ, no intercept) in every case: it minimises the "
-        f"penalised loss (1/2n)‖Xθ − y‖² + λ/2‖θ‖², and only that. AdamW ends "
+        f"rate annealed by a cosine from {s['lr']} to 0. {_ridge(rs)} AdamW ends "
         f"{_span([r['adamw_to_box'] for r in rs])} from the box-constrained least-squares solution "
         f"(|θ_i| ≤ 1/λ, `scipy.optimize.lsq_linear`) and {_span([r['adamw_to_ridge'] for r in rs])} "
         f"from ridge; "
-        f"it is closer to the box solution in {closer} of {len(rs)} cases. Why a box: AdamW's step "
+        f"it is closer to the box solution in {closer} of {len(rs)} cases. Why a box is expected: AdamW's step "
         f"is θ ← θ(1 − γλ) − γ·m̂/(√v̂ + ε). With a full batch, near its limit the gradient g is "
         f"almost constant, so m̂ → g and √v̂ → |g|, and a fixed point needs λθ_i = −g_i/(|g_i| + ε). "
         f"A coordinate whose gradient has not vanished (|g_i| ≫ ε) therefore sits at "
@@ -101,13 +128,47 @@ def _convergence(s: dict[str, Any]) -> str:
         f"has g_i ≈ 0. These are exactly the optimality conditions of least squares under the "
         f"bounds |θ_i| ≤ 1/λ. The agreement is only approximate because near that point Adam's "
         f"normalised step reacts to the sign of the gradient more than to its size, so the free "
-        f"coordinates settle slowly, and ε softens the corner between the two cases. The two "
-        f"weight decays with the same λ thus solve different problems: a penalty (ridge) and a "
-        f"constraint (a box).")
+        f"coordinates settle slowly, and ε softens the corner between the two cases. "
+        f"{_convergence_verdict(rs)}")
     return f"{table}\n\n{text}"
 
 
 # ------------------------------------------------------------------------------ part 3
+def _adamw_rates(w: dict[str, Any], decay: float) -> str:
+    """Whether AdamW's decay rates are all γλ (sentences)."""
+    numbers = f"median {_e(w['median'])}, p95/p5 = {w['spread']:.6f}, slope {w['slope']:.1e}"
+    if w["spread"] - 1 < UNIFORM and abs(w["median"] / decay - 1) < UNIFORM:
+        return (f"AdamW's rates are all γλ = {_e(decay)}: {numbers}. Every weight shrinks by the same "
+                f"factor, whatever its gradient history.")
+    return f"AdamW's rates are not all γλ = {_e(decay)}: {numbers}."
+
+
+def _l2_trend(l2: dict[str, Any]) -> str:
+    """How Adam+L2's rates go with √v̂ (a clause whose subject is the rates)."""
+    slope = _fixed(l2["slope"], 2)
+    if l2["slope"] < -SLOPE_MATTERS:
+        return (f"fall with the weight's gradient RMS with log-log slope {slope} (−1 would be exact "
+                f"inverse proportion)")
+    if l2["slope"] > SLOPE_MATTERS:
+        return f"rise with the weight's gradient RMS (log-log slope {slope}, where −1 is predicted)"
+    return f"hardly depend on the weight's gradient RMS (log-log slope {slope}, where −1 is predicted)"
+
+
+def _l2_rates(l2: dict[str, Any], decay: float) -> str:
+    """What Adam+L2's decay rates are, against the prediction γλ/(√v̂ + ε) and AdamW's γλ (sentences)."""
+    fit = "match" if l2["stationary_error"] < MATCHED else "do not match"
+    text = (f"Adam+L2's rates run from {_e(l2['p5'])} (p5) to {_e(l2['p95'])} (p95), a factor "
+            f"{l2['spread']:.3g}, and {_l2_trend(l2)}. They {fit} the stationary prediction "
+            f"γλ/(√v̂ + ε), with a median relative error of {_e(l2['stationary_error'])}.")
+    if l2["slope"] < -SLOPE_MATTERS:
+        text += (f" The weights with the most gradient history (√v̂ at p95: {_e(l2['sqrt_vhat_p95'])}) "
+                 f"are regularized least, those with the least (p5: {_e(l2['sqrt_vhat_p5'])}) most.")
+    ratio = l2["median"] / decay
+    small_roots = ratio > 1 and l2["sqrt_vhat_p95"] < SMALL_ROOT
+    return (text + f" With the same number λ, Adam+L2's median rate is {ratio:.3g}× AdamW's"
+            + (", because √v̂ ≪ 1 here." if small_roots else "."))
+
+
 def _per_parameter(s: dict[str, Any]) -> str:
     rows = []
     for kind, o in s["optimizers"].items():
@@ -125,17 +186,8 @@ def _per_parameter(s: dict[str, Any]) -> str:
         f"weight is the part of its step not explained by the loss gradient, divided by the "
         f"weight: the fraction of it that the decay removes in that step (measured exactly: "
         f"Adam's first moment is linear, so we track the loss gradients' share of it and read v "
-        f"from the optimizer; see `per_parameter.py`). At epoch {w['epoch']}, AdamW's rates are "
-        f"all γλ = {_e(decay)}: median {_e(w['median'])}, p95/p5 = {w['spread']:.6f}, slope "
-        f"{w['slope']:.1e}. Every weight shrinks by the same factor, whatever its gradient "
-        f"history. Adam+L2's rates run from {_e(l2['p5'])} (p5) to {_e(l2['p95'])} (p95), a "
-        f"factor {l2['spread']:.3g}, and fall with the weight's gradient RMS with log-log slope "
-        f"{_fixed(l2['slope'], 2)} (−1 would be exact inverse proportion). They match the stationary "
-        f"prediction γλ/(√v̂ + ε) to a median relative error of {_e(l2['stationary_error'])}. The "
-        f"weights with the most gradient history (√v̂ at p95: {_e(l2['sqrt_vhat_p95'])}) are "
-        f"regularized least, those with the least (p5: {_e(l2['sqrt_vhat_p5'])}) most; and with "
-        f"the same number λ, Adam+L2's median rate is {l2['median'] / decay:.0f}× AdamW's, because "
-        f"√v̂ ≪ 1 here. {l2['excluded']} Adam+L2 weights and {w['excluded']} AdamW weights are "
+        f"from the optimizer; see `per_parameter.py`). At epoch {w['epoch']}, {_adamw_rates(w, decay)} "
+        f"{_l2_rates(l2, decay)} {l2['excluded']} Adam+L2 weights and {w['excluded']} AdamW weights are "
         f"left out (r ≤ 0 just after a sign change, or no gradient at all: inputs from pixels "
         f"that are constant in the data).")
     return f"{table}\n\n{text}"
