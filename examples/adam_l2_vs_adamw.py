@@ -9,8 +9,8 @@ each parameter by its gradient RMS √v̂; AdamW's decoupled decay shrinks every
 γλ. The study measures what that changes; the code lives in ``examples/l2study/``.
 
 Outputs in ``--out``: ``results.jsonl`` (every finished run, appended at once: rerunning skips
-what is recorded, so an interrupted study, Ctrl-C included, resumes), ``report.md`` and its PNG
-figures.
+what this code has recorded, so an interrupted study, Ctrl-C included, resumes, and runs
+recorded by other code are done again), ``report.md`` and its PNG figures.
 """
 
 from __future__ import annotations

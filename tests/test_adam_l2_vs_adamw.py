@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import adam_l2_vs_adamw  # noqa: E402
-from l2study import convergence, equivalences, grid, per_parameter, report, same_number, study  # noqa: E402
+from l2study import convergence, equivalences, grid, per_parameter, report, runs, same_number, study  # noqa: E402
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
@@ -268,6 +269,54 @@ def test_an_interrupted_study_resumes_without_duplicates_and_redoes_a_corrupted_
     keys = [config_key(r["config"]) for r in _records(path)]
     assert sorted(keys) == sorted(config_key(c) for c in configs)
     assert not RunStore(path).pending(configs)
+
+
+def test_the_code_fingerprint_follows_every_python_file_and_its_name(tmp_path):
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    first = runs.fingerprint([package])
+    (package / "notes.txt").write_text("not code")
+    assert runs.fingerprint([package]) == first
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    changed = runs.fingerprint([package])
+    (package / "sub" / "b.py").rename(package / "sub" / "c.py")
+    assert len({first, changed, runs.fingerprint([package])}) == 3
+    assert [folder.name for folder in runs.source_folders()] == ["l2study", "minigrad", "models", "optim"]
+
+
+def test_runs_recorded_by_other_code_are_not_reused_but_redone_after_one_warning(tmp_path, monkeypatch):
+    configs = [{"kind": "equivalence", "n": n} for n in range(3)]
+    path = tmp_path / "results.jsonl"
+    store = RunStore(path)
+    for config in configs:
+        store.append(config, {"value": 1.0}, 0.1)
+    records = _records(path)
+    assert {record["code"] for record in records} == {runs.code_fingerprint()}
+    records[0]["code"] = "0123456789abcdef"  # another version of the code
+    del records[1]["code"]  # a record from before fingerprints
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    with pytest.warns(UserWarning, match="2 recorded runs were made by other code"):
+        store = RunStore(path)
+    assert store.pending(configs) == configs[:2]
+    with pytest.raises(KeyError):
+        store.metrics(configs[0])
+
+    monkeypatch.setitem(study.KINDS, "equivalence", lambda config: {"value": 2.0})
+    study.perform(configs, store, jobs=1, label="test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the stale lines are superseded: no warning any more
+        again = RunStore(path)
+    assert [again.metrics(config)["value"] for config in configs] == [2.0, 2.0, 1.0]
+
+
+def test_a_run_made_by_a_worker_with_other_code_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(study, "execute", lambda config: (config, {"value": 1.0}, 0.1, "0123456789abcdef"))
+    store = RunStore(tmp_path / "results.jsonl")
+    with pytest.raises(study.BackendError, match="a worker ran other code"):
+        study.perform([{"kind": "equivalence", "n": 0}], store, jobs=1, label="test")
+    assert len(store) == 0
 
 
 def test_a_damaged_line_before_the_last_is_refused(tmp_path):

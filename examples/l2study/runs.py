@@ -1,9 +1,16 @@
 """The resumable store of finished runs: one JSON line per run in ``results.jsonl``.
 
-Each line is ``{"config": {...}, "metrics": {...}, "seconds": s}``; the run's identity is its
-config (canonical JSON, sorted keys), so asking twice for the same config finds the same
-record, whichever part asked. A record is appended, flushed and fsync'ed the moment its run
-finishes, so an interrupted study loses at most the runs in flight.
+Each line is ``{"config": {...}, "metrics": {...}, "seconds": s, "code": fingerprint}``; the
+run's identity is its config (canonical JSON, sorted keys), so asking twice for the same config
+finds the same record, whichever part asked. A record is appended, flushed and fsync'ed the
+moment its run finishes, so an interrupted study loses at most the runs in flight.
+
+``code`` is the fingerprint of the code that made the run (``code_fingerprint``: a hash of the
+Python files of l2study, minigrad, models and optim). Only records of the current code are
+read back: a record made by other code (or by code before fingerprints) is left in the file but
+not reused, so its run is done again when asked for, and a report never mixes old numbers with
+new ones. Opening a store with such records says, in one warning, how many runs they leave to
+redo.
 
 A line counts only if it is complete: it ends with a newline and parses. An incomplete *last*
 line (the process died while writing it) is cut off the file on opening, with a warning, and
@@ -13,12 +20,17 @@ something an interruption produces; the store refuses to guess and raises a ``St
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
+import minigrad
+import models
+import optim
 from minigrad.files import make_folder
 
 Config = dict[str, Any]
@@ -31,6 +43,28 @@ class StoreError(ValueError):
 def config_key(config: Config) -> str:
     """The identity of a run: its config as canonical JSON."""
     return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
+def fingerprint(folders: Iterable[Path]) -> str:
+    """A hash of the Python files under ``folders``: each file's path (from its folder's parent)
+    and a hash of its bytes, in path order."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")):
+            name = path.relative_to(folder.parent).as_posix()
+            digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def source_folders() -> list[Path]:
+    """The packages whose code makes the runs: l2study, minigrad, models and optim."""
+    return [Path(__file__).parent] + [Path(package.__file__).parent for package in (minigrad, models, optim)]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The fingerprint of this process's code (computed once per process)."""
+    return fingerprint(source_folders())
 
 
 class RunStore:
@@ -58,8 +92,23 @@ class RunStore:
             warnings.warn(f"{self.path}: the last line was incomplete (an interrupted write); "
                           f"it was removed and its run will be done again", stacklevel=3)
             os.truncate(self.path, len(raw) - cut)
+        self._keep_current(records)
+
+    def _keep_current(self, records: list[dict[str, Any]]) -> None:
+        """Keep the records of the current code; warn about the runs only other code made."""
+        code = code_fingerprint()
+        other = set()
         for record in records:
-            self._records[config_key(record["config"])] = record
+            key = config_key(record["config"])
+            if record.get("code") == code:
+                self._records[key] = record
+            else:
+                other.add(key)
+        stale = len(other - self._records.keys())
+        if stale:
+            warnings.warn(f"{self.path}: {stale} recorded runs were made by other code (another "
+                          f"fingerprint of l2study, minigrad, models and optim); they are not reused: "
+                          f"their parts will do them again", stacklevel=4)
 
     def __len__(self) -> int:
         return len(self._records)
@@ -78,8 +127,8 @@ class RunStore:
         return list(todo.values())
 
     def append(self, config: Config, metrics: dict[str, Any], seconds: float) -> None:
-        """Record a finished run: one line, written, flushed and fsync'ed at once."""
-        record = {"config": config, "metrics": metrics, "seconds": seconds}
+        """Record a finished run of the current code: one line, written, flushed and fsync'ed at once."""
+        record = {"config": config, "metrics": metrics, "seconds": seconds, "code": code_fingerprint()}
         line = json.dumps(record, sort_keys=True, allow_nan=True) + "\n"
         make_folder(self.path.parent)
         with open(self.path, "a", encoding="utf-8") as file:

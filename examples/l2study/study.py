@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from l2study import convergence, equivalences, grid, per_parameter, plots, report, same_number, weight_norm
-from l2study.runs import Config, RunStore, config_key
+from l2study.runs import Config, RunStore, code_fingerprint, config_key
 from l2study.settings import Settings
 from l2study.training import run_mlp
 from minigrad.files import make_folder
@@ -33,14 +33,15 @@ class BackendError(RuntimeError):
     """The runs cannot go where they were sent (a Dask scheduler that cannot be reached)."""
 
 
-def execute(config: Config) -> tuple[Config, dict[str, Any], float]:
-    """Perform one run, on one BLAS thread (so results do not depend on ``--jobs``)."""
+def execute(config: Config) -> tuple[Config, dict[str, Any], float, str]:
+    """Perform one run, on one BLAS thread (so results do not depend on ``--jobs``); return it
+    with its time and the fingerprint of the code that ran it (a worker's own code)."""
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
     with threadpool_limits(limits=1):
         metrics = KINDS[config["kind"]](config)
-    return config, metrics, time.perf_counter() - start
+    return config, metrics, time.perf_counter() - start, code_fingerprint()
 
 
 @contextlib.contextmanager
@@ -74,7 +75,8 @@ def backend(name: str, scheduler: str | None) -> Iterator[None]:
 
 def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> None:
     """Do the runs of ``configs`` not yet in ``store``, recording each as soon as it finishes:
-    in this process if ``jobs`` is 1, else through joblib (on the current backend)."""
+    in this process if ``jobs`` is 1, else through joblib (on the current backend). A run made
+    by other code than this process's (a Dask worker with another copy) is a ``BackendError``."""
     import joblib
     from tqdm import tqdm
 
@@ -86,7 +88,10 @@ def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> No
         else:
             results = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(
                 joblib.delayed(execute)(config) for config in todo)
-        for config, metrics, seconds in results:
+        for config, metrics, seconds, code in results:
+            if code != code_fingerprint():
+                raise BackendError(f"a worker ran other code (fingerprint {code}, here {code_fingerprint()}): "
+                                   f"give the workers this copy of examples/, minigrad, models and optim")
             store.append(config, metrics, seconds)
             bar.update()
 
