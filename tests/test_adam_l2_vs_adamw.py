@@ -15,7 +15,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import adam_l2_vs_adamw  # noqa: E402
-from l2study import convergence, equivalences, grid, per_parameter, report, runs, same_number, study  # noqa: E402
+from l2study import (convergence, equivalences, grid, per_parameter, plots, report, runs,  # noqa: E402
+                     same_number, study)
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
@@ -165,6 +166,43 @@ def test_part4_a_best_cell_is_resolved_only_when_no_other_cell_is_within_one_std
            "(a resolved best)" in text
     assert text.count("resolved") == 1
     assert "With 3 seeds the standard deviation is itself a rough estimate" in text
+
+
+def _middle_best_grid(tmp_path: Path) -> tuple[dict, str]:
+    """Part 4 for made-up runs whose best λ is the middle one of the grid at every learning rate."""
+    settings = Settings(quick=True, seeds=1)
+    middle = {kind: wds[1] for kind, wds in grid.axes(settings)[1].items()}
+    return _grid_report(tmp_path, settings, lambda c: 0.9 if c["weight_decay"] == middle[c["optimizer"]] else 0.5)
+
+
+def test_part4_report_names_gamma_lambda_the_papers_own_weight_decay_not_its_normalized_one(tmp_path):
+    summary, text = _middle_best_grid(tmp_path)
+    assert summary["optimizers"]["adamw"]["slope"] == pytest.approx(0.0, abs=1e-9)
+    assert "normalized parameter" not in text
+    assert "λ_p = γλ, the paper's own weight decay λ (not its normalized weight decay λ_p/√(b/(BT))" in text
+
+
+def test_part4_figure_frames_the_cell_of_best_validation_accuracy(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    summary, _ = _middle_best_grid(tmp_path)
+    (_, heat), (_, paper) = plots._grid(plt, summary)
+    titles = [ax.get_title() for ax in heat.axes]
+    assert "Adam+L2: final ‖W‖ (box: best validation accuracy)" in titles
+    assert not any(title.endswith("(box: best accuracy)") for title in titles)
+    plt.close("all")
+
+
+def test_part3_figure_leaves_out_the_weights_the_statistics_leave_out():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fed = [True, True, True, False, False]  # the last two: inputs from constant pixels
+    measurement = {"epoch": 1, "eps": 1e-8, "sqrt_vhat": [1e-3, 1e-2, 1e-1, 1e-4, 1e-4],
+                   "rate": [1e-2, 1e-3, 1e-4, 1e-1, 1e-1], "fed": fed}
+    summary = {"lr": 1e-3, "weight_decay": 1e-2,
+               "optimizers": {"adam_l2": {"measurements": [measurement]}}}
+    [(_, figure)] = plots._per_parameter(plt, summary)
+    [points] = figure.axes[0].collections
+    assert points.get_offsets().tolist() == [[1e-3, 1e-2], [1e-2, 1e-3], [1e-1, 1e-4]]
+    plt.close("all")
 
 
 def _mlp(kind: str) -> dict:

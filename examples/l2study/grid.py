@@ -3,8 +3,11 @@
 Every cell is trained with the same recipe (cosine schedule, ``training.mlp_shape``) for each
 seed; we keep the mean and standard deviation of the test accuracy and of the final weight
 norm. The same cells are also shown in the AdamW paper's parameterization, where the decay per
-step is λ_p = γ·λ (PyTorch's ``weight_decay`` λ multiplies the learning rate; the paper's does
-not). A cell is at (γ, λ) in one view and at (γ, γλ) in the other.
+step is λ_p = γ·λ (PyTorch's ``weight_decay`` λ multiplies the learning rate; the paper's λ, in
+its Algorithm 2, does not). A cell is at (γ, λ) in one view and at (γ, γλ) in the other. λ_p is
+not the paper's *normalized* weight decay λ_norm = λ_p/√(b/(BT)) (b the batch size, B the
+number of training points, T the epochs); those are the same in every cell, so λ_norm is
+proportional to λ_p and its slopes are the same.
 
 Whether lr and λ are coupled shows in how the best λ moves with the learning rate: if the best
 λ falls by one decade per decade of γ (log-log slope −1), the product γλ is what matters, and

@@ -109,17 +109,22 @@ def run(config: Config) -> dict[str, Any]:
     return {"test_accuracy": result["test_accuracy"], "measurements": probe.measurements}
 
 
+def usable(sqrt_vhat: np.ndarray, rate: np.ndarray, fed: np.ndarray) -> np.ndarray:
+    """The weights the statistics (and the figure) use: a loss gradient (``fed``), √v̂ > 0, r > 0."""
+    return (rate > 0) & (sqrt_vhat > 0) & fed
+
+
 def rate_statistics(sqrt_vhat: np.ndarray, rate: np.ndarray, fed: np.ndarray, lr: float,
                     weight_decay: float, eps: float) -> dict[str, float]:
-    """Spread of the decay rates r > 0 of the weights with a loss gradient (``fed``) and √v̂ > 0:
-    percentiles, the ratio p95/p5, the log-log slope of r against √v̂, and how far r is from the
-    stationary prediction γλ/(√v̂ + ε) (median of |r/prediction − 1|)."""
-    usable = (rate > 0) & (sqrt_vhat > 0) & fed
-    r, root = rate[usable], sqrt_vhat[usable]
+    """Spread of the decay rates of the ``usable`` weights: percentiles, the ratio p95/p5, the
+    log-log slope of r against √v̂, and how far r is from the stationary prediction
+    γλ/(√v̂ + ε) (median of |r/prediction − 1|)."""
+    used = usable(sqrt_vhat, rate, fed)
+    r, root = rate[used], sqrt_vhat[used]
     p5, p50, p95 = np.percentile(r, [5, 50, 95])
     slope = np.polyfit(np.log10(root), np.log10(r), 1)[0]
     prediction = lr * weight_decay / (root + eps)
-    return {"n": int(rate.size), "excluded": int(np.sum(~usable)), "p5": float(p5),
+    return {"n": int(rate.size), "excluded": int(np.sum(~used)), "p5": float(p5),
             "median": float(p50), "p95": float(p95), "spread": float(p95 / p5),
             "slope": float(slope), "sqrt_vhat_p5": float(np.percentile(root, 5)),
             "sqrt_vhat_p95": float(np.percentile(root, 95)),

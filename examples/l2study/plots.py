@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from l2study.per_parameter import usable
 from l2study.training import LABELS
 from minigrad.files import save_figure
 
@@ -64,7 +65,8 @@ def _convergence(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _per_parameter(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
     """Log-log scatter of each weight's decay rate r against its √v̂, one colour per watched
-    epoch, with the lines γλ/(√v̂ + ε) and γλ."""
+    epoch, with the lines γλ/(√v̂ + ε) and γλ: the weights the statistics use
+    (``per_parameter.usable``), so not those fed by constant pixels."""
     kinds = list(summary["optimizers"])
     figure, axes = plt.subplots(1, len(kinds), figsize=(6 * len(kinds), 4.5), sharey=True, squeeze=False)
     decay = summary["lr"] * summary["weight_decay"]
@@ -74,9 +76,9 @@ def _per_parameter(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         roots = []
         for color, m in zip(colors, measurements):
             root, rate = np.array(m["sqrt_vhat"]), np.array(m["rate"])
-            usable = (root > 0) & (rate > 0)
-            roots.append(root[usable])
-            ax.scatter(root[usable], rate[usable], s=3, alpha=0.4, color=color, label=f"epoch {m['epoch']}")
+            used = usable(root, rate, np.array(m["fed"]))
+            roots.append(root[used])
+            ax.scatter(root[used], rate[used], s=3, alpha=0.4, color=color, label=f"epoch {m['epoch']}")
         grid = np.geomspace(min(r.min() for r in roots), max(r.max() for r in roots), 50)
         ax.plot(grid, decay / (grid + measurements[-1]["eps"]), "k--", linewidth=1, label="γλ/(√v̂ + ε)")
         ax.axhline(decay, color="k", linestyle=":", linewidth=1, label="γλ")
@@ -127,7 +129,7 @@ def _grid(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         _heatmap(axes[0, column], accuracy, lrs, wds, best,
                  f"{LABELS[kind]}: mean test accuracy ({summary['seeds']} seeds)", ".3f")
         _heatmap(axes[1, column], np.array(s["norm"]), lrs, wds, best,
-                 f"{LABELS[kind]}: final ‖W‖ (box: best accuracy)", ".3g", log=True)
+                 f"{LABELS[kind]}: final ‖W‖ (box: best validation accuracy)", ".3g", log=True)
         ax = paper_axes[0, column]
         x, y = np.meshgrid(lrs, wds, indexing="ij")
         if kind == "adamw":
@@ -135,7 +137,7 @@ def _grid(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         points = ax.scatter(x.ravel(), y.ravel(), c=accuracy.ravel(), marker="s", s=500, cmap="viridis")
         ax.scatter([x[best]], [y[best]], marker="s", s=700, facecolors="none", edgecolors="red", linewidths=2)
         ax.margins(0.15)
-        ylabel = "normalized decay λ_p = γλ" if kind == "adamw" else "L2 factor λ"
+        ylabel = "decay per step λ_p = γλ (the paper's λ)" if kind == "adamw" else "L2 factor λ"
         ax.set(xscale="log", yscale="log", xlabel="learning rate γ", ylabel=ylabel,
                title=f"{LABELS[kind]}: mean test accuracy, paper's axes")
         paper.colorbar(points, ax=ax, shrink=0.8)

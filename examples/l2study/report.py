@@ -311,7 +311,8 @@ def _grid(s: dict[str, Any]) -> str:
     rows = len(s["lrs"])
     cells = rows * len(l2["weight_decays"])
     paper_slope = ("" if w["slope_paper"] is None else
-                   f", so the good per-step decays λ_p = γλ, the paper's normalized parameter, "
+                   f", so the good per-step decays λ_p = γλ, the paper's own weight decay λ (not its "
+                   f"normalized weight decay λ_p/√(b/(BT)), which is proportional to λ_p on this grid), "
                    f"{_coupling(w['slope_paper'])}")
     text = (
         f"Cells are chosen on the validation rows and reported on the test rows, so that a best "
