@@ -1,14 +1,19 @@
 """Adam with L2 against AdamW: a scikit-learn GridSearchCV over optimizer × lr × weight_decay.
 
-    python examples/sklearn_gridsearch.py              # 16 settings × 5 folds, under a minute
+    python examples/sklearn_gridsearch.py              # 16 settings × 5 folds, about a minute
     python examples/sklearn_gridsearch.py --quick      # 4 settings × 3 folds, a few seconds
     python examples/sklearn_gridsearch.py --seed 1 --out DIR
 
 The same number λ = weight_decay means two different things. Adam adds λθ to the gradient
 before its moments (coupled L2: the loss gains λ/2·‖W‖², and Adam's per-coordinate scaling
 rescales the decay with the rest of the gradient); AdamW shrinks θ by γλθ at every step, outside
-the moments (decoupled decay, scaled by the learning rate γ). So each optimizer gets the same
-grid of λ and learning rates, and the search says which combination generalizes best.
+the moments (decoupled decay, scaled by the learning rate γ). So the same numbers are not a fair
+grid for both: at γ = 3e-3, AdamW's accuracy is flat for every λ from 1e-4 to 1 (its decay hardly
+acts there) while Adam's collapses at λ = 1. Each optimizer therefore gets its own four decades
+of λ around where its decay acts, as the study's part 4 does (``examples/l2study/grid.py``):
+Adam 1e-4 … 0.1 and AdamW 0.01 … 10, both at the same learning rates; the search says which
+setting generalizes best, and the printout says how many of the top settings are within one CV
+standard deviation of the best, that is, which ones the folds cannot tell apart.
 
 The estimator is ``Pipeline(StandardScaler, models.estimators.MLPClassifier)`` on the digits
 (8×8 images of handwritten digits, 10 classes, in float32, which minigrad trains faster). A
@@ -17,7 +22,8 @@ cross-validated accuracy on the rest, and the best setting, refit on all of it, 
 on the test set.
 
 Prints the ranked table, and writes into ``--out``: ``results.json`` (every setting's fold
-scores, mean, standard deviation, rank and fit time, and the test accuracy) and, when
+scores, mean, standard deviation, rank and fit time, how many settings are within one CV
+standard deviation of the best, and the test accuracy) and, when
 matplotlib is installed, ``gridsearch.png`` (CV accuracy against λ, a line per optimizer and
 learning rate).
 """
@@ -43,9 +49,13 @@ from minigrad.files import make_folder, save_figure, write_text
 from minigrad.train import output_folder
 from models.estimators import MLPClassifier
 
-GRID: dict[str, list[Any]] = {"optimizer": ["adam", "adamw"], "lr": [1e-3, 3e-3],
-                              "weight_decay": [1e-4, 1e-2, 1e-1, 1.0]}
-QUICK_GRID: dict[str, list[Any]] = {"optimizer": ["adam", "adamw"], "lr": [3e-3], "weight_decay": [1e-4, 1e-1]}
+def per_optimizer(lrs: list[float], weight_decays: dict[str, list[float]]) -> list[dict[str, list[Any]]]:
+    """A GridSearchCV grid: the learning rates ``lrs`` for every optimizer, each with its own λ."""
+    return [{"optimizer": [name], "lr": lrs, "weight_decay": wds} for name, wds in weight_decays.items()]
+
+
+GRID = per_optimizer([1e-3, 3e-3], {"adam": [1e-4, 1e-3, 1e-2, 1e-1], "adamw": [1e-2, 1e-1, 1.0, 10.0]})
+QUICK_GRID = per_optimizer([3e-3], {"adam": [1e-4, 1e-1], "adamw": [1e-1, 10.0]})
 
 
 def ticking_accuracy(bar: tqdm) -> Callable[[Any, np.ndarray, np.ndarray], float]:
@@ -69,7 +79,7 @@ def run_search(quick: bool, seed: int) -> dict[str, Any]:
     folds = StratifiedKFold(n_splits=3 if quick else 5, shuffle=True, random_state=seed)
     n_folds = len(ParameterGrid(grid)) * folds.get_n_splits()
     with tqdm(total=n_folds, desc="grid search", unit="fold") as bar:
-        search = GridSearchCV(pipeline, {f"mlp__{name}": values for name, values in grid.items()},
+        search = GridSearchCV(pipeline, [{f"mlp__{name}": values for name, values in part.items()} for part in grid],
                               cv=folds, scoring=ticking_accuracy(bar))
         search.fit(X_train, y_train)
     results = search.cv_results_
@@ -82,7 +92,7 @@ def run_search(quick: bool, seed: int) -> dict[str, Any]:
         "params": {name.removeprefix("mlp__"): value for name, value in results["params"][i].items()},
     } for i in range(len(results["params"]))]
     rows.sort(key=lambda row: (row["rank"], -row["mean"]))
-    return {"rows": rows, "best": rows[0]["params"],
+    return {"rows": rows, "best": rows[0]["params"], "near_best": near_best(rows),
             "test_accuracy": float(search.best_estimator_.score(X_test, y_test))}
 
 
@@ -94,6 +104,22 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(f"{row['rank']:>4}  {row['mean']:.4f} ± {row['std']:.4f}    {params['optimizer']:<9}  "
                      f"{params['lr']:>6g}  {params['weight_decay']:>12g}")
     return "\n".join(lines)
+
+
+def near_best(rows: list[dict[str, Any]]) -> int:
+    """How many of the ranked ``rows`` (the best included) have a mean CV accuracy within one
+    standard deviation (over the folds) of the best's."""
+    best = rows[0]
+    return sum(row["mean"] >= best["mean"] - best["std"] for row in rows)
+
+
+def resolution(rows: list[dict[str, Any]]) -> str:
+    """Whether the folds tell the best setting from the next ones (a line)."""
+    tied, std = near_best(rows), rows[0]["std"]
+    if tied == 1:
+        return f"no other setting is within one CV standard deviation ({std:.4f}) of the best"
+    return (f"the top {tied} settings are within one CV standard deviation ({std:.4f}) of the best: "
+            f"the folds cannot tell them apart")
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> bool:
@@ -140,6 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         write_text(args.out / "results.json", json.dumps(result, indent=1))
         plotted = plot(result["rows"], args.out / "gridsearch.png")
         print(table(result["rows"]))
+        print(resolution(result["rows"]))
         best = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
                          for name, value in result["best"].items())
         print(f"best: {best}; refit on all training rows, test accuracy {result['test_accuracy']:.4f}")

@@ -4,6 +4,7 @@ reproducibility, labels of any type, partial_fit, early stopping, and the grid-s
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.model_selection import GridSearchCV, ParameterGrid, cross_val_score, train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -291,7 +292,39 @@ def test_gridsearch_example_quick_run_prints_a_ranked_table(tmp_path):
     assert lines[0].split() == ["rank", "CV", "accuracy", "optimizer", "lr", "weight_decay"]
     assert [line.split()[0] for line in lines[1:5]] == sorted(line.split()[0] for line in lines[1:5])
     assert "±" in lines[1] and "test accuracy" in done.stdout
+    assert lines[5].endswith("of the best") or lines[5].endswith("the folds cannot tell them apart")
     assert (tmp_path / "results.json").exists()
+
+
+def _gridsearch_example():
+    spec = importlib.util.spec_from_file_location("sklearn_gridsearch", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("grid", ["GRID", "QUICK_GRID"])
+def test_gridsearch_example_gives_each_optimizer_weight_decays_where_its_decay_acts(grid):
+    settings = list(ParameterGrid(getattr(_gridsearch_example(), grid)))
+
+    def values(name: str, optimizer: str) -> list[float]:
+        return sorted({p[name] for p in settings if p["optimizer"] == optimizer})
+
+    decays = {optimizer: values("weight_decay", optimizer) for optimizer in ("adam", "adamw")}
+    lrs = {optimizer: values("lr", optimizer) for optimizer in ("adam", "adamw")}
+    assert lrs["adam"] == lrs["adamw"]
+    assert decays["adamw"][0] > decays["adam"][0] and decays["adamw"][-1] > decays["adam"][-1]
+    assert max(lrs["adamw"]) * decays["adamw"][-1] >= 1e-2  # AdamW's shrink per step γλ reaches 1 %
+
+
+def test_gridsearch_example_says_when_the_top_ranks_are_within_one_cv_std():
+    example = _gridsearch_example()
+    rows = [{"rank": 1, "mean": 0.978, "std": 0.010}, {"rank": 2, "mean": 0.975, "std": 0.02},
+            {"rank": 3, "mean": 0.970, "std": 0.01}, {"rank": 4, "mean": 0.940, "std": 0.01}]
+    assert example.resolution(rows) == ("the top 3 settings are within one CV standard deviation (0.0100) of "
+                                        "the best: the folds cannot tell them apart")
+    rows[0]["std"] = 0.001
+    assert example.resolution(rows) == "no other setting is within one CV standard deviation (0.0010) of the best"
 
 
 def test_gridsearch_example_has_help():
