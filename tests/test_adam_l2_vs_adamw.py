@@ -349,10 +349,10 @@ def test_runs_recorded_by_other_code_are_not_reused_but_redone_after_one_warning
     assert [again.metrics(config)["value"] for config in configs] == [2.0, 2.0, 1.0]
 
 
-def test_a_run_made_by_a_worker_with_other_code_is_refused(tmp_path, monkeypatch):
+def test_a_run_made_by_other_code_is_refused_and_not_recorded(tmp_path, monkeypatch):
     monkeypatch.setattr(study, "execute", lambda config: (config, {"value": 1.0}, 0.1, "0123456789abcdef"))
     store = RunStore(tmp_path / "results.jsonl")
-    with pytest.raises(study.BackendError, match="a worker ran other code"):
+    with pytest.raises(study.BackendError, match="a run was made by other code"):
         study.perform([{"kind": "equivalence", "n": 0}], store, jobs=1, label="test")
     assert len(store) == 0
 

@@ -76,7 +76,8 @@ def backend(name: str, scheduler: str | None) -> Iterator[None]:
 def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> None:
     """Do the runs of ``configs`` not yet in ``store``, recording each as soon as it finishes:
     in this process if ``jobs`` is 1, else through joblib (on the current backend). A run made
-    by other code than this process's (a Dask worker with another copy) is a ``BackendError``."""
+    by other code than this process's (the source edited meanwhile, or a Dask worker with
+    another copy) is a ``BackendError``."""
     import joblib
     from tqdm import tqdm
 
@@ -90,8 +91,9 @@ def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> No
                 joblib.delayed(execute)(config) for config in todo)
         for config, metrics, seconds, code in results:
             if code != code_fingerprint():
-                raise BackendError(f"a worker ran other code (fingerprint {code}, here {code_fingerprint()}): "
-                                   f"give the workers this copy of examples/, minigrad, models and optim")
+                raise BackendError(f"a run was made by other code (fingerprint {code}, here {code_fingerprint()}): "
+                                   f"the source changed during the study, or the workers have another copy "
+                                   f"of examples/, minigrad, models or optim")
             store.append(config, metrics, seconds)
             bar.update()
 
