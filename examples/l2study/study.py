@@ -30,7 +30,8 @@ KINDS: dict[str, Callable[[Config], dict[str, Any]]] = {
 
 
 class BackendError(RuntimeError):
-    """The runs cannot go where they were sent (a Dask scheduler that cannot be reached)."""
+    """The runs cannot go where they were sent (a Dask scheduler that cannot be reached), or came
+    back made by other code than this process's."""
 
 
 def execute(config: Config) -> tuple[Config, dict[str, Any], float, str]:
