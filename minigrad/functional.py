@@ -154,10 +154,12 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """
     check_reduction(reduction)
     _check_tensor("mse_loss", "prediction", prediction)
-    target_shape = np.shape(_constant(target, "mse_loss target"))
-    if prediction.shape != target_shape:
+    values = _constant(target, "mse_loss target")
+    if not isinstance(target, Tensor):  # data: in the prediction's dtype, so float32 stays float32
+        target = values.astype(prediction.dtype, copy=False)
+    if prediction.shape != values.shape:
         raise ValueError(
-            f"mse_loss: prediction shape {prediction.shape} and target shape {target_shape} "
+            f"mse_loss: prediction shape {prediction.shape} and target shape {values.shape} "
             f"differ (they would broadcast into a wrong loss); reshape one of them"
         )
     diff = prediction - target

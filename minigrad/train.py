@@ -178,6 +178,7 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
     The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
     X, y = data
+    X = _model_input(model, X)
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
@@ -190,6 +191,16 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     metric = metric_name(y, loss_fn)
     result[metric] = score(outputs.data, y, metric)
     return result
+
+
+def _model_input(model: Module, X: Any) -> Any:
+    """A numeric array ``X`` in the model's dtype, when all its parameters share one (as
+    scikit-learn's estimators convert their input): datasets often come as float64, and a
+    float32 model refuses float64 input rather than silently compute in float64."""
+    dtypes = {p.data.dtype for p in model.parameters()}
+    if len(dtypes) != 1 or not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
+        return X  # (Tensor() names anything it cannot use)
+    return X.astype(dtypes.pop(), copy=False)
 
 
 def weight_norm(model: Module) -> float:
@@ -238,6 +249,7 @@ def fit(
     infinite (that step is not taken).
     """
     X, y = train_data
+    X = _model_input(model, X)
     if len(X) == 0:
         raise ValueError("fit needs at least one training row, got none")
     if not is_int(epochs, 1):

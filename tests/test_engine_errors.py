@@ -268,11 +268,34 @@ def test_loss_targets_that_are_not_numbers_or_out_of_range_are_named(call, error
 
 
 def test_a_constant_takes_the_promoted_dtype_of_all_tensor_operands():
-    # The first tensor is float32, the computation float64: the bias list must not be rounded.
-    out = F.linear(Tensor(np.ones((1, 2), np.float32)), Tensor(np.zeros((2, 2))), [0.1, 0.1])
-    assert out.dtype == np.float64 and out.data[0, 0] == 0.1
+    # The first tensor is float32, the computation float64: the list must not be rounded.
+    joined = minigrad.concatenate([Tensor(np.zeros(1, np.float32)), Tensor(np.zeros(1)), [0.1]])
+    assert joined.dtype == np.float64 and joined.data[2] == 0.1
     stacked = minigrad.stack([Tensor(np.zeros(1, np.float32)), Tensor(np.zeros(1)), [0.1]])
     assert stacked.data[2, 0] == 0.1
+
+
+@pytest.mark.parametrize("product", [
+    lambda a, b: a @ b,
+    lambda a, b: F.linear(a, b),
+    lambda a, b: F.linear(a, b, Tensor(np.zeros(2, b.dtype))),
+])
+def test_a_matrix_product_of_float32_and_float64_is_refused_as_in_pytorch(product):
+    # numpy would compute it in float64: a float32 model fed float64 data would silently run
+    # in float64
+    x32, w64 = Tensor(np.ones((2, 2), np.float32)), Tensor(np.ones((2, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match="is float32 but the .* is float64"):
+        product(x32, w64)
+    with pytest.raises(TypeError, match="is float64 but the .* is float32"):
+        product(Tensor(np.ones((2, 2))), Tensor(np.ones((2, 2), np.float32)))
+
+
+def test_mse_loss_takes_array_targets_in_the_prediction_dtype():
+    prediction = Tensor(np.zeros((3, 1), np.float32), requires_grad=True)
+    loss = F.mse_loss(prediction, np.full((3, 1), 0.1))
+    loss.backward()
+    assert loss.dtype == np.float32 and prediction.grad.dtype == np.float32
+    assert loss.item() == np.float32(0.1) ** 2
 
 
 def test_a_numpy_float64_clip_bound_keeps_float32():

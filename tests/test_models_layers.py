@@ -25,7 +25,7 @@ def test_linear_without_bias_has_only_a_weight():
     layer = models.Linear(3, 2, bias=False, rng=0)
     assert layer.bias is None
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
-    np.testing.assert_allclose(layer(Tensor(np.eye(3))).data, layer.weight.data.T)
+    np.testing.assert_allclose(layer(Tensor(np.eye(3, dtype=np.float32))).data, layer.weight.data.T)
 
 
 def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():

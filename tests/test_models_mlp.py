@@ -56,7 +56,7 @@ def test_mlp_stacks_linear_layers_with_activations_between_and_none_at_the_outpu
     assert [(m.in_features, m.out_features) for m in model if isinstance(m, models.Linear)] == [
         (2, 16), (16, 8), (8, 1)
     ]
-    assert model(Tensor(np.ones((7, 2)))).shape == (7, 1)
+    assert model(Tensor(np.ones((7, 2), np.float32))).shape == (7, 1)
 
 
 def test_mlp_without_hidden_layers_is_a_linear_model():
@@ -69,7 +69,7 @@ def test_mlp_dropout_follows_each_hidden_activation_and_is_off_in_eval():
     assert [type(m).__name__ for m in model] == [
         "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"
     ]
-    x = Tensor(np.ones((3, 2)))
+    x = Tensor(np.ones((3, 2), np.float32))
     model.eval()
     np.testing.assert_array_equal(model(x).data, model(x).data)
 
@@ -139,7 +139,7 @@ def test_the_fused_forward_gives_the_numbers_of_the_layers_run_one_by_one(activa
     model = models.MLP(5, (7, 6), 3, activation=activation, dropout=dropout, rng=0, **options)
     if change is not None:
         change(model)
-    x = np.random.default_rng(1).normal(size=x_shape).astype(np.float32)
+    x = np.random.default_rng(1).normal(size=x_shape).astype(options.get("dtype", np.float32))
     results = []
     for forward in (model.forward, lambda t: models.Sequential.forward(model, t)):
         model.zero_grad()

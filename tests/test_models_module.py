@@ -14,9 +14,9 @@ class Block(models.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.scale = models.Parameter(np.ones(3))
+        self.scale = models.Parameter(np.ones(3, np.float32))
         self.inner = models.Linear(3, 2, rng=0)
-        self.offset = models.Parameter(np.zeros(2))
+        self.offset = models.Parameter(np.zeros(2, np.float32))
         self.unregistered = [models.Linear(2, 2, rng=1)]
         self.heads = models.ModuleList([models.Linear(2, 1, rng=2), models.Linear(2, 1, rng=3)])
 
@@ -79,13 +79,13 @@ def test_children_and_modules_walk_the_tree_depth_first():
 
 def test_call_runs_forward():
     block = Block()
-    x = Tensor(np.ones((4, 3)))
+    x = Tensor(np.ones((4, 3), np.float32))
     np.testing.assert_array_equal(block(x).data, block.forward(x).data)
 
 
 def test_zero_grad_sets_none_or_zeros_in_place():
     block = Block()
-    block(Tensor(np.ones((4, 3)))).sum().backward()
+    block(Tensor(np.ones((4, 3), np.float32))).sum().backward()
     grad = block.inner.weight.grad
     assert grad is not None
     block.zero_grad(set_to_none=False)
@@ -128,7 +128,7 @@ def test_parameter_requires_grad_and_says_what_it_is():
 def test_state_dict_round_trip_reproduces_the_model():
     source, target = models.MLP(3, (5,), 2, rng=0), models.MLP(3, (5,), 2, rng=1)
     target.load_state_dict(source.state_dict())
-    x = Tensor(np.random.default_rng(0).normal(size=(4, 3)))
+    x = Tensor(np.random.default_rng(0).normal(size=(4, 3)), dtype=np.float32)
     np.testing.assert_array_equal(target(x).data, source(x).data)
 
 

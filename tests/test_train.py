@@ -41,6 +41,21 @@ def test_fit_records_one_history_entry_per_epoch_and_learns(moons):
     assert history.val_loss[-1] == pytest.approx(evaluate(model, moons.val, loss_fn)["loss"])
 
 
+def test_float64_data_trains_a_float32_model_in_float32(moons):
+    # the same run on float32 data and on float64 data: fit and evaluate convert X to the
+    # model's dtype (float64 data used to run the whole float32 model in float64)
+    runs = []
+    for dtype in (np.float32, np.float64):
+        model, optimizer, loss_fn = make_run(moons)
+        history = fit(model, optimizer, loss_fn, (moons.train[0].astype(dtype), moons.train[1]), 2,
+                      val_data=(moons.val[0].astype(dtype), moons.val[1]), progress=False)
+        runs.append((history.train_loss, history.val_loss, [p.data for p in model.parameters()]))
+    assert runs[0][:2] == runs[1][:2]
+    for p, q in zip(runs[0][2], runs[1][2]):
+        assert p.dtype == q.dtype == np.float32
+        np.testing.assert_array_equal(p, q)
+
+
 def test_the_train_loss_weights_each_batch_by_its_rows(moons):
     # with lr = 0 the weights stay put, so the epoch's loss must be the loss over all its rows,
     # although the last of the batches of 7 is shorter

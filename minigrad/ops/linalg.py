@@ -12,6 +12,16 @@ def _swap(x: np.ndarray) -> np.ndarray:
     return np.swapaxes(x, -1, -2)
 
 
+def _check_same_dtype(op: str, a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
+    """A matrix product of float32 and float64 is refused, as in PyTorch: numpy would compute
+    it in float64, so a float32 model fed float64 data would silently run in float64."""
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"{op}: the {names[0]} is {a.dtype} but the {names[1]} is {b.dtype}; make them one "
+            f"dtype, e.g. Tensor(data, dtype=np.{b.dtype}) for data fed to a {b.dtype} model"
+        )
+
+
 class MatMul(Function):
     """out = a @ b (vectors, matrices, or batches of matrices that broadcast);
     da = g @ bᵀ, db = aᵀ @ g  (over the last two axes).
@@ -29,6 +39,7 @@ class MatMul(Function):
             raise ValueError(
                 f"inner dimensions differ: a has {a.shape[-1]} columns, b has {inner_b} rows"
             )
+        _check_same_dtype("matmul", a, b, ("left operand", "right operand"))
         self.a, self.b = a, b
         return a @ b
 
@@ -63,6 +74,7 @@ class Linear(Function):
                 f"linear expects input (..., in) and weight (out, in); got input {x.shape} "
                 f"and weight {weight.shape}"
             )
+        _check_same_dtype("linear", x, weight, ("input", "weight"))
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear bias must have shape ({weight.shape[0]},), got {bias.shape}")
         self.x, self.weight = x, weight
