@@ -37,8 +37,7 @@ class LRScheduler:
     _number = 0
 
     def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self._check_arguments()
         self.optimizer = optimizer
         if any("lr" not in group for group in optimizer.param_groups):
@@ -305,12 +304,28 @@ class SequentialLR(LRScheduler):
 def warmup_cosine(optimizer: Optimizer, warmup_epochs: int, total_epochs: int,
                   start_factor: float = 0.01, eta_min: float = 0.0) -> SequentialLR:
     """A linear warm-up over ``warmup_epochs`` from start_factor·γ_0 to γ_0, then a cosine
-    decay to ``eta_min`` at ``total_epochs``."""
-    if not 0 < warmup_epochs < total_epochs:
+    decay to ``eta_min`` at ``total_epochs``. On any invalid argument the optimizer is left
+    as it was."""
+    _check_optimizer(optimizer)
+    check_int("warmup_epochs", warmup_epochs, 1)
+    check_int("total_epochs", total_epochs, 2)
+    if not warmup_epochs < total_epochs:
         raise ValueError(
             f"Invalid warmup_epochs: {warmup_epochs} (expected 0 < warmup_epochs < total_epochs = {total_epochs})"
         )
-    warmup = LinearLR(optimizer, start_factor, 1.0, warmup_epochs)
-    cosine = CosineAnnealingLR(optimizer, total_epochs - warmup_epochs, eta_min)
-    return SequentialLR(optimizer, [warmup, cosine], [warmup_epochs])
+    groups, made = [dict(group) for group in optimizer.param_groups], optimizer._schedulers_made
+    try:
+        warmup = LinearLR(optimizer, start_factor, 1.0, warmup_epochs)
+        cosine = CosineAnnealingLR(optimizer, total_epochs - warmup_epochs, eta_min)
+        return SequentialLR(optimizer, [warmup, cosine], [warmup_epochs])
+    except (TypeError, ValueError):  # the warm-up had set its rate: undo it
+        for group, before in zip(optimizer.param_groups, groups):
+            group.clear()
+            group.update(before)
+        optimizer._schedulers_made = made
+        raise
 
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")

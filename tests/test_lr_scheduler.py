@@ -282,6 +282,22 @@ def test_invalid_arguments_raise_naming_them(make, message):
         make(optimizer())
 
 
+@pytest.mark.parametrize("args, message", [
+    ((2, 10.5), "Invalid total_epochs: 10.5"),
+    ((2.5, 10), "Invalid warmup_epochs: 2.5"),
+    ((None, 10), "Invalid warmup_epochs: None"),
+    ((2, 10, 0.01, -1.0), "Invalid eta_min: -1.0"),  # refused after the warm-up was made
+])
+def test_warmup_cosine_names_a_bad_argument_and_leaves_the_optimizer_as_it_was(args, message):
+    opt = optimizer()
+    driver = StepLR(opt, 3)
+    before = [{k: v for k, v in group.items()} for group in opt.param_groups]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        warmup_cosine(opt, *args)
+    assert opt.param_groups == before
+    driver.step()  # still the optimizer's scheduler
+
+
 def test_a_scheduler_needs_an_optimizer_and_lambda_lr_a_function():
     with pytest.raises(TypeError, match="not an Optimizer"):
         StepLR([Tensor(np.zeros(1), requires_grad=True)], 2)
