@@ -3,6 +3,7 @@ tensor-combining functions re-exported at the package top (concatenate, stack, w
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Sequence
 
@@ -52,6 +53,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    if not math.isfinite(negative_slope):
+        raise ValueError(f"leaky_relu: negative_slope must be finite, got {negative_slope!r}")
     return ops.LeakyReLU.apply(x, negative_slope=negative_slope)
 
 

@@ -53,7 +53,7 @@ from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
     CheckpointError, generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint,
 )
-from minigrad.checks import is_int
+from minigrad.checks import as_real, is_int
 from minigrad.data import Split, batches
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -193,6 +193,12 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     return result
 
 
+def check_l2(l2: Any) -> None:
+    """An L2 strength is a finite number ≥ 0 (ValueError naming it otherwise)."""
+    if not 0 <= as_real(l2) < math.inf:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+
+
 def _model_input(model: Module, X: Any) -> Any:
     """A numeric array ``X`` in the model's dtype, when all its parameters share one (as
     scikit-learn's estimators convert their input): datasets often come as float64, and a
@@ -255,8 +261,7 @@ def fit(
     if not is_int(epochs, 1):
         raise ValueError(f"epochs must be a positive integer (in all, with those a resumed run has done), "
                          f"got {epochs!r}")
-    if not l2 >= 0:
-        raise ValueError(f"l2 must be >= 0, got {l2!r}")
+    check_l2(l2)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs the checkpoint path to resume from")
     if checkpoint is not None:

@@ -57,9 +57,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 import minigrad.functional as F
 import models
 from minigrad import Tensor, no_grad
-from minigrad.checks import is_int
+from minigrad.checks import as_real, is_int
 from minigrad.recipes import build_optimizer, build_scheduler
-from minigrad.train import History, fit
+from minigrad.train import History, check_l2, fit
 from models.module import Module
 
 # The checks of ``sklearn.utils.estimator_checks`` these estimators are known to fail, each with
@@ -144,9 +144,8 @@ class _MLPEstimator(BaseEstimator):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
         if self.batch_size is not None and not is_int(self.batch_size, 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
-        if not self.l2 >= 0:
-            raise ValueError(f"l2 must be >= 0, got {self.l2!r}")
-        if self.early_stopping and not 0 < self.validation_fraction < 1:
+        check_l2(self.l2)
+        if self.early_stopping and not 0 < as_real(self.validation_fraction) < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         if self.early_stopping and not is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from minigrad.checks import is_int
+from minigrad.checks import as_real, is_int
 
 
 def check_range(what: str, value: float, low: float = 0.0, high: float = math.inf,
@@ -30,18 +30,6 @@ def check_range(what: str, value: float, low: float = 0.0, high: float = math.in
 def _is_finite_float(value: Any) -> bool:
     """An int or float (Python or numpy, not bool) that is finite as a float."""
     return math.isfinite(as_real(value))
-
-
-def as_real(value: Any) -> float:
-    """``value`` as a float if it is an int or float (Python or numpy, not bool), else NaN; NaN
-    too for an int too large for a float. (Fractions and Decimals count as not numbers: numpy
-    would compute with them as Python objects.)"""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return math.nan
-    try:
-        return float(value)
-    except OverflowError:
-        return math.nan
 
 
 def check_lr_eps_weight_decay(lr: float, eps: float, weight_decay: float) -> None:

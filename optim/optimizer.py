@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from optim._checks import as_real, refuse_unordered, require_dict
+from minigrad.checks import as_real
+from optim._checks import refuse_unordered, require_dict
 from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]

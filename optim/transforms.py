@@ -75,6 +75,7 @@ def scale_by_learning_rate(learning_rate: float | Callable[[int], float]) -> Tra
 
     def update(u: np.ndarray, state: State, param: np.ndarray) -> np.ndarray:
         lr = schedule(state["count"])
+        check_range(f"learning rate at step {state['count']}", lr)  # (a schedule may give anything)
         state["count"] += 1
         return -lr * u
 

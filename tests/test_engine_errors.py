@@ -197,6 +197,8 @@ def test_losses_need_their_prediction_as_a_tensor():
 def test_leaky_relu_slope_and_where_condition_are_checked():
     with pytest.raises(TypeError, match="negative_slope must be a number, got None"):
         F.leaky_relu(Tensor([-1.0]), None)
+    with pytest.raises(ValueError, match="negative_slope must be finite, got nan"):
+        F.leaky_relu(Tensor([-1.0]), float("nan"))  # (it made every negative input NaN)
     with pytest.raises(TypeError, match="cannot make where\\(\\)'s condition.*'a'"):
         minigrad.where(np.array(["a", "b"]), Tensor([1.0, 2.0]), 0.0)
 
@@ -209,6 +211,9 @@ def test_leaky_relu_slope_and_where_condition_are_checked():
     (lambda x: minigrad.concatenate([x[0, 0], x[0, 1]]), "cannot concatenate 0-d tensors"),
     (lambda x: x.sum(axis=1.0), "an axis must be an integer or a tuple of integers, got 1.0"),
     (lambda x: x.clip(np.zeros(3), None), "clip bounds must be numbers or None"),
+    (lambda x: x.clip(), "clip needs at least one bound"),
+    (lambda x: x.clip(None, float("nan")), "clip bounds must not be NaN"),
+    (lambda x: Tensor([1.0], requires_grad="False"), "requires_grad must be True or False, got 'False'"),
 ])
 def test_a_bad_axis_or_bound_is_named(call, message):
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):

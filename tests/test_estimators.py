@@ -262,8 +262,12 @@ def test_regressor_early_stopping_scores_r2():
     ({"lr": -1.0}, "learning rate"),
     ({"weight_decay": -0.1}, "weight_decay"),
     ({"l2": -0.1}, "l2"),
+    ({"l2": None}, "l2 must be a finite number"),
+    ({"l2": "0.1"}, "l2 must be a finite number"),
+    ({"l2": np.inf}, "l2 must be a finite number"),
     ({"batch_size": 0}, "batch_size"),
     ({"early_stopping": True, "validation_fraction": 1.5}, "validation_fraction"),
+    ({"early_stopping": True, "validation_fraction": "x"}, "validation_fraction must be in"),
     ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change"),
 ])
 def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, message):

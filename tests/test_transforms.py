@@ -123,6 +123,18 @@ def test_transform_arguments_are_checked(make, message):
         make()
 
 
+@pytest.mark.parametrize("rate", [float("nan"), -0.1])
+def test_a_schedule_rate_is_checked_at_each_step_before_the_parameter_moves(rate):
+    param = Tensor(np.ones(3), requires_grad=True)
+    opt = TransformOptimizer([param], chain(scale_by_adam(), scale_by_learning_rate(lambda count: 0.1 if count < 1 else rate)))
+    param.grad = np.ones(3)
+    opt.step()
+    before = param.data.copy()
+    with pytest.raises(ValueError, match=re.escape(f"Invalid learning rate at step 1: {rate}")):
+        opt.step()
+    np.testing.assert_array_equal(param.data, before)
+
+
 def test_a_transform_optimizer_needs_a_transform():
     with pytest.raises(TypeError, match="transform must be a Transform"):
         TransformOptimizer([Tensor(np.zeros(2), requires_grad=True)], 3)

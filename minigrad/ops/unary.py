@@ -163,6 +163,10 @@ class Clip(Function):
                 raise TypeError(f"clip bounds must be numbers or None, got {bound!r}")
         # As Python floats the bounds take a's dtype (a numpy float64 would promote float32 a).
         lo, hi = (None if bound is None else float(bound) for bound in (lo, hi))
+        if lo is None and hi is None:
+            raise ValueError("clip needs at least one bound, lo or hi (as in PyTorch)")
+        if any(bound is not None and np.isnan(bound) for bound in (lo, hi)):
+            raise ValueError(f"clip bounds must not be NaN, got lo={lo}, hi={hi}")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip needs lo <= hi, got lo={lo}, hi={hi}")
         self.inside = np.ones(a.shape, dtype=bool)
