@@ -252,7 +252,7 @@ def fit(
       differing setting.
 
     Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
-    infinite (that step is not taken).
+    infinite (that step is not taken); numpy's overflow warnings on the way there are silenced.
     """
     X, y = train_data
     X = _model_input(model, X)
@@ -277,7 +277,9 @@ def fit(
     tracker = _LossTracker()
     bar = tqdm(range(len(history.epoch), epochs), initial=len(history.epoch), total=epochs, unit="epoch",
                file=sys.stderr, disable=None if progress is True else not progress, dynamic_ncols=True)
-    with bar:
+    # numpy's overflow warnings are silenced: a loss that overflows to NaN or ∞ raises
+    # TrainingDivergedError, which names the epoch and step.
+    with bar, np.errstate(over="ignore", invalid="ignore"):
         for epoch in bar:
             start = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]

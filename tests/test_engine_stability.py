@@ -90,3 +90,15 @@ def test_relu_passes_large_finite_gradients_without_a_floating_point_error(dtype
     with np.errstate(all="raise"):
         x.relu().backward(np.full(3, big, dtype))
     np.testing.assert_array_equal(x.grad, np.array([big, 0, big], dtype))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("op", [lambda x: x.log(), lambda x: x.sqrt(), lambda x: x**-1.0, lambda x: x**0.5],
+                         ids=["log", "sqrt", "pow-1", "pow-half"])
+def test_singular_points_give_infinities_and_nans_without_numpy_warnings(op):
+    # as PyTorch: ln 0 = -inf, √-1 = NaN, 1/0 = inf, with their gradients, and nothing printed
+    x = Tensor(np.array([0.0, -1.0, 4.0]), requires_grad=True)
+    out = op(x)
+    out.sum().backward()
+    assert not np.isfinite(out.data[:2]).all() and not np.isfinite(x.grad[:2]).all()
+    assert np.isfinite(out.data[2]) and np.isfinite(x.grad[2])

@@ -154,7 +154,7 @@ def test_a_nan_loss_stops_training_naming_epoch_step_and_last_finite_loss():
     assert optimizer.state[model.weight]["step"] == 5  # the NaN step was not taken
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # the error says it all; numpy's warnings are not shown
 def test_a_diverging_run_stops_with_finite_parameters():
     data = load_dataset("regression", n_samples=100, seed=0)
     model = models.LinearRegression(data.n_features, rng=0)

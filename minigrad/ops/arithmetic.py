@@ -71,7 +71,8 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a**b
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # 0^-1 = ∞ etc., silently
+            self.out = a**b
         return self.out
 
     def backward(self, g):

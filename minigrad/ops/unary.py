@@ -36,11 +36,13 @@ class Log(Function):
 
     def forward(self, a):
         self.a = a
-        return np.log(a)
+        with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = -inf, ln(-1) = NaN, silently
+            return np.log(a)
 
     def backward(self, g):
         da = np.zeros_like(g)
-        np.divide(g, self.a, out=da, where=g != 0)
+        with np.errstate(divide="ignore"):  # g / 0 = ±∞ where g is not 0, as forward's ln 0
+            np.divide(g, self.a, out=da, where=g != 0)
         return (da,)
 
 
@@ -52,12 +54,14 @@ class Sqrt(Function):
     """
 
     def forward(self, a):
-        self.out = np.sqrt(a)
+        with np.errstate(invalid="ignore"):  # √-1 = NaN, silently
+            self.out = np.sqrt(a)
         return self.out
 
     def backward(self, g):
         da = np.zeros_like(g)
-        np.divide(g, 2 * self.out, out=da, where=g != 0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # at 0 (∞) and below (NaN), as forward
+            np.divide(g, 2 * self.out, out=da, where=g != 0)
         return (da,)
 
 
