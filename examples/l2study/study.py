@@ -36,13 +36,15 @@ class BackendError(RuntimeError):
 
 def execute(config: Config) -> tuple[Config, dict[str, Any], float, str]:
     """Perform one run, on one BLAS thread (so results do not depend on ``--jobs``); return it
-    with its time and the fingerprint of the code that ran it (a worker's own code)."""
+    with its time and the fingerprint of the code that ran it (a worker's own code, read before
+    the run: as close as can be to when the worker imported it)."""
     from threadpoolctl import threadpool_limits
 
+    code = code_fingerprint()
     start = time.perf_counter()
     with threadpool_limits(limits=1):
         metrics = KINDS[config["kind"]](config)
-    return config, metrics, time.perf_counter() - start, code_fingerprint()
+    return config, metrics, time.perf_counter() - start, code
 
 
 @contextlib.contextmanager
