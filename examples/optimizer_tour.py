@@ -31,7 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="optimizer_tour.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=output_folder, default="results/optimizer_tour",
-                        help="folder for tour.md, the figures, results.json and raw.npz")
+                        help="folder for tour.md, the figures, results.json and raw.npz "
+                             "(default: results/optimizer_tour/)")
     parser.add_argument("--quick", action="store_true", help="small runs, for a smoke test (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the noisy experiments (claims 4, 6, 7; 0 to 2**32 - 1)")

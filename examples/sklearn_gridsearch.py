@@ -151,7 +151,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the test split, the folds and the networks (0 to 2**32 - 1)")
     parser.add_argument("--out", type=output_folder, default="results/sklearn_gridsearch",
-                        help="folder for results.json and gridsearch.png")
+                        help="folder for results.json and gridsearch.png (default: results/sklearn_gridsearch/)")
     return parser.parse_args(argv)
 
 

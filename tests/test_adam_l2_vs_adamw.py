@@ -321,6 +321,13 @@ def test_the_code_fingerprint_follows_every_python_file_and_its_name(tmp_path):
     changed = runs.fingerprint([package])
     (package / "sub" / "b.py").rename(package / "sub" / "c.py")
     assert len({first, changed, runs.fingerprint([package])}) == 3
+    study_code = tmp_path / "l2study"
+    study_code.mkdir()
+    (study_code / "training.py").write_text("steps = 1\n")
+    for presentation in ("report.py", "plots.py"):  # a wording change leaves the runs current
+        before = runs.fingerprint([study_code])
+        (study_code / presentation).write_text("title = 'new'\n")
+        assert runs.fingerprint([study_code]) == before
     assert [folder.name for folder in runs.source_folders()] == ["l2study", "minigrad", "models", "optim"]
 
 

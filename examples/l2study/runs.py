@@ -6,7 +6,7 @@ finds the same record, whichever part asked. A record is appended, flushed and f
 moment its run finishes, so an interrupted study loses at most the runs in flight.
 
 ``code`` is the fingerprint of the code that made the run (``code_fingerprint``: a hash of the
-Python files of l2study, minigrad, models and optim). Only records of the current code are
+Python files of l2study, minigrad, models and optim, but the report and the plots). Only records of the current code are
 read back: a record made by other code (or by code before fingerprints) is left in the file but
 not reused, so its run is done again when asked for, and a report never mixes old numbers with
 new ones. Opening a store with such records says, in one warning, how many runs they leave to
@@ -45,13 +45,19 @@ def config_key(config: Config) -> str:
     return json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
+# Files that only present finished runs: changing their wording does not make old runs stale.
+PRESENTATION = frozenset({"l2study/report.py", "l2study/plots.py"})
+
+
 def fingerprint(folders: Iterable[Path]) -> str:
-    """A hash of the Python files under ``folders``: each file's path (from its folder's parent)
-    and a hash of its bytes, in path order."""
+    """A hash of the Python files under ``folders`` but those in ``PRESENTATION``: each file's
+    path (from its folder's parent) and a hash of its bytes, in path order."""
     digest = hashlib.sha256()
     for folder in folders:
         for path in sorted(folder.rglob("*.py")):
             name = path.relative_to(folder.parent).as_posix()
+            if name in PRESENTATION:
+                continue
             digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
     return digest.hexdigest()[:16]
 
