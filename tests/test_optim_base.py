@@ -303,8 +303,10 @@ def test_a_state_dict_is_a_plain_snapshot(cls, kwargs):
     assert_same_tree(saved, frozen)  # later steps (in place, on flat buffers) did not reach it
 
 
-def test_a_loaded_state_dict_is_copied_not_shared():
-    params = make_params()
+@pytest.mark.parametrize("shapes", [((3, 4),), ((3, 4), (4, 2))], ids=["per parameter", "flat"])
+def test_a_loaded_state_dict_is_copied_not_shared(shapes):
+    # (one parameter is stepped on its own state arrays; a group of two on flat buffers, which copy)
+    params = make_params(shapes=shapes)
     opt = optim.Adam(params, lr=0.01)
     train(opt, params, range(3))
     saved = opt.state_dict()
@@ -315,6 +317,38 @@ def test_a_loaded_state_dict_is_copied_not_shared():
     saved["state"][0]["exp_avg"][...] = 7.0
     assert not np.any(fresh.state[params[0]]["exp_avg"] == 7.0)
     assert not np.array_equal(kept["state"][0]["exp_avg"], fresh.state_dict()["state"][0]["exp_avg"])
+
+
+def test_a_state_dict_loads_into_an_optimizer_of_another_dtype_cast_to_its_parameters_dtype():
+    (source,) = make_params(shapes=((3, 4),))
+    saved = trained(optim.Adam, [source], lr=0.01).state_dict()
+    param = Tensor(source.data.astype(np.float32), requires_grad=True)
+    opt = optim.Adam([param], lr=0.01)
+    opt.load_state_dict(saved)
+    for key in ("exp_avg", "exp_avg_sq"):
+        assert opt.state[param][key].dtype == np.float32
+        np.testing.assert_array_equal(opt.state[param][key], saved["state"][0][key].astype(np.float32))
+    param.grad = np.ones((3, 4), np.float32)
+    opt.step()  # (float64 state would be refused here as not fitting the parameter)
+    assert param.data.dtype == np.float32
+
+
+def test_a_loaded_state_dict_replaces_the_whole_state_dropping_parameters_it_has_none_for():
+    saved_params = make_params()
+    saved = optim.Adam(saved_params, lr=0.01)
+    set_grads(saved_params[:1], 0)
+    saved.step()  # state for the first parameter only
+    params = make_params()
+    opt = trained(optim.Adam, params, lr=0.01)  # state for both, three steps old
+    opt.load_state_dict(saved.state_dict())
+    assert list(opt.state) == [params[0]] and opt.state[params[0]]["step"] == 1
+    for p, q in zip(params, saved_params):
+        p.data[...] = q.data
+    train(opt, params, range(1, 3))
+    train(saved, saved_params, range(1, 3))
+    assert_same_tree(opt.state_dict(), saved.state_dict())
+    for p, q in zip(params, saved_params):
+        assert np.array_equal(p.data, q.data)
 
 
 def trained(cls, params, **kwargs):
