@@ -20,10 +20,10 @@ BASE_LRS = (0.1, 0.03)
 EPOCHS = 40
 
 
-def optimizer() -> optim.SGD:
+def optimizer(base_lrs: tuple[float, float] = BASE_LRS) -> optim.SGD:
     """An optimizer with two groups of different base rates."""
     a, b = (Tensor(np.zeros(2), requires_grad=True) for _ in range(2))
-    return optim.SGD([{"params": [a], "lr": BASE_LRS[0]}, {"params": [b], "lr": BASE_LRS[1]}])
+    return optim.SGD([{"params": [a], "lr": base_lrs[0]}, {"params": [b], "lr": base_lrs[1]}])
 
 
 def follow(make_scheduler, epochs: int = EPOCHS) -> list[list[float]]:
@@ -97,6 +97,19 @@ def test_sgdr_restarts_at_the_base_rate_after_periods_growing_by_t_mult():
 def test_linear_lr(start, end, total):
     assert_closed_form(lambda opt: LinearLR(opt, start, end, total),
                        lambda base, e: base * (start + (end - start) * min(e, total) / total))
+
+
+# The defaults of the spec (and of PyTorch): StepLR gamma 0.1, eta_min 0, T_mult 1, and LinearLR
+# from a third of the rate to all of it over 5 epochs.
+@pytest.mark.parametrize("default, explicit", [
+    (lambda opt: StepLR(opt, 3), lambda opt: StepLR(opt, 3, gamma=0.1)),
+    (lambda opt: CosineAnnealingLR(opt, 10), lambda opt: CosineAnnealingLR(opt, 10, eta_min=0.0)),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, 3),
+     lambda opt: CosineAnnealingWarmRestarts(opt, 3, T_mult=1, eta_min=0.0)),
+    (lambda opt: LinearLR(opt), lambda opt: LinearLR(opt, start_factor=1 / 3, end_factor=1.0, total_iters=5)),
+], ids=["step", "cosine", "sgdr", "linear"])
+def test_default_arguments_are_those_of_the_spec(default, explicit):
+    assert follow(default) == follow(explicit)
 
 
 def test_lambda_lr():
@@ -187,14 +200,28 @@ SCHEDULERS = {
     "exponential": lambda opt: ExponentialLR(opt, 0.9),
     "cosine": lambda opt: CosineAnnealingLR(opt, 10, 1e-3),
     "sgdr": lambda opt: CosineAnnealingWarmRestarts(opt, 3, 2),
-    "linear": lambda opt: LinearLR(opt, 0.2, 1.0, 6),
+    "linear": lambda opt: LinearLR(opt, 0.2, 1.0, 12),  # still warming up at the epoch saved
     "lambda": lambda opt: LambdaLR(opt, lambda e: 0.95**e),
     "warmup-cosine": lambda opt: warmup_cosine(opt, 4, 20),
 }
 
 
+# The same kinds built with other arguments (each one differing) for optimizers with other base
+# rates: a state dict loaded into one of them must bring the saved scheduler's back.
+OTHER_ARGUMENTS = {
+    "step": lambda opt: StepLR(opt, 5, 0.9),
+    "exponential": lambda opt: ExponentialLR(opt, 0.5),
+    "cosine": lambda opt: CosineAnnealingLR(opt, 4, 0.0),
+    "sgdr": lambda opt: CosineAnnealingWarmRestarts(opt, 5, 1, 1e-3),
+    "linear": lambda opt: LinearLR(opt, 0.5, 0.8, 6),
+    "lambda": SCHEDULERS["lambda"],  # (its function is not part of the state dict)
+    "warmup-cosine": lambda opt: warmup_cosine(opt, 2, 10, start_factor=0.5, eta_min=1e-3),
+}
+
+
+@pytest.mark.parametrize("into", ["same arguments", "other arguments"])
 @pytest.mark.parametrize("name", SCHEDULERS)
-def test_a_restored_scheduler_continues_exactly(name):
+def test_a_restored_scheduler_continues_exactly(name, into):
     make = SCHEDULERS[name]
     uninterrupted = follow(make, epochs=20)
 
@@ -205,8 +232,12 @@ def test_a_restored_scheduler_continues_exactly(name):
     saved = scheduler.state_dict()
     assert is_plain(saved) and "lr_lambda" not in saved
 
-    fresh_opt = optimizer()
-    fresh = make(fresh_opt)
+    if into == "same arguments":
+        fresh_opt = optimizer()
+        fresh = make(fresh_opt)
+    else:
+        fresh_opt = optimizer(base_lrs=(0.5, 0.2))
+        fresh = OTHER_ARGUMENTS[name](fresh_opt)
     fresh.load_state_dict(saved)
     # the rates of the restored epoch are in force at once, not those construction set
     assert [g["lr"] for g in fresh_opt.param_groups] == uninterrupted[8]
