@@ -3,6 +3,8 @@ numpy arrays on either side, comparisons."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -90,20 +92,105 @@ def test_bool_of_a_multi_element_tensor_is_ambiguous():
     assert bool(Tensor([1.0]))
 
 
-def test_forward_values_match_numpy():
-    rng = np.random.default_rng(1)
-    a = rng.normal(size=(3, 4))
-    x = Tensor(a)
-    np.testing.assert_allclose(F.softmax(x, axis=0).data, np.exp(a) / np.exp(a).sum(0))
-    np.testing.assert_allclose(F.logsumexp(x, axis=1).data, np.log(np.exp(a).sum(1)))
-    np.testing.assert_allclose(x.clip(-0.5, 0.5).data, np.clip(a, -0.5, 0.5))
-    np.testing.assert_allclose(x[1:, ::2].data, a[1:, ::2])
-    np.testing.assert_allclose(minigrad.where(a > 0, x, 0.0).data, np.where(a > 0, a, 0.0))
-    np.testing.assert_allclose(minigrad.stack([x, x], axis=1).data, np.stack([a, a], axis=1))
-    np.testing.assert_allclose(F.gelu(Tensor(np.array([1.0]))).data, [0.8413447460685429])
-    labels = np.array([0, 3, 1])
-    expected = np.mean(np.log(np.exp(a).sum(1)) - a[np.arange(3), labels])
-    np.testing.assert_allclose(F.cross_entropy(x, labels).data, expected)
+A = np.random.default_rng(1).normal(size=(3, 4))  # both signs, no ties
+B = np.random.default_rng(2).normal(size=(3, 4))
+LABELS = np.array([0, 3, 1])
+PROBABILITIES = np.linspace(0, 1, 12).reshape(3, 4)
+erf = np.vectorize(math.erf)
+
+
+def numpy_log_softmax(a, axis):
+    return a - np.log(np.exp(a).sum(axis, keepdims=True))
+
+
+def numpy_cross_entropies(a):
+    """-log softmax(aᵢ)[tᵢ] = log Σⱼ e^aᵢⱼ - aᵢ[tᵢ] for each row i, with the targets t = LABELS."""
+    return np.log(np.exp(a).sum(1)) - a[np.arange(len(a)), LABELS]
+
+
+def numpy_binary_cross_entropies(a):
+    """-[p·log σ(a) + (1 - p)·log(1 - σ(a))] elementwise, σ(a) = 1/(1 + e⁻ᵃ), p = PROBABILITIES."""
+    sigmoid = 1 / (1 + np.exp(-a))
+    return -(PROBABILITIES * np.log(sigmoid) + (1 - PROBABILITIES) * np.log(1 - sigmoid))
+
+
+# Each op's forward as minigrad computes it from tensors x, y, and as numpy computes it from
+# their arrays a, b (written out from the op's definition where numpy has no such function).
+FORWARD = {
+    "add": (lambda x, y: x + y, lambda a, b: a + b),
+    "sub": (lambda x, y: x - y, lambda a, b: a - b),
+    "mul": (lambda x, y: x * y, lambda a, b: a * b),
+    "div": (lambda x, y: x / y, lambda a, b: a / b),
+    "pow": (lambda x, y: x.abs() ** y, lambda a, b: np.abs(a) ** b),
+    "pow_negative_base": (lambda x, y: x**3, lambda a, b: a**3),
+    "neg": (lambda x, y: -x, lambda a, b: -a),
+    "matmul": (lambda x, y: x @ y.T, lambda a, b: a @ b.T),
+    "matmul_vectors": (lambda x, y: x[0] @ y[1], lambda a, b: a[0] @ b[1]),
+    "linear": (lambda x, y: F.linear(x, y, y[:, 0]), lambda a, b: a @ b.T + b[:, 0]),
+    "linear_relu": (lambda x, y: F.linear_relu(x, y, y[:, 0]),
+                    lambda a, b: np.maximum(a @ b.T + b[:, 0], 0)),
+    "sum": (lambda x, y: x.sum(axis=0), lambda a, b: a.sum(axis=0)),
+    "mean": (lambda x, y: x.mean(axis=1, keepdims=True), lambda a, b: a.mean(axis=1, keepdims=True)),
+    "max": (lambda x, y: x.max(axis=1), lambda a, b: a.max(axis=1)),
+    "max_all": (lambda x, y: x.max(), lambda a, b: a.max()),
+    "min": (lambda x, y: x.min(axis=0), lambda a, b: a.min(axis=0)),
+    "min_all": (lambda x, y: x.min(), lambda a, b: a.min()),
+    "maximum": (lambda x, y: minigrad.maximum(x, y), np.maximum),
+    "minimum": (lambda x, y: minigrad.minimum(x, y), np.minimum),
+    "where": (lambda x, y: minigrad.where(A > B, x, y), lambda a, b: np.where(A > B, a, b)),
+    "clip": (lambda x, y: x.clip(-0.5, 0.5), lambda a, b: np.clip(a, -0.5, 0.5)),
+    "clip_below": (lambda x, y: x.clip(0.2), lambda a, b: np.maximum(a, 0.2)),
+    "exp": (lambda x, y: x.exp(), lambda a, b: np.exp(a)),
+    "log": (lambda x, y: x.abs().log(), lambda a, b: np.log(np.abs(a))),
+    "sqrt": (lambda x, y: x.abs().sqrt(), lambda a, b: np.sqrt(np.abs(a))),
+    "abs": (lambda x, y: x.abs(), lambda a, b: np.abs(a)),
+    "tanh": (lambda x, y: x.tanh(), lambda a, b: np.tanh(a)),
+    "sigmoid": (lambda x, y: x.sigmoid(), lambda a, b: 1 / (1 + np.exp(-a))),
+    "relu": (lambda x, y: x.relu(), lambda a, b: np.maximum(a, 0)),
+    "leaky_relu_default_slope_0.01": (lambda x, y: F.leaky_relu(x),
+                                      lambda a, b: np.where(a > 0, a, 0.01 * a)),
+    "leaky_relu_slope_0.2": (lambda x, y: F.leaky_relu(x, 0.2), lambda a, b: np.where(a > 0, a, 0.2 * a)),
+    # GELU(a) = a·Φ(a), with the standard normal CDF Φ(a) = (1 + erf(a/√2))/2
+    "gelu": (lambda x, y: F.gelu(x), lambda a, b: a * 0.5 * (1 + erf(a / math.sqrt(2)))),
+    "softmax": (lambda x, y: F.softmax(x), lambda a, b: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
+    "softmax_axis_0": (lambda x, y: F.softmax(x, axis=0), lambda a, b: np.exp(a) / np.exp(a).sum(0)),
+    "log_softmax": (lambda x, y: F.log_softmax(x), lambda a, b: numpy_log_softmax(a, 1)),
+    "log_softmax_axis_0": (lambda x, y: F.log_softmax(x, axis=0), lambda a, b: numpy_log_softmax(a, 0)),
+    "logsumexp": (lambda x, y: F.logsumexp(x), lambda a, b: np.log(np.exp(a).sum(-1))),
+    "logsumexp_axes": (lambda x, y: F.logsumexp(x, axis=(0, 1), keepdims=True),
+                       lambda a, b: np.log(np.exp(a).sum(keepdims=True))),
+    "getitem_slices": (lambda x, y: x[1:, ::2], lambda a, b: a[1:, ::2]),
+    "getitem_repeated_rows": (lambda x, y: x[[2, 0, 2]], lambda a, b: a[[2, 0, 2]]),
+    "reshape": (lambda x, y: x.reshape(2, 6), lambda a, b: a.reshape(2, 6)),
+    "transpose": (lambda x, y: x.T, lambda a, b: a.T),
+    "concatenate": (lambda x, y: minigrad.concatenate([x, y[:1]]),
+                    lambda a, b: np.concatenate([a, b[:1]])),
+    "stack": (lambda x, y: minigrad.stack([x, y], axis=1), lambda a, b: np.stack([a, b], axis=1)),
+}
+
+
+@pytest.mark.parametrize("name", FORWARD)
+def test_forward_values_match_numpy(name):
+    ours, theirs = FORWARD[name]
+    # strict: the shapes must be equal too (no broadcasting of a scalar against an array)
+    np.testing.assert_allclose(ours(Tensor(A), Tensor(B)).data, theirs(A, B), strict=True)
+
+
+# Each loss with its target, and the loss of each element as numpy computes it from A.
+LOSSES = {
+    "cross_entropy": (F.cross_entropy, LABELS, numpy_cross_entropies),
+    "binary_cross_entropy": (F.binary_cross_entropy_with_logits, PROBABILITIES, numpy_binary_cross_entropies),
+    "mse": (F.mse_loss, B, lambda a: (a - B) ** 2),
+}
+REDUCTIONS = {"mean": np.mean, "sum": np.sum, "none": lambda losses: losses}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_values_match_numpy(name, reduction):
+    loss, target, elementwise = LOSSES[name]
+    expected = REDUCTIONS[reduction](elementwise(A))
+    np.testing.assert_allclose(loss(Tensor(A), target, reduction=reduction).data, expected, strict=True)
 
 
 def test_constants_join_the_computation_in_its_dtype():
