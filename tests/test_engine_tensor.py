@@ -4,6 +4,7 @@ numpy arrays on either side, comparisons."""
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -59,6 +60,23 @@ def test_numpy_arrays_are_constants_on_either_side():
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [4.0, 5.0])
     assert isinstance(np.ones((2, 2)) @ x, Tensor)
+
+
+OPERATORS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+             "pow": operator.pow, "matmul": operator.matmul}
+CONSTANTS = {"number": 2.5, "array": np.array([[0.5, 2.0], [1.5, 4.0]])}
+
+
+@pytest.mark.parametrize("name, constant", [
+    (name, constant) for name in OPERATORS for constant in CONSTANTS
+    if (name, constant) != ("matmul", "number")
+])
+def test_an_operator_with_a_constant_on_either_side_computes_what_numpy_computes(name, constant):
+    # the reflected operators (2.5 - x, array @ x, ...) must keep the constant on the left
+    op, c = OPERATORS[name], CONSTANTS[constant]
+    a = np.array([[0.5, 1.5], [3.0, 0.25]])
+    np.testing.assert_allclose(op(Tensor(a), c).data, op(a, c), strict=True)
+    np.testing.assert_allclose(op(c, Tensor(a)).data, op(c, a), strict=True)
 
 
 def test_comparisons_return_boolean_arrays():
