@@ -117,6 +117,14 @@ def test_matmul_vectors_matrices_and_broadcast_batches(shapes, seed):
     assert gradcheck(lambda a, b: a @ b, [leaf(shape_a, seed), leaf(shape_b, seed + 1)])
 
 
+@pytest.mark.parametrize("shape_a, shape_b", [
+    ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 4, 3), (3,)),
+], ids=["vector-vector", "vector-matrix", "matrix-vector", "vector-batch", "batch-vector"])
+def test_matmul_with_vectors_longer_than_one(shape_a, shape_b):
+    # the strategy above draws vector @ vector only as (1,) @ (1,), where a reversed vector is the same
+    assert gradcheck(lambda a, b: a @ b, [leaf(shape_a, 0), leaf(shape_b, 1)])
+
+
 @given(batch=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), bias=st.booleans(), seed=seeds)
 @pytest.mark.parametrize("fused", [F.linear, F.linear_relu], ids=["linear", "linear_relu"])
