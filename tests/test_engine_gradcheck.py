@@ -175,6 +175,16 @@ def test_concatenate_and_stack(shape, count, seed, data):
     assert gradcheck(lambda *ts: minigrad.stack(ts, axis=axis), parts)
 
 
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_concatenating_parts_of_different_sizes_gives_each_its_own_slice(axis):
+    # sizes 1, 3, 2 along the axis: each part's gradient is its own slice of g, not an equal share
+    shapes = [[2, 3, 4] for _ in range(3)]
+    for shape, size in zip(shapes, [1, 3, 2]):
+        shape[axis] = size
+    parts = [leaf(shape, i) for i, shape in enumerate(shapes)]
+    assert gradcheck(lambda *ts: minigrad.concatenate(ts, axis=axis), parts)
+
+
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3), seed=seeds)
 def test_where_with_broadcasting(shapes, seed):
     shape_c, shape_a, shape_b = shapes.input_shapes
