@@ -228,17 +228,29 @@ def test_composite_expression_reusing_inputs():
     assert gradcheck(fn, [a, b])
 
 
-def test_gradcheck_catches_a_wrong_gradient():
-    class WrongSquare(minigrad.autograd.Function):
+def square_with_gradient_times(factor):
+    """a² as an op whose backward gives factor·2a (the right gradient for factor 1)."""
+
+    class Square(minigrad.autograd.Function):
         def forward(self, a):
             self.a = a
             return a * a
 
         def backward(self, g):
-            return (g * self.a,)  # should be 2·a·g
+            return (g * 2 * self.a * factor,)
 
+    return Square.apply
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.99, 1.01])
+def test_gradcheck_catches_a_gradient_off_by_one_percent_or_more(factor):
     with pytest.raises(minigrad.GradcheckError, match="input 0 at element"):
-        gradcheck(WrongSquare.apply, [leaf((2, 2), 0)])
+        gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)])
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.0005])
+def test_gradcheck_passes_a_gradient_within_its_relative_tolerance_of_one_in_a_thousand(factor):
+    assert gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)])
 
 
 def test_gradcheck_weights_nonscalar_outputs_so_softmax_errors_show():
