@@ -3,6 +3,8 @@ softmax family gives what PyTorch gives over an empty axis."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,20 @@ def test_extreme_values_are_exact_where_known():
     loss.backward()
     np.testing.assert_allclose(x.grad, [[1.0, -1.0]])
     np.testing.assert_allclose(Tensor(np.array([-1e4, 1e4])).sigmoid().data, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_keeps_the_tiny_loss_of_a_confident_right_answer(dtype):
+    # The loss is -log σ(x) = log(1 + e⁻ˣ) for target 1 and -log(1 - σ(x)) = x + log(1 + e⁻ˣ)
+    # for target 0. At x = 40 (or -40 with the targets swapped), u = e⁻⁴⁰ ≈ 4e-18, and
+    # log(1 + u) = u - u²/2 + … equals u to far better than float precision: the right answer
+    # costs e⁻⁴⁰, not 0 (1 + u rounds to 1), and the wrong one costs 40 + e⁻⁴⁰, which is 40.
+    logits = Tensor(np.array([40.0, -40.0, 40.0, -40.0], dtype))
+    targets = np.array([1.0, 0.0, 0.0, 1.0])
+    tiny = math.exp(-40)
+    expected = np.array([tiny, tiny, 40.0, 40.0], dtype)
+    loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    np.testing.assert_allclose(loss.data, expected, rtol=10 * np.finfo(dtype).eps, strict=True)
 
 
 @pytest.mark.parametrize("fn", [F.softmax, F.log_softmax], ids=["softmax", "log_softmax"])
