@@ -122,6 +122,7 @@ ACTIVATION_CASES = [
     (models.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
     (models.GELU(), lambda x: np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])),
     (models.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (models.LeakyReLU(), lambda x: np.where(x > 0, x, 0.01 * x)),  # PyTorch's default slope
     (models.Identity(), lambda x: x),
 ]
 

@@ -83,6 +83,15 @@ def test_the_same_seed_builds_identical_models():
     assert not np.array_equal(a[0].weight.data, different[0].weight.data)
 
 
+def test_the_same_seed_gives_the_same_dropout_masks_and_another_seed_other_ones():
+    first, again, other = (models.MLP(3, (64,), 2, dropout=0.5, rng=seed) for seed in (7, 7, 8))
+    other.load_state_dict(first.state_dict())  # the same weights: only the masks can differ
+    x = Tensor(np.ones((4, 3), np.float32))
+    out = first(x).data
+    np.testing.assert_array_equal(again(x).data, out)
+    assert not np.array_equal(other(x).data, out)
+
+
 def test_layers_draw_from_one_stream_so_they_differ_from_each_other():
     model = models.MLP(4, (4,), 4, rng=0)
     assert not np.array_equal(model[0].weight.data, model[2].weight.data)

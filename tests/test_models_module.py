@@ -204,21 +204,26 @@ def shared_twice() -> models.Sequential:
 
 # The keys PyTorch's state_dict gives the same two models (torch.nn.Sequential(shared, ReLU,
 # shared), and a module with own attribute head = encoder.weight): every path to a parameter,
-# a module's own parameters before its children's.
+# a module's own parameters before its children's; and the names its named_parameters() gives,
+# each parameter's first.
 @pytest.mark.parametrize(
-    "make, keys, holders",
+    "make, keys, holders, listed",
     [
         (shared_twice, ["0.weight", "0.bias", "2.weight", "2.bias"],
-         lambda m: [m.children()[0].weight, m.children()[0].bias, m.children()[2].weight, m.children()[2].bias]),
+         lambda m: [m.children()[0].weight, m.children()[0].bias, m.children()[2].weight, m.children()[2].bias],
+         ["0.weight", "0.bias"]),
         (Tied, ["decoder_weight", "encoder.weight", "encoder.bias"],
-         lambda m: [m.decoder_weight, m.encoder.weight, m.encoder.bias]),
+         lambda m: [m.decoder_weight, m.encoder.weight, m.encoder.bias],
+         ["decoder_weight", "encoder.bias"]),
     ],
 )
-def test_a_shared_parameter_is_saved_under_each_of_its_names(make, keys, holders):
+def test_a_shared_parameter_is_saved_under_each_of_its_names_and_listed_once(make, keys, holders, listed):
     model = make()
     state = model.state_dict()
     assert list(state) == keys
-    assert {id(p) for p in holders(model)} == {id(p) for p in model.parameters()}
+    holder_of = dict(zip(keys, holders(model)))
+    assert [(name, id(p)) for name, p in model.named_parameters()] == [(n, id(holder_of[n])) for n in listed]
+    assert [id(p) for p in model.parameters()] == [id(holder_of[n]) for n in listed]
     for name, param in zip(keys, holders(model)):
         np.testing.assert_array_equal(state[name], param.data)
 
