@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 
 import numpy as np
 import pytest
 
+import models
 import optim
 from minigrad import Tensor
-from minigrad.recipes import build_scheduler, sgdr_periods
+from minigrad.recipes import build_optimizer, build_scheduler, sgdr_periods
 
 
 def rates(name: str, epochs: int) -> list[float]:
@@ -19,8 +21,56 @@ def rates(name: str, epochs: int) -> list[float]:
     seen = []
     for _ in range(epochs):
         seen.append(optimizer.param_groups[0]["lr"])
-        scheduler.step()
+        if scheduler is not None:  # (the constant schedule has none)
+            scheduler.step()
     return seen
+
+
+CLASSES = {"sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
+           "adamw": optim.AdamW, "nadam": optim.NAdam, "adamax": optim.Adamax, "radam": optim.RAdam,
+           "lion": optim.Lion, "muon": optim.Muon}
+
+
+def bias_free_model() -> models.MLP:
+    """A network of matrices only (which every optimizer, Muon too, takes), in one group."""
+    return models.MLP(2, (3,), 1, bias=False, rng=0)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_an_optimizer_recipe_is_its_class_with_the_given_rate_and_decay_and_else_its_defaults(name):
+    # only SGD changes a default: "sgd" (momentum 0.9), as the estimators' docstring says
+    optimizer = build_optimizer(name, bias_free_model(), lr=0.05, weight_decay=0.01)
+    cls = CLASSES[name]
+    expected = {**cls(bias_free_model().parameters()).defaults, "lr": 0.05, "weight_decay": 0.01}
+    if name == "sgd":
+        expected["momentum"] = 0.9
+    assert type(optimizer) is cls
+    assert [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups] == [expected]
+
+
+# The spec's (PyTorch's) default rates, which the recipes of these optimizers take when given none
+@pytest.mark.parametrize("name, lr", [("adagrad", 1e-2), ("adam", 1e-3), ("adamw", 1e-3), ("nadam", 2e-3),
+                                      ("adamax", 2e-3), ("radam", 1e-3), ("lion", 1e-4)])
+def test_an_optimizer_recipe_given_no_rate_takes_the_usual_one(name, lr):
+    assert build_optimizer(name, bias_free_model()).param_groups[0]["lr"] == lr
+
+
+def warmup_then_cosine(warmup: int, epochs: int) -> list[float]:
+    """warmup_cosine's rates: linearly from 0.01 up to 1 over ``warmup`` epochs, then a cosine
+    from 1 down to 0 at ``epochs``."""
+    return [0.01 + 0.99 * e / warmup if e < warmup else (1 + math.cos(math.pi * (e - warmup) / (epochs - warmup))) / 2
+            for e in range(epochs)]
+
+
+@pytest.mark.parametrize("name, epochs, expected", [
+    ("constant", 6, [1.0] * 6),
+    ("step", 9, [1.0] * 3 + [0.1] * 3 + [0.1**2] * 3),  # ×0.1 after each third
+    ("cosine", 8, [(1 + math.cos(math.pi * e / 8)) / 2 for e in range(8)]),
+    ("warmup-cosine", 20, warmup_then_cosine(2, 20)),  # a warm-up over the first tenth,
+    ("warmup-cosine", 5, warmup_then_cosine(1, 5)),  # of at least one epoch
+], ids=["constant", "step", "cosine", "warmup-cosine", "warmup-cosine-short"])
+def test_each_schedule_gives_the_rates_its_description_states(name, epochs, expected):
+    assert rates(name, epochs) == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("epochs", range(1, 130))
