@@ -1,6 +1,7 @@
 """minigrad.checkpoint: round trips, no pickle, atomic writes, clear errors that change nothing,
 and bit-identical resumption of a run."""
 
+import json
 import os
 import stat
 import zipfile
@@ -41,7 +42,8 @@ def test_a_checkpoint_restores_model_optimizer_scheduler_epoch_rng_and_meta(tmp_
     model, optimizer, scheduler = trained(seed=0)
     generator = np.random.default_rng(5)
     generator.random(3)
-    meta = {"note": "after warm-up", "sizes": (1, 2), "table": {"a": [1.5, None]}, "array": np.arange(3)}
+    meta = {"note": "after warm-up", "sizes": (1, 2), "table": {"a": [1.5, None]}, "array": np.arange(3),
+            "by_index": {0: 5, 3: [2]}}  # (integer keys come back as integers)
     save_checkpoint(tmp_path / "run.npz", model, optimizer, scheduler, epoch=7,
                     rng_state=generator.bit_generator.state, **meta)
     fresh = trained(seed=1)
@@ -198,18 +200,21 @@ def damage_empty(path):
     path.write_bytes(b"")
 
 
-def damage_the_optimizer_entry(path):
-    """A readable archive whose header holds a string where the optimizer state belongs: the
-    model state loads first and must be given back."""
-    import json
-
+def rewrite_header(path, **entries):
+    """Write the archive at ``path`` again with ``entries`` set in its JSON header."""
     with np.load(path) as archive:
         arrays = {name: archive[name] for name in archive.files}
     header = json.loads(str(arrays["__checkpoint__"]))
-    header["optimizer"] = "not a state"
+    header.update(entries)
     arrays["__checkpoint__"] = np.array(json.dumps(header))
     with open(path, "wb") as file:
         np.savez(file, **arrays)
+
+
+def damage_the_optimizer_entry(path):
+    """A readable archive whose header holds a string where the optimizer state belongs: the
+    model state loads first and must be given back."""
+    rewrite_header(path, optimizer="not a state")
 
 
 @pytest.mark.parametrize("damage", [damage_truncate, damage_flip_a_byte, damage_replace_with_text, damage_empty,
@@ -221,6 +226,30 @@ def test_a_damaged_file_raises_a_clear_error_and_changes_nothing(tmp_path, damag
     target = trained(seed=1)
     before = states(*target)
     with pytest.raises(CheckpointError, match="run.npz"):
+        load_checkpoint(path, *target)
+    assert_same_tree(states(*target), before)
+
+
+@pytest.mark.parametrize("version", [None, 0, checkpoint_module.VERSION + 1])
+def test_a_checkpoint_of_another_format_version_is_refused_naming_it_and_changes_nothing(tmp_path, version):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained(seed=0))
+    rewrite_header(path, version=version)
+    target = trained(seed=1)
+    before = states(*target)
+    with pytest.raises(CheckpointError,
+                       match=f"run.npz has checkpoint format version {version}, expected {checkpoint_module.VERSION}"):
+        load_checkpoint(path, *target)
+    assert_same_tree(states(*target), before)
+
+
+def test_a_corrupt_rng_state_is_refused_before_anything_is_loaded(tmp_path):
+    path = tmp_path / "run.npz"
+    rng_state = {**np.random.default_rng(0).bit_generator.state, "state": "garbage"}
+    save_checkpoint(path, *trained(seed=0), rng_state=rng_state)
+    target = trained(seed=1)
+    before = states(*target)
+    with pytest.raises(CheckpointError, match="invalid PCG64 RNG state"):
         load_checkpoint(path, *target)
     assert_same_tree(states(*target), before)
 
