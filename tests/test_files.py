@@ -51,6 +51,27 @@ def test_an_error_in_the_writer_keeps_the_previous_file(tmp_path):
     assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("raw.npz", "old")]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="a folder is synced on POSIX only")
+def test_the_file_is_synced_before_the_rename_and_its_folder_after(tmp_path, monkeypatch):
+    calls = []  # (what, the inode of the file or folder)
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        info = os.fstat(descriptor)
+        calls.append(("fsync folder" if stat.S_ISDIR(info.st_mode) else "fsync file", info.st_ino))
+        real_fsync(descriptor)
+
+    def replace(source, target):
+        calls.append(("replace", os.stat(source).st_ino))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    write_text(tmp_path / "a.json", "new")
+    written = (tmp_path / "a.json").stat().st_ino
+    assert calls == [("fsync file", written), ("replace", written), ("fsync folder", tmp_path.stat().st_ino)]
+
+
 def test_the_temporary_file_is_hidden_beside_the_target_with_its_suffix(tmp_path):
     with atomic_path(tmp_path / "raw.npz") as temporary:
         assert temporary.parent == tmp_path and temporary.name.startswith(".raw.")
