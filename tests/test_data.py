@@ -75,6 +75,26 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_another_split():
     assert not np.array_equal(first.X_train, other.X_train)
 
 
+@pytest.mark.parametrize("name, options", [
+    ("moons", {"noise": 0.2}),
+    ("circles", {"noise": 0.1, "factor": 0.5}),
+    ("classification", {"n_features": 5, "n_informative": 3, "n_classes": 3}),
+    ("regression", {"n_features": 4, "n_informative": 2, "noise": 10.0}),
+])
+def test_a_generated_dataset_holds_the_rows_scikit_learns_generator_gives_for_the_seed(name, options):
+    import sklearn.datasets
+
+    X, y = getattr(sklearn.datasets, f"make_{name}")(n_samples=60, **options, random_state=5)
+    data = load_dataset(name, seed=5, dtype=np.float64, n_samples=60, **options)
+    rows = np.vstack([raw_rows(data, data.X_train), raw_rows(data, data.X_test)])
+    targets = np.concatenate([data.y_train, data.y_test])
+    if data.task == "regression":
+        targets = (targets * data.target_scale + data.target_mean).ravel()
+    ours, theirs = np.lexsort(rows.T), np.lexsort(X.T)  # (the order that sorts each set of rows)
+    np.testing.assert_allclose(rows[ours], X[theirs], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(targets[ours], y[theirs], rtol=1e-12, atol=1e-12)
+
+
 def test_generator_options_reach_scikit_learn():
     data = load_dataset("classification", n_samples=200, n_classes=4, n_informative=6, seed=0)
     assert data.n_classes == 4 and len(data.X_train) + len(data.X_test) == 200
