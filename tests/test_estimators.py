@@ -4,8 +4,10 @@ reproducibility, labels of any type, partial_fit, early stopping, and the grid-s
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -70,6 +72,20 @@ def test_works_in_a_pipeline_with_cross_val_score_and_grid_search(raw_digits):
     assert search.best_score_ > 0.9
     assert search.best_estimator_[-1].optimizer == search.best_params_["mlpclassifier__optimizer"]
     assert search.score(X, y) > 0.95
+
+
+def documented_defaults(docstring: str) -> dict:
+    """{parameter: default} read from the "name : type, default value" lines of the Parameters
+    section of a numpydoc docstring."""
+    section = docstring.split("Parameters\n")[1].split("Attributes\n")[0]
+    return {match["name"]: ast.literal_eval(match["default"])
+            for match in re.finditer(r"^ *(?P<name>\w+) : .*, default (?P<default>.+)$", section, re.MULTILINE)}
+
+
+def test_every_parameter_defaults_to_what_the_docstring_states():
+    documented = documented_defaults(MLPClassifier.__doc__)
+    assert MLPClassifier().get_params() == documented
+    assert MLPRegressor().get_params() == documented  # "The parameters are those of MLPClassifier"
 
 
 def test_clone_copies_the_parameters_and_not_the_fit(digits):
