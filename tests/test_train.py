@@ -285,6 +285,13 @@ def test_bce_with_float_targets_reports_binary_accuracy():
     assert score(X[:, :1], soft, "accuracy") == 0.8
 
 
+def test_a_logit_of_exactly_zero_predicts_class_0():
+    # class 1 is "logit > 0", as the docstring says: σ(0) = 0.5 is not above one half
+    zero = np.zeros((3, 1))
+    assert score(zero, np.array([[0.0], [0.0], [1.0]]), "accuracy") == pytest.approx(2 / 3)
+    assert score(zero, np.array([0, 0, 1])) == pytest.approx(2 / 3)
+
+
 def test_fit_with_bce_records_the_binary_accuracy(moons):
     targets = [y.astype(np.float32).reshape(-1, 1) for y in (moons.y_train, moons.y_val)]
     model = models.MLP(moons.n_features, (16,), 1, rng=0)
