@@ -207,7 +207,10 @@ def _read_and_decode(path: Path) -> tuple[dict[str, tuple[Any, str | None]], Che
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path} is not a valid minigrad checkpoint: {error!r}") from error
     if saved.rng_state is not None:
-        generator_from_state(saved.rng_state)
+        try:
+            generator_from_state(saved.rng_state)
+        except CheckpointError as error:
+            raise CheckpointError(f"{path}: {error}") from None
     return parts, saved
 
 
