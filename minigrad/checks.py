@@ -16,12 +16,20 @@ def is_int(value: Any, low: int) -> bool:
 
 
 def as_real(value: Any) -> float:
-    """``value`` as a float if it is an int or float (Python or numpy, not bool), else NaN; NaN
-    too for an int too large for a float. (Fractions and Decimals count as not numbers: numpy
-    would compute with them as Python objects.)"""
+    """``value`` as a float if it is an int or float (Python or numpy, not bool, or a 0-d array
+    holding one, as files and np.where give back), else NaN; NaN too for an int too large for a
+    float. (Fractions and Decimals count as not numbers: numpy would compute with them as
+    Python objects.)"""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         return math.nan
     try:
         return float(value)
     except OverflowError:
         return math.nan
+
+
+def is_nonnegative(value: Any) -> bool:
+    """A finite real number (int or float, Python or numpy, not bool) ≥ 0."""
+    return 0 <= as_real(value) < math.inf

@@ -158,7 +158,8 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     check_reduction(reduction)
     _check_tensor("mse_loss", "prediction", prediction)
     values = _constant(target, "mse_loss target")
-    if not isinstance(target, Tensor):  # data: in the prediction's dtype, so float32 stays float32
+    if not (isinstance(target, Tensor) and target.requires_grad):
+        # data, not a graph input: in the prediction's dtype, so float32 stays float32
         target = values.astype(prediction.dtype, copy=False)
     if prediction.shape != values.shape:
         raise ValueError(

@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from minigrad.ops.linalg import DtypeMismatchError
 from minigrad.tensor import Tensor
 
 
@@ -43,7 +44,13 @@ def gradcheck(
     if not checked:
         raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True")
 
-    out = fn(*inputs)
+    try:
+        out = fn(*inputs)
+    except DtypeMismatchError as error:
+        raise DtypeMismatchError(
+            f"{error}. gradcheck runs fn on float64 copies of its inputs, so the parameters fn "
+            f"uses must be float64 too (a model built with dtype=np.float64)"
+        ) from None
     weights = np.random.default_rng(0).uniform(0.5, 1.5, size=out.shape)
 
     def scalar_loss() -> float:

@@ -53,8 +53,9 @@ from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
     CheckpointError, generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint,
 )
-from minigrad.checks import as_real, is_int
+from minigrad.checks import is_int, is_nonnegative
 from minigrad.data import Split, batches
+from minigrad.tensor import as_numbers
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
 from optim.optimizer import Optimizer
@@ -195,18 +196,18 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
 
 def check_l2(l2: Any) -> None:
     """An L2 strength is a finite number ≥ 0 (ValueError naming it otherwise)."""
-    if not 0 <= as_real(l2) < math.inf:
+    if not is_nonnegative(l2):
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
 
 
 def _model_input(model: Module, X: Any) -> Any:
-    """A numeric array ``X`` in the model's dtype, when all its parameters share one (as
-    scikit-learn's estimators convert their input): datasets often come as float64, and a
-    float32 model refuses float64 input rather than silently compute in float64."""
+    """``X`` (an array, a list, a Tensor taken as data) as an array in the model's dtype, when
+    all its parameters share one (as scikit-learn's estimators convert their input): datasets
+    often come as float64, and a float32 model refuses float64 input rather than silently
+    compute in float64."""
+    X = X.data if isinstance(X, Tensor) else as_numbers(X, None, "the model's input X")
     dtypes = {p.data.dtype for p in model.parameters()}
-    if len(dtypes) != 1 or not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
-        return X  # (Tensor() names anything it cannot use)
-    return X.astype(dtypes.pop(), copy=False)
+    return X.astype(dtypes.pop(), copy=False) if len(dtypes) == 1 else X
 
 
 def weight_norm(model: Module) -> float:
@@ -252,7 +253,7 @@ def fit(
       differing setting.
 
     Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
-    infinite (that step is not taken); numpy's overflow warnings on the way there are silenced.
+    infinite (that step is not taken); numpy's overflow warnings in that loss are silenced.
     """
     X, y = train_data
     X = _model_input(model, X)
@@ -277,9 +278,7 @@ def fit(
     tracker = _LossTracker()
     bar = tqdm(range(len(history.epoch), epochs), initial=len(history.epoch), total=epochs, unit="epoch",
                file=sys.stderr, disable=None if progress is True else not progress, dynamic_ncols=True)
-    # numpy's overflow warnings are silenced: a loss that overflows to NaN or ∞ raises
-    # TrainingDivergedError, which names the epoch and step.
-    with bar, np.errstate(over="ignore", invalid="ignore"):
+    with bar:
         for epoch in bar:
             start = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
@@ -287,8 +286,11 @@ def fit(
             tracker.start_epoch()
             for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True, rng=rng), start=1):
                 optimizer.zero_grad()
-                loss = loss_fn(model(Tensor(xb)), yb)
-                objective = loss + models.l2_penalty(penalized, l2) if penalized else loss
+                # Overflow warnings in the loss are silenced: a loss that overflows to NaN or ∞
+                # raises TrainingDivergedError, naming the epoch and step, before backward.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = loss_fn(model(Tensor(xb)), yb)
+                    objective = loss + models.l2_penalty(penalized, l2) if penalized else loss
                 tracker.check(objective.item(), epoch + 1, step)
                 objective.backward()
                 optimizer.step()

@@ -105,15 +105,20 @@ class Module:
         parameters were assigned. A parameter shared by two modules is listed under its first
         name only.
         """
-        found: dict[int, tuple[str, Parameter]] = {}
-        for name, param in self._parameter_paths():
-            found.setdefault(id(param), (name, param))
-        return list(found.values())
+        found: list[tuple[str, Parameter]] = []
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():  # (each module once, by its first path)
+            for name, value in vars(module).items():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    found.append((f"{prefix}.{name}" if prefix else name, value))
+        return found
 
     def _parameter_paths(self) -> list[tuple[str, Parameter]]:
         """Every parameter under every name it has, in ``named_parameters``' order: a parameter
         held by two modules, or a module held twice, appears once for each path to it (as in
-        PyTorch's state_dict)."""
+        PyTorch's state_dict; like it, this grows with the number of paths, which nested
+        sharing multiplies)."""
         found: list[tuple[str, Parameter]] = []
 
         def visit(prefix: str, module: Module, ancestors: frozenset[int]) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from minigrad import Tensor
+from minigrad.checks import is_nonnegative
 from models.module import Module
 
 
 def _check_weight_decay(weight_decay: float) -> None:
-    if not weight_decay >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    if not is_nonnegative(weight_decay):
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
 
 
 def l2_penalty(params: Iterable[Tensor], weight_decay: float) -> Tensor:

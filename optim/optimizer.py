@@ -352,19 +352,14 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
         return bool(saved)
     if isinstance(expected, int) and not _is_count(saved):  # the step counts
         raise ValueError(f"{where} is {saved!r}, expected a whole number from 0 to 2**53")
-    if isinstance(expected, float) and not math.isfinite(_real(saved)):
+    if isinstance(expected, float) and not math.isfinite(as_real(saved)):
         raise ValueError(f"{where} is {saved!r}, expected a finite number")
     return type(expected)(saved)
 
 
-def _real(value: Any) -> float:
-    """``as_real`` of ``value``, or of the number a 0-d array holds (as files give back)."""
-    return as_real(value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value)
-
-
 def _is_count(value: Any) -> bool:
-    """A whole number from 0 to 2⁵³ (see ``_real`` for the forms accepted)."""
-    number = _real(value)
+    """A whole number from 0 to 2⁵³ (see ``as_real`` for the forms accepted)."""
+    number = as_real(value)
     return number.is_integer() and 0 <= number <= 2**53
 
 

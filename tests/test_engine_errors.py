@@ -295,9 +295,17 @@ def test_a_matrix_product_of_float32_and_float64_is_refused_as_in_pytorch(produc
         product(Tensor(np.ones((2, 2))), Tensor(np.ones((2, 2), np.float32)))
 
 
-def test_mse_loss_takes_array_targets_in_the_prediction_dtype():
+def test_the_dtype_error_of_a_weight_on_the_left_does_not_name_a_model_dtype():
+    weight = Tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    with pytest.raises(TypeError) as error:
+        weight @ np.ones((4, 2))
+    assert "float64 model" not in str(error.value) and "<the model's dtype>" in str(error.value)
+
+
+@pytest.mark.parametrize("make_target", [lambda y: y, lambda y: Tensor(y)], ids=["array", "constant-tensor"])
+def test_mse_loss_takes_data_targets_in_the_prediction_dtype(make_target):
     prediction = Tensor(np.zeros((3, 1), np.float32), requires_grad=True)
-    loss = F.mse_loss(prediction, np.full((3, 1), 0.1))
+    loss = F.mse_loss(prediction, make_target(np.full((3, 1), 0.1)))
     loss.backward()
     assert loss.dtype == np.float32 and prediction.grad.dtype == np.float32
     assert loss.item() == np.float32(0.1) ** 2

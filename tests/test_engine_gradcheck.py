@@ -313,13 +313,24 @@ def test_no_nan_from_pow_and_log_at_zero_in_an_unused_branch():
     np.testing.assert_array_equal(x.grad, [0.0, 0.25])
 
 
-def test_fused_linear_promotes_mixed_dtypes_like_the_unfused_expression():
+def test_a_linear_bias_of_another_dtype_is_refused_as_in_pytorch():
+    # (it made a float32 layer's output, and all after it, float64)
     x = Tensor(np.ones((2, 3), np.float32))
     w = Tensor(np.ones((4, 3), np.float32))
     b = Tensor(np.full(4, 0.1), requires_grad=True)  # float64
-    out = F.linear(x, w, b)
-    assert out.dtype == (x @ w.T + b).dtype == np.float64
-    np.testing.assert_array_equal(out.data, 3 + np.full((2, 4), 0.1))
+    with pytest.raises(TypeError, match="linear: the bias is float64 but the weight is float32"):
+        F.linear(x, w, b)
+    assert F.linear(x, w, [0.1] * 4).dtype == np.float32  # a list takes the layer's dtype
+
+
+def test_gradcheck_of_a_float32_model_says_it_needs_a_float64_one():
+    import models
+
+    net = models.MLP(3, (4,), 2, rng=0)
+    x = Tensor(np.ones((5, 3), np.float32), requires_grad=True)
+    with pytest.raises(TypeError, match="gradcheck runs fn on float64 copies.*dtype=np.float64"):
+        gradcheck(net, [x])
+    assert gradcheck(models.MLP(3, (4,), 2, rng=0, dtype=np.float64), [x])
 
 
 @pytest.mark.parametrize("fn", [

@@ -109,8 +109,9 @@ def test_relu_passes_large_finite_gradients_without_a_floating_point_error(dtype
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-@pytest.mark.parametrize("op", [lambda x: x.log(), lambda x: x.sqrt(), lambda x: x**-1.0, lambda x: x**0.5],
-                         ids=["log", "sqrt", "pow-1", "pow-half"])
+@pytest.mark.parametrize("op", [lambda x: x.log(), lambda x: x.sqrt(), lambda x: x**-1.0, lambda x: x**0.5,
+                                lambda x: 1.0 / x, lambda x: x / x],
+                         ids=["log", "sqrt", "pow-1", "pow-half", "reciprocal", "x/x"])
 def test_singular_points_give_infinities_and_nans_without_numpy_warnings(op):
     # as PyTorch: ln 0 = -inf, √-1 = NaN, 1/0 = inf, with their gradients, and nothing printed
     x = Tensor(np.array([0.0, -1.0, 4.0]), requires_grad=True)

@@ -256,6 +256,14 @@ def test_two_names_of_one_parameter_with_different_values_are_refused():
     np.testing.assert_array_equal(model.children()[0].weight.data, before["0.weight"])
 
 
+def test_parameters_walk_each_module_once_not_every_path(monkeypatch):
+    # every path to a parameter is only for state dicts: with nested sharing their number
+    # doubles at each level, so parameters() and optimizers must not walk them
+    monkeypatch.setattr(models.Module, "_parameter_paths", lambda self: pytest.fail("walked every path"))
+    model = shared_twice()
+    assert len(model.parameters()) == 2 and len(model.named_parameters()) == 2
+
+
 def test_a_module_that_holds_itself_is_walked_once():
     model = models.Linear(2, 2, rng=0)
     model.again = model

@@ -40,10 +40,11 @@ def test_adding_the_penalty_to_a_loss_adds_lambda_theta_to_its_gradient():
 
 def test_l2_penalty_rejects_negative_decay_and_empty_parameters():
     params = [Tensor(np.ones(2), requires_grad=True)]
-    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
         models.l2_penalty(params, -0.1)
-    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
-        models.l2_penalty(params, float("nan"))
+    for bad in (float("nan"), float("inf"), None, "1e-3"):  # (inf gave an infinite penalty)
+        with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+            models.l2_penalty(params, bad)
     used_up = iter(params)
     list(used_up)
     with pytest.raises(ValueError, match="no parameters"):
@@ -79,5 +80,5 @@ def test_param_groups_leave_out_an_empty_group():
 
 
 def test_param_groups_reject_negative_decay():
-    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
         models.param_groups(models.Linear(2, 2, rng=0), -1.0)

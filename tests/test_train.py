@@ -56,6 +56,15 @@ def test_float64_data_trains_a_float32_model_in_float32(moons):
         np.testing.assert_array_equal(p, q)
 
 
+@pytest.mark.parametrize("as_input", [lambda X: X.tolist(), lambda X: Tensor(X)], ids=["list", "tensor"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_evaluate_takes_a_list_or_a_tensor_in_the_model_dtype(moons, as_input, dtype):
+    model = models.MLP(moons.n_features, (8,), moons.n_outputs, rng=0, dtype=dtype)
+    X, y = moons.val
+    expected = evaluate(model, (X.astype(dtype), y), models.CrossEntropyLoss())
+    assert evaluate(model, (as_input(X.astype(np.float64)), y), models.CrossEntropyLoss()) == expected
+
+
 def test_the_train_loss_weights_each_batch_by_its_rows(moons):
     # with lr = 0 the weights stay put, so the epoch's loss must be the loss over all its rows,
     # although the last of the batches of 7 is shorter

@@ -135,6 +135,16 @@ def test_a_schedule_rate_is_checked_at_each_step_before_the_parameter_moves(rate
     np.testing.assert_array_equal(param.data, before)
 
 
+def test_a_schedule_may_give_its_rate_as_a_0d_array():
+    # as np.where gives it (LambdaLR and PyTorch accept this too)
+    param = Tensor(np.ones(3), requires_grad=True)
+    schedule = scale_by_learning_rate(lambda count: np.where(count < 10, 0.1, 0.01))
+    opt = TransformOptimizer([param], chain(scale_by_adam(), schedule))
+    param.grad = np.ones(3)
+    opt.step()
+    np.testing.assert_allclose(param.data, 1 - 0.1, rtol=1e-6)
+
+
 def test_a_transform_optimizer_needs_a_transform():
     with pytest.raises(TypeError, match="transform must be a Transform"):
         TransformOptimizer([Tensor(np.zeros(2), requires_grad=True)], 3)

@@ -449,7 +449,8 @@ def write(path: Path, settings: Settings, parts: Sequence[ModuleType],
     for part in parts:
         lines += ["", f"## {part.TITLE}", ""]
         if part.NAME not in summaries:
-            lines.append(f"*Not run yet: `python examples/adam_l2_vs_adamw.py --part {part.NAME}`.*")
+            lines.append(f"*Not run yet with the current code (runs of other code are not reused): "
+                         f"`python examples/adam_l2_vs_adamw.py --part {part.NAME}`.*")
             continue
         lines.append(SECTIONS[part.NAME](summaries[part.NAME]))
         if figures and figures.get(part.NAME):

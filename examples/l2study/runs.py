@@ -114,7 +114,8 @@ class RunStore:
         if stale:
             warnings.warn(f"{self.path}: {stale} recorded runs were made by other code (another "
                           f"fingerprint of l2study, minigrad, models and optim); they are not reused: "
-                          f"their parts will do them again", stacklevel=4)
+                          f"the parts run now redo theirs, and the report shows the other parts as "
+                          f"not run until they are run again", stacklevel=4)
 
     def __len__(self) -> int:
         return len(self._records)

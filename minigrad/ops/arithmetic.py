@@ -49,12 +49,14 @@ class Div(Function):
 
     def forward(self, a, b):
         self.b = b
-        self.out = a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1/0 = ∞, 0/0 = NaN, silently
+            self.out = a / b
         return self.out
 
     def backward(self, g):
-        da = g / self.b if self.needs_grad[0] else None
-        db = -g * self.out / self.b if self.needs_grad[1] else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            da = g / self.b if self.needs_grad[0] else None
+            db = -g * self.out / self.b if self.needs_grad[1] else None
         return da, db
 
 

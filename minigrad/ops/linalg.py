@@ -12,13 +12,17 @@ def _swap(x: np.ndarray) -> np.ndarray:
     return np.swapaxes(x, -1, -2)
 
 
+class DtypeMismatchError(TypeError):
+    """Operands of a matrix product (or a linear map) whose dtypes differ."""
+
+
 def _check_same_dtype(op: str, a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
     """A matrix product of float32 and float64 is refused, as in PyTorch: numpy would compute
     it in float64, so a float32 model fed float64 data would silently run in float64."""
     if a.dtype != b.dtype:
-        raise TypeError(
-            f"{op}: the {names[0]} is {a.dtype} but the {names[1]} is {b.dtype}; make them one "
-            f"dtype, e.g. Tensor(data, dtype=np.{b.dtype}) for data fed to a {b.dtype} model"
+        raise DtypeMismatchError(
+            f"{op}: the {names[0]} is {a.dtype} but the {names[1]} is {b.dtype}; convert one to "
+            f"the other's dtype (data fed to a model: Tensor(data, dtype=<the model's dtype>))"
         )
 
 
@@ -77,13 +81,12 @@ class Linear(Function):
         _check_same_dtype("linear", x, weight, ("input", "weight"))
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        if bias is not None:
+            _check_same_dtype("linear", bias, weight, ("bias", "weight"))
         self.x, self.weight = x, weight
         out = x @ weight.T
         if bias is not None:
-            if bias.dtype == out.dtype:
-                out += bias
-            else:  # promote as x @ Wᵀ + b would (in place, a float64 bias would be rounded)
-                out = out + bias
+            out += bias
         return out
 
     def backward(self, g):

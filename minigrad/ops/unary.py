@@ -20,7 +20,8 @@ class Exp(Function):
     """out = eᵃ;  da = g·out."""
 
     def forward(self, a):
-        self.out = np.exp(a)
+        with np.errstate(over="ignore"):  # e^1000 = ∞, silently
+            self.out = np.exp(a)
         return self.out
 
     def backward(self, g):
