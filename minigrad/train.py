@@ -65,7 +65,8 @@ Callback = Callable[[int, "History"], Any]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped before stepping on it."""
+    """The loss became NaN or infinite (training stopped before stepping on it), or, after an
+    epoch's last step, which no later loss checks, a parameter did."""
 
 
 @dataclass
@@ -253,7 +254,8 @@ def fit(
       differing setting.
 
     Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
-    infinite (that step is not taken); numpy's overflow warnings in that loss are silenced.
+    infinite (that step is not taken), or when a parameter is after an epoch's last step; numpy's
+    overflow warnings in the steps are silenced.
     """
     X, y = train_data
     X = _model_input(model, X)
@@ -285,16 +287,17 @@ def fit(
             model.train()
             tracker.start_epoch()
             for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True, rng=rng), start=1):
-                optimizer.zero_grad()
-                # Overflow warnings in the loss are silenced: a loss that overflows to NaN or ∞
-                # raises TrainingDivergedError, naming the epoch and step, before backward.
+                # numpy's overflow warnings are silenced: what overflows to NaN or ∞ raises
+                # TrainingDivergedError (the next loss, or the check after the epoch's steps).
                 with np.errstate(over="ignore", invalid="ignore"):
+                    optimizer.zero_grad()
                     loss = loss_fn(model(Tensor(xb)), yb)
                     objective = loss + models.l2_penalty(penalized, l2) if penalized else loss
-                tracker.check(objective.item(), epoch + 1, step)
-                objective.backward()
-                optimizer.step()
+                    tracker.check(objective.item(), epoch + 1, step)
+                    objective.backward()
+                    optimizer.step()
                 tracker.add(loss.item(), len(xb))
+            tracker.check_parameters(model, epoch + 1, step)
             if scheduler is not None:
                 scheduler.step()
             _record(history, model, loss_fn, val_data, epoch + 1, tracker.mean(), lr, start)
@@ -329,6 +332,14 @@ class _LossTracker:
             f"the loss became {value} at epoch {epoch}, step {step} ({before}); training stopped "
             f"before that step (try a smaller learning rate)"
         )
+
+    def check_parameters(self, model: Module, epoch: int, step: int) -> None:
+        """After an epoch's last step, which no later loss checks: every parameter is finite."""
+        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+            raise TrainingDivergedError(
+                f"a parameter became infinite or NaN in the last step of epoch {epoch} (step {step}), "
+                f"whose loss was finite; training stopped there (try a smaller learning rate)"
+            )
 
     def add(self, value: float, weight: int) -> None:
         self.total += value * weight

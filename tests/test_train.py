@@ -173,6 +173,16 @@ def test_a_diverging_run_stops_with_finite_parameters():
     assert all(np.isfinite(p.data).all() for p in model.parameters())
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_parameters_that_overflow_in_the_last_step_of_an_epoch_raise(moons):
+    # one full-batch step: its loss is finite, the step overflows, and no later loss would tell
+    model, _, loss_fn = make_run(moons)
+    optimizer = optim.SGD(model.parameters(), lr=1e39)
+    with pytest.raises(TrainingDivergedError, match="a parameter became infinite or NaN in the last step of epoch 1 "
+                                                    r"\(step 1\), whose loss was finite"):
+        fit(model, optimizer, loss_fn, moons.train, 1, batch_size=None, val_data=moons.val, progress=False)
+
+
 def test_evaluate_uses_eval_mode_and_no_graph_and_restores_training_mode(moons):
     model = models.MLP(moons.n_features, (32,), 2, dropout=0.5, rng=0)
     first, second = (evaluate(model, moons.test, models.CrossEntropyLoss()) for _ in range(2))
