@@ -15,14 +15,18 @@ def is_int(value: Any, low: int) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
+def is_real(value: Any) -> bool:
+    """An int or float, Python or numpy, not bool. (Fractions and Decimals count as not
+    numbers: numpy would compute with them as Python objects.)"""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
 def as_real(value: Any) -> float:
-    """``value`` as a float if it is an int or float (Python or numpy, not bool, or a 0-d array
-    holding one, as files and np.where give back), else NaN; NaN too for an int too large for a
-    float. (Fractions and Decimals count as not numbers: numpy would compute with them as
-    Python objects.)"""
+    """``value`` as a float if it ``is_real`` (or is a 0-d array holding such a number, as files
+    and np.where give back), else NaN; NaN too for an int too large for a float."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_real(value):
         return math.nan
     try:
         return float(value)

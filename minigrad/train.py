@@ -297,7 +297,7 @@ def fit(
                     objective.backward()
                     optimizer.step()
                 tracker.add(loss.item(), len(xb))
-            tracker.check_parameters(model, epoch + 1, step)
+            _check_finite_parameters(model, epoch + 1, step)
             if scheduler is not None:
                 scheduler.step()
             _record(history, model, loss_fn, val_data, epoch + 1, tracker.mean(), lr, start)
@@ -333,20 +333,21 @@ class _LossTracker:
             f"before that step (try a smaller learning rate)"
         )
 
-    def check_parameters(self, model: Module, epoch: int, step: int) -> None:
-        """After an epoch's last step, which no later loss checks: every parameter is finite."""
-        if not all(np.isfinite(p.data).all() for p in model.parameters()):
-            raise TrainingDivergedError(
-                f"a parameter became infinite or NaN in the last step of epoch {epoch} (step {step}), "
-                f"whose loss was finite; training stopped there (try a smaller learning rate)"
-            )
-
     def add(self, value: float, weight: int) -> None:
         self.total += value * weight
         self.count += weight
 
     def mean(self) -> float:
         return self.total / self.count if self.count else math.nan
+
+
+def _check_finite_parameters(model: Module, epoch: int, step: int) -> None:
+    """After an epoch's last step, which no later loss checks: every parameter is finite."""
+    if not all(np.isfinite(p.data).all() for p in model.parameters()):
+        raise TrainingDivergedError(
+            f"a parameter became infinite or NaN in the last step of epoch {epoch} (step {step}), "
+            f"whose loss was finite; training stopped there (try a smaller learning rate)"
+        )
 
 
 def _record(history: History, model: Module, loss_fn: LossFn, val_data: Split | None, epoch: int,

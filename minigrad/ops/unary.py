@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.checks import is_real
 
 
 def stable_sigmoid(a: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
@@ -163,8 +164,7 @@ class Clip(Function):
 
     def forward(self, a, lo=None, hi=None):
         for bound in (lo, hi):
-            number = isinstance(bound, (int, float, np.integer, np.floating)) and not isinstance(bound, bool)
-            if bound is not None and not number:
+            if bound is not None and not is_real(bound):
                 raise TypeError(f"clip bounds must be numbers or None, got {bound!r}")
         # As Python floats the bounds take a's dtype (a numpy float64 would promote float32 a).
         lo, hi = (None if bound is None else float(bound) for bound in (lo, hi))
