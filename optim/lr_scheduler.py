@@ -27,7 +27,8 @@ from optim.optimizer import Optimizer
 
 
 class LRScheduler:
-    """Base class: subclasses define ``lr_at(base_lr, epoch)``, and check their arguments
+    """Base class: subclasses define ``lr_at(base_lr, epoch)`` (or, when the groups follow
+    different formulas, ``_group_rates(base_lrs, epoch)``), and check their arguments
     (stored as attributes before this base's ``__init__`` runs) in ``_check_arguments``, which
     also checks a loaded state dict's."""
 
@@ -67,12 +68,16 @@ class LRScheduler:
     def _rates(self, epoch: int) -> list[float]:
         """The rates for ``epoch``, each checked (a LambdaLR may give anything)."""
         try:
-            rates = [self.lr_at(base, epoch) for base in self.base_lrs]
+            rates = self._group_rates(self.base_lrs, epoch)
         except OverflowError:
             raise ValueError(f"Invalid learning rate at epoch {epoch}: it overflows") from None
         for rate in rates:
             check_range(f"learning rate at epoch {epoch}", rate)
         return rates
+
+    def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
+        """γ_e for each parameter group, from its γ_0 in ``base_lrs`` (not yet checked)."""
+        return [self.lr_at(base, epoch) for base in base_lrs]
 
     def _check_driving(self) -> None:
         if self.optimizer._schedulers_made != self._number:
@@ -235,20 +240,33 @@ class LinearLR(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
-    """γ_e = γ_0 · lr_lambda(e). The function is not part of the state dict."""
+    """γ_e = γ_0 · lr_lambda(e), with one function for every group or, as in PyTorch, a list
+    of one function per parameter group. The functions are not part of the state dict."""
 
-    _not_saved = LRScheduler._not_saved + ("lr_lambda",)
+    _not_saved = LRScheduler._not_saved + ("lr_lambdas",)
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
-        self.lr_lambda = lr_lambda
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
+        _check_optimizer(optimizer)
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(
+                    f"LambdaLR got {len(lr_lambda)} lr_lambdas for {groups} parameter groups; "
+                    f"give one function per group, or a single function for all"
+                )
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
         super().__init__(optimizer)
 
     def _check_arguments(self) -> None:
-        if not callable(self.lr_lambda):
-            raise TypeError(f"lr_lambda must be callable, got {type(self.lr_lambda).__name__}")
+        for i, function in enumerate(self.lr_lambdas):
+            if not callable(function):
+                raise TypeError(f"lr_lambda for group {i} must be callable, got {type(function).__name__}")
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.lr_lambda(epoch)
+    def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
+        return [base * function(epoch) for base, function in zip(base_lrs, self.lr_lambdas)]
 
 
 class SequentialLR(LRScheduler):
@@ -280,10 +298,10 @@ class SequentialLR(LRScheduler):
         if not whole or any(b <= a for a, b in zip([0, *milestones], milestones)):
             raise ValueError(f"Invalid milestones: {milestones} (expected increasing positive whole epochs)")
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
+    def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
         i = bisect.bisect_right(self.milestones, epoch)
         start = self.milestones[i - 1] if i > 0 else 0
-        return self.schedulers[i].lr_at(base_lr, epoch - start)
+        return self.schedulers[i]._group_rates(base_lrs, epoch - start)
 
     def state_dict(self) -> dict[str, Any]:
         return {**self._own_state(), "schedulers": [s.state_dict() for s in self.schedulers]}

@@ -116,6 +116,25 @@ def test_lambda_lr():
     assert_closed_form(lambda opt: LambdaLR(opt, lambda e: 1 / (1 + e)), lambda base, e: base / (1 + e))
 
 
+def test_lambda_lr_takes_one_function_per_group_as_pytorch_does():
+    functions = [lambda e: 1 / (1 + e), lambda e: 0.9**e]
+    expected = [[BASE_LRS[0] / (1 + e), BASE_LRS[1] * 0.9**e] for e in range(EPOCHS)]
+    for given_as in (list, tuple):
+        np.testing.assert_allclose(follow(lambda opt: LambdaLR(opt, given_as(functions))), expected, rtol=1e-13)
+    # also as a phase of a SequentialLR
+    def make(opt):
+        return SequentialLR(opt, [LambdaLR(opt, lambda e: 1.0), LambdaLR(opt, functions)], milestones=[3])
+
+    np.testing.assert_allclose(follow(make, epochs=6), [list(BASE_LRS)] * 3 + expected[:3], rtol=1e-13)
+
+
+def test_lambda_lr_needs_one_function_per_group_each_callable():
+    with pytest.raises(ValueError, match="LambdaLR got 3 lr_lambdas for 2 parameter groups"):
+        LambdaLR(optimizer(), [lambda e: 1.0] * 3)
+    with pytest.raises(TypeError, match="lr_lambda for group 1 must be callable, got float"):
+        LambdaLR(optimizer(), [lambda e: 1.0, 0.5])
+
+
 def test_warm_up_then_cosine_with_sequential_lr():
     def make(opt):
         warmup = LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=5)
