@@ -93,8 +93,15 @@ def test_bad_reduction_and_axes():
         Tensor(np.zeros((2, 2))).sum(axis=2)
     with pytest.raises(ValueError, match="axis 0 is out of range for a tensor with 0 dimensions"):
         Tensor(1.0).max(axis=0)
-    with pytest.raises(ValueError, match="not a permutation"):
-        Tensor(np.zeros((2, 2))).transpose(0, 0)
+    square = Tensor(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"repeated axis in \(0, 0\)"):
+        square.transpose(0, 0)
+    with pytest.raises(ValueError, match=r"axes \(1,\) are not a permutation of the 2 axes"):
+        square.transpose((1,))
+    with pytest.raises(ValueError, match="axis -3 is out of range for a tensor with 2 dimensions"):
+        square.transpose(1, -3)
+    with pytest.raises(TypeError, match="an axis must be an integer, got 1.0"):
+        square.transpose(0, 1.0)
 
 
 def test_bad_tensor_construction():

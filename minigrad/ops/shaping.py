@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.ops.reductions import normalize_axis
+from minigrad.ops.reductions import normalize_axes, normalize_axis
 
 
 class Reshape(Function):
@@ -26,17 +26,17 @@ class Transpose(Function):
 
     def forward(self, a, axes=None):
         if axes is not None:
-            if any(not -a.ndim <= int(x) < a.ndim for x in axes):
-                raise ValueError(f"axes {tuple(axes)}: an axis is out of range for {a.ndim} axes")
-            if sorted(int(x) % a.ndim for x in axes) != list(range(a.ndim)):
+            # (normalize_axes refuses an axis out of range, or one given twice)
+            if len(normalize_axes(tuple(axes), a.ndim)) != a.ndim:
                 raise ValueError(f"axes {tuple(axes)} are not a permutation of the {a.ndim} axes")
+            axes = tuple(int(x) % a.ndim for x in axes)
         self.axes = axes
         return np.transpose(a, axes)
 
     def backward(self, g):
         if self.axes is None:
             return (np.transpose(g),)
-        return (np.transpose(g, np.argsort([int(x) % g.ndim for x in self.axes])),)
+        return (np.transpose(g, np.argsort(self.axes)),)
 
 
 def _is_basic(index) -> bool:
