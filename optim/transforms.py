@@ -18,6 +18,7 @@ after, so every parameter decays by the same γλθ.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
@@ -115,6 +116,21 @@ class TransformOptimizer(Optimizer):
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         return {"transform": self.transform.init(param)}
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """As ``Optimizer.step``. A transform that fails part-way (a schedule giving an invalid
+        rate after Adam has moved its moments, or a later parameter failing after an earlier
+        one moved) leaves every parameter and all the state as they were before the step."""
+        params = self._params()
+        data_before = [p.data.copy() for p in params]
+        state_before = {p: copy.deepcopy(s) for p, s in self.state.items()}
+        try:
+            return super().step(closure)
+        except BaseException:
+            for p, data in zip(params, data_before):
+                np.copyto(p.data, data)
+            self.state = state_before
+            raise
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         param += self.transform.update(grad, state["transform"], param)

@@ -124,15 +124,20 @@ def test_transform_arguments_are_checked(make, message):
 
 
 @pytest.mark.parametrize("rate", [float("nan"), -0.1])
-def test_a_schedule_rate_is_checked_at_each_step_before_the_parameter_moves(rate):
-    param = Tensor(np.ones(3), requires_grad=True)
-    opt = TransformOptimizer([param], chain(scale_by_adam(), scale_by_learning_rate(lambda count: 0.1 if count < 1 else rate)))
-    param.grad = np.ones(3)
+def test_a_schedule_rate_is_checked_at_each_step_and_a_failed_step_changes_nothing(rate):
+    # The second parameter has taken one step more, so the schedule fails on it only, after
+    # the first parameter and Adam's moments of both have moved.
+    first, second = Tensor(np.ones(3), requires_grad=True), Tensor(np.full(2, 2.0), requires_grad=True)
+    schedule = scale_by_learning_rate(lambda count: 0.1 if count < 1 else rate)
+    opt = TransformOptimizer([first, second], chain(scale_by_adam(), schedule))
+    second.grad = np.ones(2)
     opt.step()
-    before = param.data.copy()
+    first.grad = np.ones(3)
+    before = opt.state_dict(), first.data.copy(), second.data.copy()
     with pytest.raises(ValueError, match=re.escape(f"Invalid learning rate at step 1: {rate}")):
         opt.step()
-    np.testing.assert_array_equal(param.data, before)
+    after = opt.state_dict(), first.data, second.data
+    np.testing.assert_equal(after, before)
 
 
 def test_a_schedule_may_give_its_rate_as_a_0d_array():
