@@ -30,7 +30,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -164,6 +164,7 @@ def load_checkpoint(
     model: Module,
     optimizer: Optimizer | None,
     scheduler: LRScheduler | None = None,
+    check: Callable[[Checkpoint], None] | None = None,
 ) -> Checkpoint:
     """Load a checkpoint written by ``save_checkpoint`` into ``model``, ``optimizer`` and
     ``scheduler``, and return its epoch, RNG state and metadata.
@@ -171,10 +172,14 @@ def load_checkpoint(
     Pass ``optimizer=None`` to load only the model (for evaluation); a scheduler is loaded only
     when given, and the checkpoint must then hold one. Raises ``CheckpointError`` (and changes
     nothing) when the file is truncated, corrupted or not a checkpoint, or when a state does not
-    fit; ``FileNotFoundError`` when there is no file.
+    fit; ``FileNotFoundError`` when there is no file. ``check``, when given, is called with the
+    epoch, RNG state and metadata before anything is loaded, and may raise to refuse the file
+    (``fit(resume=True)`` checks so that the run it continues is the same; the file is read once).
     """
     path = Path(path)
     parts, saved = _read_and_decode(path)
+    if check is not None:
+        check(saved)
     if scheduler is not None and parts["scheduler"][0] is None:
         raise CheckpointError(f"{path} holds no scheduler state, but a scheduler was given")
     wanted = {"model": model, "optimizer": optimizer, "scheduler": scheduler}

@@ -51,7 +51,7 @@ from tqdm import tqdm
 import models
 from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
-    CheckpointError, generator_from_state, load_checkpoint, read_checkpoint, save_checkpoint,
+    Checkpoint, CheckpointError, generator_from_state, load_checkpoint, save_checkpoint,
 )
 from minigrad.checks import is_int, is_nonnegative
 from minigrad.data import Split, batches
@@ -421,9 +421,19 @@ def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:
 
 def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
             settings: dict[str, Any], config: dict[str, Any], epochs: int) -> tuple[np.random.Generator, History]:
-    """Check that the checkpoint at ``path`` continues this run, then load it; return the
+    """Load the checkpoint at ``path`` once it is checked to continue this run; return the
     shuffling generator and the History it holds."""
-    saved = read_checkpoint(path)
+    def check(saved: Checkpoint) -> None:
+        _check_resumable(path, saved, scheduler, settings, config, epochs)
+
+    saved = load_checkpoint(path, model, optimizer, scheduler, check=check)
+    return generator_from_state(saved.rng_state), History.from_dict(saved.meta["history"])
+
+
+def _check_resumable(path: str | os.PathLike[str], saved: Checkpoint, scheduler: LRScheduler | None,
+                     settings: dict[str, Any], config: dict[str, Any], epochs: int) -> None:
+    """Raise unless the checkpoint ``saved`` (read from ``path``) was written by a run of fit
+    with these settings, configuration and scheduler, at most ``epochs`` epochs in."""
     if saved.rng_state is None or "history" not in saved.meta:
         raise ValueError(f"cannot resume from {path}: it was not written by fit (no RNG state or history)")
     if not is_int(saved.epoch, 0):
@@ -445,8 +455,6 @@ def _resume(path: str | os.PathLike[str], model: Module, optimizer: Optimizer, s
         problems.append(f"epochs={epochs} (the checkpoint is at epoch {saved.epoch})")
     if problems:
         raise ValueError(f"cannot resume from {path} with {', '.join(problems)}")
-    load_checkpoint(path, model, optimizer, scheduler)
-    return generator_from_state(saved.rng_state), history
 
 
 def _differences(ours: dict[str, Any], saved: dict[str, Any]) -> list[str]:

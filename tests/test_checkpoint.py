@@ -423,3 +423,35 @@ def test_a_missing_folder_is_named_in_the_error_not_the_temporary_file(tmp_path)
     with pytest.raises(FileNotFoundError) as error:
         save_checkpoint(tmp_path / "missing" / "run.npz", *trained())
     assert error.value.filename == os.path.realpath(tmp_path / "missing") and ".tmp" not in str(error.value)
+
+
+def test_load_checkpoint_calls_check_with_what_it_read_before_loading_anything(tmp_path):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained(seed=0), epoch=3, note="first")
+    target = trained(seed=1)
+    before = states(*target)
+    seen = []
+
+    def refuse(saved):
+        seen.append((saved.epoch, saved.meta))
+        raise ValueError("not this one")
+
+    with pytest.raises(ValueError, match="not this one"):
+        load_checkpoint(path, *target, check=refuse)
+    assert seen == [(3, {"note": "first"})]
+    assert_same_tree(states(*target), before)
+    assert load_checkpoint(path, *target, check=lambda saved: None).epoch == 3
+
+
+def test_a_resume_reads_the_checkpoint_once_so_what_is_checked_is_what_is_loaded(tmp_path, moons, monkeypatch):
+    def run(epochs, resume=False):
+        model = models.MLP(2, (16,), 2, rng=0)
+        return fit(model, optim.SGD(model.parameters(), lr=0.05), models.CrossEntropyLoss(), moons.train, epochs,
+                   progress=False, checkpoint=tmp_path / "run.npz", resume=resume)
+
+    run(1)
+    reads = []
+    read = checkpoint_module._read
+    monkeypatch.setattr(checkpoint_module, "_read", lambda path: reads.append(path) or read(path))
+    assert run(2, resume=True).epoch == [1, 2]
+    assert reads == [tmp_path / "run.npz"]
