@@ -92,6 +92,7 @@ class Function:
     inputs: tuple[Tensor, ...]
     needs_grad: tuple[bool, ...]
     seq: int
+    retains_grad = False  # set by Tensor.retain_grad: its output keeps its gradient in .grad
 
     def forward(self, *arrays: np.ndarray, **params) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -196,7 +197,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     must not return one new array for two inputs.)
     """
     if root._ctx is None:
-        _accumulate_leaf(root, grad, False)
+        _accumulate_grad(root, grad, False)
         return
     if root._ctx is _FREED:
         raise _freed_graph_error()
@@ -208,6 +209,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         node = heappop(pending)[1]
         fn = node._ctx
         g = grads.pop(node)[0]
+        if fn.retains_grad:  # complete now: all the node's consumers have contributed
+            _accumulate_grad(node, g, False)
         for inp, needs, ig in zip(fn.inputs, fn.needs_grad, fn.backward(g)):
             if not needs or ig is None:
                 continue
@@ -235,7 +238,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             # marker so that a second backward through it can say what went wrong.
             node._ctx = _FREED
     for leaf in leaves:
-        _accumulate_leaf(leaf, *grads[leaf])
+        _accumulate_grad(leaf, *grads[leaf])
 
 
 def _fit_to_input(grad: np.ndarray, shape: tuple[int, ...], fn: Function) -> np.ndarray:
@@ -246,14 +249,14 @@ def _fit_to_input(grad: np.ndarray, shape: tuple[int, ...], fn: Function) -> np.
         raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of the wrong shape: {error}") from None
 
 
-def _accumulate_leaf(leaf: Tensor, g: np.ndarray, private: bool) -> None:
-    """Add ``g`` into ``leaf.grad`` (PyTorch semantics: gradients accumulate until zeroed)."""
-    if leaf.grad is not None:
-        leaf.grad += g
+def _accumulate_grad(tensor: Tensor, g: np.ndarray, private: bool) -> None:
+    """Add ``g`` into ``tensor.grad`` (PyTorch semantics: gradients accumulate until zeroed)."""
+    if tensor.grad is not None:
+        tensor.grad += g
     elif private and g.base is None and g.flags.writeable and g.flags.c_contiguous:
-        leaf.grad = g
+        tensor.grad = g
     else:
-        leaf.grad = np.array(g, dtype=leaf.data.dtype, order="C")
+        tensor.grad = np.array(g, dtype=tensor.data.dtype, order="C")
 
 
 _tensor_cls: type[Tensor]

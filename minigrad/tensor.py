@@ -140,6 +140,18 @@ class Tensor:
                 )
         autograd.run_backward(self, grad, retain_graph)
 
+    def retain_grad(self) -> None:
+        """Keep this tensor's gradient in ``grad`` at the backward passes to come, though it
+        is not a leaf, as PyTorch's ``retain_grad``: to look at the gradient reaching an
+        intermediate result (an activation, the logits). Like a leaf's, it accumulates until
+        reset. A leaf that requires grad keeps its gradient anyway."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad: no gradient reaches it")
+        if self._ctx is autograd._FREED:
+            raise autograd._freed_graph_error()
+        if self._ctx is not None:
+            self._ctx.retains_grad = True
+
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
         return Tensor._from_op(self.data, None)

@@ -111,6 +111,54 @@ def test_intermediate_tensors_are_not_leaves_and_get_no_grad():
     assert h.grad is None
 
 
+def rest_of_program(h: Tensor, bias: Tensor) -> Tensor:
+    """A loss that uses ``h`` on three paths, one of them broadcast against ``bias``."""
+    a = F.relu(h + bias)
+    return (a * a).sum() + h.mean() * 3 + (h * bias).sum()
+
+
+def test_retain_grad_keeps_the_gradient_reaching_an_intermediate_tensor():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    w = Tensor(rng.normal(size=(3, 5)), requires_grad=True)
+    bias = Tensor(rng.normal(size=5), requires_grad=True)
+    h = x @ w
+    h.retain_grad()
+    loss = rest_of_program(h, bias)
+    loss.retain_grad()
+    loss.backward()
+    # the same gradient, computed with h's value as a leaf of the rest of the program
+    h_leaf = Tensor(h.data.copy(), requires_grad=True)
+    rest_of_program(h_leaf, Tensor(bias.data)).backward()
+    np.testing.assert_array_equal(h.grad, h_leaf.grad)
+    assert loss.grad == 1.0 and loss.grad.shape == ()
+    np.testing.assert_allclose(w.grad, x.data.T @ h.grad)  # the leaves get theirs as before
+
+
+def test_a_retained_gradient_accumulates_and_is_its_own_array():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    y = h.sum()
+    y.backward(retain_graph=True)
+    first = h.grad
+    y.backward()
+    np.testing.assert_array_equal(h.grad, [2.0, 2.0])
+    assert h.grad is first and h.grad.dtype == np.float32  # added into in place
+    x.retain_grad()  # a leaf keeps its gradient anyway
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+
+
+def test_retain_grad_needs_a_tensor_that_gets_a_gradient_and_a_graph_not_freed():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).retain_grad()
+    x = Tensor([1.0], requires_grad=True)
+    h = x * 2
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="already freed"):
+        h.retain_grad()
+
+
 def test_backward_through_a_chain_of_100000_ops():
     x = Tensor(np.array([1.0]), requires_grad=True)
     y = x
