@@ -86,6 +86,13 @@ class LRScheduler:
                 f"for the optimizer later replaced it. Schedulers do not combine (each sets the "
                 f"rate to its own formula); write the product in one LambdaLR, or use SequentialLR"
             )
+        groups = len(self.optimizer.param_groups)
+        if groups != len(self.base_lrs):
+            raise RuntimeError(
+                f"this {type(self).__name__} was made for {len(self.base_lrs)} parameter groups, "
+                f"but its optimizer now has {groups}: make the scheduler after adding every group "
+                f"(a group added later would not be scheduled)"
+            )
 
     def _set_lrs(self) -> None:
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
@@ -101,11 +108,21 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()`` of the same kind of scheduler (ValueError otherwise, and
-        nothing changes), and set the optimizer's rates to the restored epoch's (whatever
-        construction set them to)."""
+        nothing changes), and set the optimizer's rates to the schedule's at the restored epoch
+        (whatever construction set them to). Those rates are computed, not read from the dict,
+        so they are always the schedule's."""
         self._check_driving()
-        for scheduler, restored in self._checked_updates(state_dict):
+        updates = self._checked_updates(state_dict)
+        before = [dict(vars(scheduler)) for scheduler, _ in updates]
+        for scheduler, restored in updates:
             vars(scheduler).update(restored)
+        try:
+            self._last_lr = self._rates(self.last_epoch)
+        except BaseException:  # (a LambdaLR's function may raise anything): restore all
+            for (scheduler, _), attributes in zip(updates, before):
+                vars(scheduler).clear()
+                vars(scheduler).update(attributes)
+            raise
         self._set_lrs()
 
     def _checked_updates(self, state_dict: dict[str, Any]) -> list[tuple[LRScheduler, dict[str, Any]]]:

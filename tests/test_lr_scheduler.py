@@ -401,6 +401,46 @@ def test_a_state_dict_with_invalid_values_is_refused_and_changes_nothing(change,
     assert [g["lr"] for g in opt.param_groups] == rates
 
 
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_the_rates_after_a_load_are_the_schedules_not_those_written_in_the_dict(name):
+    # a hand-edited _last_lr would have trained the next epoch at its rate
+    expected = follow(SCHEDULERS[name], epochs=6)[5]
+    scheduler = SCHEDULERS[name](optimizer())
+    for _ in range(5):
+        scheduler.step()
+    edited = {**scheduler.state_dict(), "_last_lr": [5.0, 5.0]}
+    fresh_opt = optimizer()
+    fresh = SCHEDULERS[name](fresh_opt)
+    fresh.load_state_dict(edited)
+    assert [g["lr"] for g in fresh_opt.param_groups] == fresh.get_last_lr() == expected
+
+
+def test_a_load_whose_schedule_fails_at_the_restored_epoch_changes_nothing():
+    opt = optimizer()
+    scheduler = LambdaLR(opt, lambda e: 1.0 if e < 2 else 1 / 0)
+    before, rates = scheduler.state_dict(), [g["lr"] for g in opt.param_groups]
+    other = LambdaLR(optimizer(), lambda e: 1.0)
+    for _ in range(3):
+        other.step()
+    with pytest.raises(ZeroDivisionError):
+        scheduler.load_state_dict(other.state_dict())
+    assert scheduler.state_dict() == before and scheduler.last_epoch == 0
+    assert [g["lr"] for g in opt.param_groups] == rates
+
+
+def test_a_group_added_after_the_scheduler_was_made_is_not_left_unscheduled():
+    opt = optimizer()
+    scheduler = StepLR(opt, 1, 0.5)
+    saved = scheduler.state_dict()
+    opt.add_param_group({"params": [Tensor(np.zeros(1), requires_grad=True)], "lr": 1.0})
+    message = "made for 2 parameter groups, but its optimizer now has 3: make the scheduler after"
+    with pytest.raises(RuntimeError, match=message):
+        scheduler.step()
+    with pytest.raises(RuntimeError, match=message):
+        scheduler.load_state_dict(saved)
+    assert [g["lr"] for g in opt.param_groups] == [*BASE_LRS, 1.0]
+
+
 def test_an_invalid_inner_state_of_a_sequential_lr_changes_nothing():
     scheduler = warmup_cosine(optimizer(), 4, 20)
     scheduler.step()
