@@ -134,11 +134,11 @@ class _MLPEstimator(BaseEstimator):
         return tuple(int(size) for size in sizes)
 
     def _check_params(self) -> None:
-        """Raise a ValueError naming an invalid parameter, before any state is set (scikit-learn
-        checks parameters in fit, not in __init__), so that a failed refit leaves the previous
-        fit whole. The names of the optimizer, schedule and activation, lr and weight_decay are
-        checked by building them once for a network of one input: the same code and messages
-        as the real build (its own seed, so the default generator is not drawn from)."""
+        """Raise a ValueError naming an invalid parameter, before any training (scikit-learn
+        checks parameters in fit, not in __init__). The names of the optimizer, schedule and
+        activation, lr and weight_decay are checked by building them once for a network of one
+        input: the same code and messages as the real build (its own seed, so the default
+        generator is not drawn from)."""
         hidden_sizes = self._hidden_sizes()
         if not is_int(self.epochs, 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
@@ -155,7 +155,22 @@ class _MLPEstimator(BaseEstimator):
     def _train(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _MLPEstimator:
         """Validate (X, y); build a new network, optimizer and schedule, unless ``incremental``
         (partial_fit) has one to continue; then train ``epochs`` epochs with early stopping if
-        asked, or a single epoch without it if ``incremental``."""
+        asked, or a single epoch without it if ``incremental``.
+
+        A call that fails (bad X or y, too few rows to hold some out, divergence, Ctrl-C) puts
+        back every attribute the estimator had. A new fit only rebinds attributes, never changes
+        the objects of the previous fit, so that fit stays whole; a partial_fit that fails while
+        training keeps the steps it took before the failure."""
+        previous = dict(vars(self))
+        try:
+            return self._train_steps(X, y, incremental, classes)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(previous)
+            raise
+
+    def _train_steps(self, X: Any, y: Any, incremental: bool, classes: Any) -> _MLPEstimator:
+        """What ``_train`` does, with no way back if it fails part-way."""
         self._check_params()
         reset = not (incremental and hasattr(self, "model_"))
         dtype = (np.float64, np.float32) if reset else self._dtype()
@@ -212,7 +227,7 @@ class _MLPEstimator(BaseEstimator):
 
     # --------------------------------------------------------------------------- inference
     def __sklearn_is_fitted__(self) -> bool:
-        """Fitted once a network exists (``classes_`` alone may be left by a failed fit)."""
+        """Fitted once a network exists."""
         return hasattr(self, "model_")
 
     def _dtype(self) -> np.dtype:

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import optim
+from minigrad.train import TrainingDivergedError
 from models.estimators import EXPECTED_FAILED_CHECKS, MLPClassifier, MLPRegressor
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sklearn_gridsearch.py"
@@ -371,3 +372,52 @@ def test_a_fitted_estimator_pickles_with_every_schedule(digits, schedule):
     X_train, X_test, y_train, _ = digits
     classifier = MLPClassifier((8,), epochs=3, schedule=schedule, random_state=0).fit(X_train, y_train)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(classifier)).predict(X_test), classifier.predict(X_test))
+
+
+def _fit_state(estimator) -> dict:
+    """Every attribute of ``estimator``, with the loss curve copied (it is a list a fit extends)."""
+    return {**vars(estimator), "loss_curve_": list(estimator.loss_curve_)}
+
+
+def _assert_failed_refit_leaves_the_fit(estimator, X, refit_X, refit_y, error, match):
+    """``estimator`` fitted on X keeps every attribute (the same objects) and bit-identical
+    predictions after ``fit(refit_X, refit_y)`` fails."""
+    before, predictions = _fit_state(estimator), estimator.predict(X)
+    with pytest.raises(error, match=match):
+        estimator.fit(refit_X, refit_y)
+    after = _fit_state(estimator)
+    assert after.keys() == before.keys()
+    assert [name for name, value in before.items() if after[name] is not value and name != "loss_curve_"] == []
+    assert after["loss_curve_"] == before["loss_curve_"]
+    np.testing.assert_array_equal(estimator.predict(X), predictions, strict=True)
+
+
+@pytest.mark.parametrize("cls, bad_y, message", [
+    (MLPClassifier, np.linspace(0, 1, 40), "Unknown label type"),
+    (MLPRegressor, np.array(list("ab") * 20), "could not convert string to float"),
+])
+def test_a_refit_on_bad_targets_leaves_the_previous_fit_whole(cls, bad_y, message):
+    rng = np.random.default_rng(0)
+    X3, X5 = rng.normal(size=(40, 3)), rng.normal(size=(40, 5))
+    estimator = cls((4,), epochs=2, random_state=0).fit(X3, rng.integers(0, 3, 40))
+    _assert_failed_refit_leaves_the_fit(estimator, X3, X5, bad_y, ValueError, message)
+
+
+def test_a_refit_failing_after_its_checks_leaves_the_previous_fit_whole(digits):
+    X_train, X_test, y_train, _ = digits
+    classifier = MLPClassifier((4,), epochs=2, random_state=0).fit(X_train, y_train)
+    classifier.set_params(early_stopping=True)  # one row cannot be split into training and validation rows
+    _assert_failed_refit_leaves_the_fit(classifier, X_test, X_train[:1, :5], y_train[:1], ValueError,
+                                        "train set will be empty")
+    regressor = MLPRegressor((4,), epochs=2, random_state=0).fit(X_train, y_train.astype(float))
+    regressor.set_params(optimizer="sgd", lr=1e30)  # the loss overflows within the first steps
+    _assert_failed_refit_leaves_the_fit(regressor, X_test, X_train[:, :5], y_train * 1e10, TrainingDivergedError,
+                                        "the loss became inf")
+
+
+@pytest.mark.parametrize("train", [lambda c, X, y: c.fit(X, y), lambda c, X, y: c.partial_fit(X, y, classes=[0, 1])])
+def test_a_failed_first_fit_leaves_the_estimator_unfitted(train):
+    classifier = MLPClassifier((4,), epochs=2, random_state=0)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        train(classifier, np.ones((4, 3)), [0.5, 1.5, 2.5, 3.5])
+    assert [name for name in vars(classifier) if name.endswith("_")] == []
