@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from minigrad.checks import is_int
+from minigrad.checks import as_real, is_int
 from minigrad.dtypes import get_default_dtype
 from minigrad.random import as_generator
 
@@ -153,6 +153,7 @@ def load_dataset(
     """
     if name not in _SOURCES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+    test_size, val_size = _as_fraction("test_size", test_size), _as_fraction("val_size", val_size)
     if not 0 < test_size < 1 or not 0 <= val_size < 1 or test_size + val_size >= 1:
         raise ValueError(
             f"need 0 < test_size, 0 <= val_size and test_size + val_size < 1; "
@@ -196,6 +197,16 @@ def load_dataset(
         feature_names=feature_names, feature_mean=mean, feature_scale=scale,
         target_mean=target_mean, target_scale=target_scale,
     )
+
+
+def _as_fraction(option: str, value: Any) -> float:
+    """``value``, the fraction of the rows given as ``option``, as a float (scikit-learn takes
+    no numpy float32 or 0-d array); a ValueError naming ``option`` unless it is a number (int
+    or float, Python or numpy, or a 0-d array of one; not bool, not NaN)."""
+    fraction = as_real(value)
+    if math.isnan(fraction):
+        raise ValueError(f"{option} must be a number (a fraction of the rows), got {value!r}")
+    return fraction
 
 
 def _read_source(name: str, function_name: str, defaults: dict[str, Any], options: dict[str, Any],

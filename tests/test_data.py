@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 from minigrad.data import DATASETS, MAX_SEED, batches, check_seed, load_dataset, parse_seed
@@ -136,6 +138,28 @@ def test_a_split_with_fewer_rows_than_classes_is_refused_naming_the_smallest_fra
     below = round(smallest - (0.001 if smallest >= 0.01 else 0.0001), 4)  # the next smaller 2-digit fraction
     with pytest.raises(ValueError, match="fewer than its"):
         load_dataset(name, **{**sizes, option: below})
+
+
+not_numbers = st.one_of(st.text(), st.none(), st.booleans(), st.lists(st.floats(0.1, 0.3), max_size=2),
+                       st.complex_numbers(min_magnitude=0.1, max_magnitude=0.3, allow_infinity=False),
+                       st.fractions(0.1, 0.3), st.decimals(0.1, 0.3), st.just(np.nan), st.just(np.array("0.2")))
+
+
+@pytest.mark.parametrize("option", ["test_size", "val_size"])
+@given(value=not_numbers)
+def test_a_split_fraction_that_is_not_a_number_is_refused_by_name(option, value):
+    with pytest.raises(ValueError, match=rf"^{option} must be a number \(a fraction of the rows\), got "):
+        load_dataset("iris", **{option: value})
+
+
+@pytest.mark.parametrize("test_size", [0.25, np.float64(0.25), np.float32(0.25), np.array(0.25)])
+@pytest.mark.parametrize("val_size", [0, np.int64(0), 0.125, np.float32(0.125), np.array(0.125)])
+def test_split_fractions_are_any_real_numbers_python_or_numpy(test_size, val_size):
+    data = load_dataset("iris", test_size=test_size, val_size=val_size)
+    expected = load_dataset("iris", test_size=0.25, val_size=float(val_size))
+    np.testing.assert_array_equal(data.y_test, expected.y_test)
+    np.testing.assert_array_equal(data.y_train, expected.y_train)
+    assert len(data.y_test) == 38 and (data.y_val is None) == (val_size == 0)
 
 
 def test_fractions_that_leave_fewer_training_rows_than_classes_are_refused():
