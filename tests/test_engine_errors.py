@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad
 import minigrad.functional as F
@@ -225,6 +227,32 @@ def test_leaky_relu_slope_and_where_condition_are_checked():
 def test_a_bad_axis_or_bound_is_named(call, message):
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):
         call(Tensor(np.ones((2, 3))))
+
+
+REDUCTIONS = {
+    "sum": lambda x, **kw: x.sum(**kw), "mean": lambda x, **kw: x.mean(**kw), "max": lambda x, **kw: x.max(**kw),
+    "min": lambda x, **kw: x.min(**kw), "logsumexp": lambda x, **kw: F.logsumexp(x, **kw),
+}
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@given(keepdims=st.one_of(st.none(), st.text(), st.integers(), st.floats(), st.lists(st.booleans(), max_size=2),
+                          st.just(np.array(True)), st.just(np.int64(1))))
+def test_a_keepdims_that_is_not_a_bool_is_refused_by_name(name, keepdims):
+    with pytest.raises(TypeError, match=rf"^{name} of shapes \(2, 3\): keepdims must be True or False, got "
+                                        + re.escape(repr(keepdims))):
+        REDUCTIONS[name](Tensor(np.ones((2, 3))), axis=1, keepdims=keepdims)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("keepdims", [False, True, np.False_, np.True_])
+def test_keepdims_takes_python_and_numpy_bools(name, keepdims):
+    x, expected = (Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True) for _ in range(2))
+    out = REDUCTIONS[name](x, axis=1, keepdims=keepdims)
+    assert out.shape == ((2, 1) if keepdims else (2,))
+    REDUCTIONS[name](expected, axis=1, keepdims=bool(keepdims)).sum().backward()
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, expected.grad)
 
 
 def test_max_over_a_nonempty_axis_of_an_empty_tensor_is_empty_and_over_an_empty_axis_refused():

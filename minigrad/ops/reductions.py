@@ -40,9 +40,13 @@ def normalize_axis(axis: int, ndim: int) -> int:
 
 
 class _Reduction(Function):
-    """Shared bookkeeping: remember the input shape and which axes were reduced."""
+    """Shared bookkeeping: check keepdims, remember the input shape and which axes were reduced."""
 
     def _setup(self, a, axis, keepdims):
+        if keepdims is not False and keepdims is not True:  # the usual case costs two identity tests
+            if not isinstance(keepdims, np.bool_):
+                raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
+            keepdims = bool(keepdims)  # ndarray.sum and mean refuse a numpy bool
         self.shape = a.shape
         self.axes = normalize_axes(axis, a.ndim)
         self.keepdims = keepdims
@@ -57,7 +61,8 @@ class Sum(_Reduction):
     """out = Σ_R a;  da = g broadcast back over R."""
 
     def forward(self, a, axis=None, keepdims=False):
-        return a.sum(axis=self._setup(a, axis, keepdims), keepdims=keepdims)
+        axes = self._setup(a, axis, keepdims)
+        return a.sum(axis=axes, keepdims=self.keepdims)
 
     def backward(self, g):
         return (np.broadcast_to(self._expand(g), self.shape),)
@@ -71,7 +76,7 @@ class Mean(_Reduction):
         self.n = int(np.prod([a.shape[i] for i in axes]))
         if self.n == 0:
             raise ValueError("mean of an empty selection")
-        return a.mean(axis=axes, keepdims=keepdims)
+        return a.mean(axis=axes, keepdims=self.keepdims)
 
     def backward(self, g):
         return (np.broadcast_to(self._expand(g) / self.n, self.shape),)
@@ -93,7 +98,7 @@ class _Extremum(_Reduction):
         kept = self.reduce(a, axis=axes, keepdims=True)
         self.winners = a == kept
         self.count = self.winners.sum(axis=axes, keepdims=True).astype(a.dtype)
-        return kept if keepdims else np.squeeze(kept, axis=axes)
+        return kept if self.keepdims else np.squeeze(kept, axis=axes)
 
     def backward(self, g):
         return (self.winners * (self._expand(g) / self.count),)
@@ -121,7 +126,7 @@ class LogSumExp(_Reduction):
         self.a = a
         with np.errstate(divide="ignore"):  # log 0 = −∞: all of a is −∞, or R is empty
             self.out = m + np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True))
-        return self.out if keepdims else np.squeeze(self.out, axis=axes)
+        return self.out if self.keepdims else np.squeeze(self.out, axis=axes)
 
     def backward(self, g):
         return (self._expand(g) * np.exp(self.a - self.out),)
