@@ -67,7 +67,7 @@ def generator_from_state(state: dict[str, Any]) -> np.random.Generator:
     bit_generator = getattr(np.random, name)()
     try:
         bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as error:
         raise CheckpointError(f"invalid {name} RNG state: {error}") from error
     return np.random.Generator(bit_generator)
 
@@ -87,8 +87,10 @@ def save_checkpoint(
 
     ``meta`` values may be numbers, strings, None, lists, tuples, dicts and numpy arrays. The
     file name is used as given (no ``.npz`` is appended). Returns the path. Nothing is written
-    when a value cannot be stored (TypeError) or when two arrays would get the same entry name
-    (ValueError: e.g. ``a={"b": array}`` and a key ``"a/b"`` holding an array).
+    when a value cannot be stored (TypeError), when two arrays would get the same entry name
+    (ValueError: e.g. ``a={"b": array}`` and a key ``"a/b"`` holding an array), or when a dict's
+    only key is one the file format uses itself ("__array__", "__tuple__", "__int_keys__";
+    ValueError: it would come back as something else).
     """
     arrays: dict[str, np.ndarray] = {}
     header = {
@@ -113,6 +115,9 @@ def save_checkpoint(
 # The JSON document stands in for the arrays and the two Python types JSON lacks:
 #   ndarray → {"__array__": entry name}, tuple → {"__tuple__": [...]},
 #   dict with int keys (optimizer state by parameter index) → {"__int_keys__": [[k, v], ...]}.
+_MARKERS = ("__array__", "__tuple__", "__int_keys__")
+
+
 def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
     """``value`` as JSON-ready data, its arrays moved into ``arrays`` under names from ``where``."""
     if isinstance(value, np.ndarray):
@@ -134,6 +139,11 @@ def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
         return {"__tuple__": items} if isinstance(value, tuple) else items
     if isinstance(value, dict):
         if all(isinstance(k, str) for k in value):
+            if len(value) == 1 and next(iter(value)) in _MARKERS:
+                raise ValueError(
+                    f"{where}: cannot store a dict whose only key is {next(iter(value))!r}: the "
+                    f"checkpoint writes its arrays, tuples and integer-keyed dicts in that form"
+                )
             return {k: _encode(v, f"{where}/{k}", arrays) for k, v in value.items()}
         if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in value):
             return {"__int_keys__": [[int(k), _encode(v, f"{where}/{k}", arrays)] for k, v in value.items()]}

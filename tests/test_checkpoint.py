@@ -95,6 +95,16 @@ def test_an_array_of_python_objects_is_refused_and_nothing_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("marker", ["__array__", "__tuple__", "__int_keys__"])
+def test_a_dict_that_would_read_back_as_another_type_is_refused_and_nothing_is_written(tmp_path, marker):
+    # {"__tuple__": [1, 2]} came back as (1, 2); {"__array__": "x"} made the file unloadable
+    with pytest.raises(ValueError, match=re.escape(f"meta/note/a: cannot store a dict whose only key is {marker!r}")):
+        save_checkpoint(tmp_path / "run.npz", *trained(), note={"a": {marker: [1, 2]}})
+    assert list(tmp_path.iterdir()) == []
+    save_checkpoint(tmp_path / "run.npz", *trained(), note={marker: [1, 2], "other": 3})  # not alone: kept
+    assert read_checkpoint(tmp_path / "run.npz").meta == {"note": {marker: [1, 2], "other": 3}}
+
+
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links")
 def test_saving_through_a_symbolic_link_replaces_its_target_and_keeps_the_link(tmp_path):
     (tmp_path / "runs").mkdir()
@@ -253,6 +263,20 @@ def test_a_corrupt_rng_state_is_refused_before_anything_is_loaded(tmp_path):
     with pytest.raises(CheckpointError, match=re.escape(f"{path}: invalid PCG64 RNG state")):
         load_checkpoint(path, *target)
     assert_same_tree(states(*target), before)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda state: state["state"].update(state=-5),  # numpy: OverflowError
+    lambda state: state["state"].update(inc=2**200),  # numpy: OverflowError
+    lambda state: state.update(state={"key": list(range(10)), "pos": 0}, bit_generator="MT19937"),  # IndexError
+])
+def test_an_rng_state_numpy_cannot_take_is_a_checkpoint_error_naming_the_file(tmp_path, damage):
+    path = tmp_path / "run.npz"
+    rng_state = np.random.default_rng(0).bit_generator.state
+    damage(rng_state)
+    save_checkpoint(path, *trained(seed=0), rng_state=rng_state)
+    with pytest.raises(CheckpointError, match=re.escape(f"{path}: invalid {rng_state['bit_generator']} RNG state")):
+        read_checkpoint(path)
 
 
 def test_an_npz_that_is_not_a_checkpoint_is_named_as_such(tmp_path):
