@@ -38,6 +38,7 @@ import argparse
 import errno
 import math
 import os
+import reprlib
 import sys
 import tempfile
 import time
@@ -53,8 +54,8 @@ from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
     Checkpoint, CheckpointError, generator_from_state, load_checkpoint, save_checkpoint,
 )
-from minigrad.checks import is_int, is_nonnegative
-from minigrad.data import Split, batches
+from minigrad.checks import is_int, is_nonnegative, is_real
+from minigrad.data import Split, batches, check_seed
 from minigrad.tensor import as_numbers
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -98,8 +99,10 @@ class History:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> History:
-        """The inverse of ``to_dict``; a ValueError names a key that is not a field, or a
-        field that does not hold a list (``metric``: a string)."""
+        """The inverse of ``to_dict``. A ValueError names a key that is not a field, a field
+        that does not hold a list of numbers (``metric``: "accuracy" or "r2"), epochs that do
+        not count 1, 2, …, or a list without one number per epoch (the validation lists may
+        also be empty)."""
         if not isinstance(values, dict):
             raise ValueError(f"a History is a dict of lists, got a {type(values).__name__}")
         kinds = {f.name: str if f.name == "metric" else list for f in fields(cls)}
@@ -108,7 +111,19 @@ class History:
                 raise ValueError(f"unknown History entry {key!r} (known: {', '.join(kinds)})")
             if not isinstance(value, kinds[key]):
                 raise ValueError(f"History entry {key!r} must be a {kinds[key].__name__}, got {value!r}")
-        return cls(**values)
+        history = cls(**values)
+        if history.metric not in ("accuracy", "r2"):
+            raise ValueError(f"History entry 'metric' must be 'accuracy' or 'r2', got {history.metric!r}")
+        epochs = len(history.epoch)
+        if history.epoch != list(range(1, epochs + 1)) or not all(is_int(e, 1) for e in history.epoch):
+            raise ValueError(f"History entry 'epoch' must count the epochs 1, 2, …, got {history.epoch!r}")
+        for key in [k for k in kinds if k not in ("metric", "epoch")]:
+            entries = getattr(history, key)
+            if len(entries) != epochs and not (key.startswith("val_") and not entries):
+                raise ValueError(f"History entry {key!r} has {len(entries)} values for {epochs} epochs")
+            if not all(is_real(v) for v in entries):
+                raise ValueError(f"History entry {key!r} must hold numbers, got {entries!r}")
+        return history
 
 
 # ------------------------------------------------------------------------------- evaluation
@@ -137,6 +152,9 @@ def score(outputs: np.ndarray, targets: np.ndarray, metric: str | None = None) -
     """
     metric = metric_name(targets) if metric is None else metric
     outputs, targets = np.asarray(outputs), np.asarray(targets)
+    if outputs.size == 0 or targets.size == 0:
+        raise ValueError(f"{metric} needs at least one row, got outputs of shape {outputs.shape} "
+                         f"and targets of shape {targets.shape}")
     if metric == "accuracy":
         return _accuracy(outputs, targets)
     if metric == "r2":
@@ -158,10 +176,18 @@ def _as_columns(outputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, n
 
 def _accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     """The arg-max of several logits against one label per row, or else logit > 0 against
-    target > 0.5 entry by entry."""
+    target > 0.5 entry by entry. Labels the outputs cannot give (a class without a column, a
+    binary target outside [0, 1]) raise a ValueError, as the losses do."""
     if outputs.ndim == 2 and outputs.shape[1] > 1 and targets.size == len(outputs):
-        return float(np.mean(outputs.argmax(axis=1) == targets.reshape(-1)))
+        labels, classes = targets.reshape(-1), outputs.shape[1]
+        if not np.all((labels >= 0) & (labels < classes) & (labels == np.round(labels))):
+            raise ValueError(f"accuracy needs class labels 0 to {classes - 1} for {classes} output columns; "
+                             f"got labels from {labels.min()} to {labels.max()}")
+        return float(np.mean(outputs.argmax(axis=1) == labels))
     logits, labels = _as_columns(outputs, targets)
+    if not np.all((labels >= 0) & (labels <= 1)):
+        raise ValueError(f"accuracy of single logits needs targets in [0, 1]; got targets from "
+                         f"{labels.min()} to {labels.max()}")
     return float(np.mean((logits > 0) == (labels > 0.5)))
 
 
@@ -211,6 +237,24 @@ def _model_input(model: Module, X: Any) -> Any:
     return X.astype(dtypes.pop(), copy=False) if len(dtypes) == 1 else X
 
 
+def _split(model: Module, data: Any, name: str) -> tuple[Any, np.ndarray]:
+    """``data`` = (X, y) as arrays (X in the model's dtype, see ``_model_input``), checked to
+    hold at least one row and a target for each row; errors name the argument."""
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (X, y), got {reprlib.repr(data)}") from None
+    X = _model_input(model, X)
+    y = y.data if isinstance(y, Tensor) else as_numbers(y, None, f"the targets y of {name}")
+    if np.ndim(X) == 0 or np.ndim(y) == 0:
+        raise ValueError(f"{name} needs arrays of rows, got X of shape {np.shape(X)} and y of shape {np.shape(y)}")
+    if len(X) == 0:
+        raise ValueError(f"fit needs at least one row in {name}, got none")
+    if len(y) != len(X):
+        raise ValueError(f"{name} has {len(X)} rows in X but {len(y)} targets in y")
+    return X, y
+
+
 def weight_norm(model: Module) -> float:
     """‖θ‖ = √(Σ θ²) over every parameter of ``model``."""
     return math.sqrt(sum(float(np.vdot(p.data, p.data)) for p in model.parameters()))
@@ -257,10 +301,10 @@ def fit(
     infinite (that step is not taken), or when a parameter is after an epoch's last step; numpy's
     overflow warnings in the steps are silenced.
     """
-    X, y = train_data
-    X = _model_input(model, X)
-    if len(X) == 0:
-        raise ValueError("fit needs at least one training row, got none")
+    X, y = _split(model, train_data, "train_data")
+    if val_data is not None:
+        val_data = _split(model, val_data, "val_data")
+    seed = check_seed(seed)
     if not is_int(epochs, 1):
         raise ValueError(f"epochs must be a positive integer (in all, with those a resumed run has done), "
                          f"got {epochs!r}")

@@ -201,6 +201,26 @@ def test_score_is_accuracy_for_labels_and_r2_for_targets():
     assert score(y, y) == 1.0 and score(np.full_like(y, 2.0), y) == 0.0
 
 
+@pytest.mark.parametrize("outputs, targets, metric, message", [
+    (np.eye(3), np.array([1, 2, 3]), None, "class labels 0 to 2 for 3 output columns; got labels from 1 to 3"),
+    (np.eye(3), np.array([0, -1, 2]), None, "got labels from -1 to 2"),
+    (np.eye(3), np.array([0.0, 0.5, 2.0]), "accuracy", "got labels from 0.0 to 2.0"),
+    (np.eye(3), np.array([0.0, np.nan, 2.0]), "accuracy", "class labels 0 to 2"),
+    (np.array([[1.0], [1.0], [-1.0]]), np.array([2, 1, 0]), None, "targets in [0, 1]; got targets from 0 to 2"),
+    (np.zeros((0, 3)), np.zeros(0, dtype=int), None, "accuracy needs at least one row"),
+    (np.zeros((0, 1)), np.zeros((0, 1)), None, "r2 needs at least one row"),
+])
+def test_score_refuses_labels_the_outputs_cannot_give_and_empty_data(outputs, targets, metric, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        score(outputs, targets, metric)
+
+
+def test_evaluate_without_a_loss_refuses_labels_counted_from_one(moons):
+    model = models.MLP(moons.n_features, (4,), 2, rng=0)
+    with pytest.raises(ValueError, match="class labels 0 to 1 for 2 output columns"):
+        evaluate(model, (moons.X_val, moons.y_val + 1))
+
+
 def test_callbacks_see_every_epoch_and_returning_true_stops(moons):
     model, optimizer, loss_fn = make_run(moons)
     seen = []
@@ -383,6 +403,12 @@ def checkpointed_run(data, path, **saved_changes):
     ({"history": {"epoch": [1, 2], "note": []}}, "unknown History entry 'note'"),
     ({"history": {"epoch": [1, 2], "train_loss": 0.5}}, "History entry 'train_loss' must be a list, got 0.5"),
     ({"history": [1, 2]}, "a History is a dict of lists, got a list"),
+    ({"history": {"epoch": [1, 2], "train_loss": [0.5]}}, "History entry 'train_loss' has 1 values for 2 epochs"),
+    ({"history": {"epoch": [1, 2], "train_loss": [0.2, 0.1], "lr": ["x", 0.1]}},
+     "History entry 'lr' must hold numbers, got ['x', 0.1]"),
+    ({"history": {"epoch": [2, 1]}}, "History entry 'epoch' must count the epochs 1, 2, …, got [2, 1]"),
+    ({"history": {"epoch": [1.0, 2.0]}}, "History entry 'epoch' must count the epochs 1, 2, …, got [1.0, 2.0]"),
+    ({"history": {"metric": "loss", "epoch": [1, 2]}}, "History entry 'metric' must be 'accuracy' or 'r2', got 'loss'"),
 ])
 def test_resuming_from_a_damaged_checkpoint_raises_checkpoint_error_and_changes_nothing(moons, tmp_path,
                                                                                       changes, message):
@@ -443,8 +469,43 @@ def test_resuming_without_the_scheduler_the_run_had_is_refused(moons, tmp_path):
 def test_fit_needs_a_training_row(moons):
     model, optimizer, loss_fn = make_run(moons)
     X, y = moons.train
-    with pytest.raises(ValueError, match="at least one training row"):
+    with pytest.raises(ValueError, match="at least one row in train_data"):
         fit(model, optimizer, loss_fn, (X[:0], y[:0]), 2, progress=False)
+
+
+@pytest.mark.parametrize("val_data, error, message", [
+    (lambda X, y: (X[:0], y[:0]), ValueError, "fit needs at least one row in val_data, got none"),
+    (lambda X, y: (X[:5], y[:4]), ValueError, "val_data has 5 rows in X but 4 targets in y"),
+    (lambda X, y: (X, y, y), TypeError, "val_data must be a pair (X, y)"),
+    (lambda X, y: (X[:3], ["a", "b", "c"]), TypeError, "cannot make the targets y of val_data from list"),
+    (lambda X, y: (X[0, 0], y[0]), ValueError, "val_data needs arrays of rows, got X of shape () and y of shape ()"),
+])
+def test_bad_validation_data_is_refused_before_the_first_epoch(moons, val_data, error, message):
+    model, optimizer, loss_fn = make_run(moons)
+    epochs = []
+    with pytest.raises(error, match=re.escape(message)):
+        fit(model, optimizer, loss_fn, moons.train, 2, val_data=val_data(*moons.val), progress=False,
+            callbacks=[lambda epoch, history: epochs.append(epoch)])
+    assert epochs == []
+
+
+def test_fit_takes_targets_as_a_list(moons):
+    X, y = moons.train
+    runs = []
+    for targets in (y, y.tolist()):
+        model, optimizer, loss_fn = make_run(moons)
+        fit(model, optimizer, loss_fn, (X, targets), 2, val_data=(moons.X_val, list(moons.y_val)), progress=False)
+        runs.append([p.data for p in model.parameters()])
+    for run in runs[1:]:
+        for a, b in zip(runs[0], run):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, 2**64])
+def test_fit_names_a_bad_seed(moons, seed):
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=re.escape(f"seed must be") + ".*" + re.escape(f"got {seed!r}")):
+        fit(model, optimizer, loss_fn, moons.train, 1, seed=seed, progress=False)
 
 
 def test_evaluate_gives_each_module_its_own_mode_back(moons):
