@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -16,50 +16,81 @@ class GradcheckError(AssertionError):
 
 def gradcheck(
     fn: Callable[..., Tensor],
-    inputs: Sequence[Tensor],
+    inputs: Sequence[Any],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
     """Compare the gradients backward gives for ``fn(*inputs)`` with finite differences.
 
-    Every input that requires grad is copied to float64 and checked element by element:
+    Every input that requires grad is checked element by element, in float64:
 
         numeric = (L(x + eps·eᵢ) - L(x - eps·eᵢ)) / (2·eps)
 
     where L is ``fn``'s output reduced to a scalar. A non-scalar output is reduced as
     Σ w ⊙ out with fixed random weights w rather than a plain sum: a plain sum would hide
-    errors whose total is zero (softmax rows, for instance, always sum to 1).
+    errors whose total is zero (softmax rows, for instance, always sum to 1). A scalar output
+    is L itself, so the values an error reports are the gradient of ``fn``.
+
+    As in PyTorch, the inputs themselves are perturbed: while gradcheck runs, each leaf input's
+    ``data`` is a float64 copy, so ``fn`` may reach a leaf another way too (a model's own
+    parameters, passed as inputs and used by the model). Each leaf gets its ``data`` and
+    ``grad`` back at the end. (A non-leaf input is replaced by a float64 leaf copy.)
 
     Returns True, or raises GradcheckError naming the input, the element and both values.
     """
-    inputs = [
-        # C order, so that x.data.reshape(-1) below is a view: perturbing it perturbs x.
-        Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
-        if isinstance(x, Tensor)
-        else x
-        for x in inputs
-    ]
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True")
-
+    leaves = list({id(x): x for x in inputs if isinstance(x, Tensor) and x.is_leaf}.values())
+    saved = [(x, x.data, x.grad) for x in leaves]
     try:
-        out = fn(*inputs)
+        for x in leaves:
+            # C order, so that x.data.reshape(-1) below is a view: perturbing it perturbs x.
+            x.data, x.grad = np.array(x.data, dtype=np.float64, order="C"), None
+        args = [_float64_leaf(x) if isinstance(x, Tensor) and not x.is_leaf else x for x in inputs]
+        _compare(fn, args, eps, atol, rtol)
+    finally:
+        for x, data, grad in saved:
+            x.data, x.grad = data, grad
+    return True
+
+
+def _float64_leaf(x: Tensor) -> Tensor:
+    return Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
+
+
+def _call(fn: Callable[..., Tensor], args: list[Any]) -> Tensor:
+    """``fn(*args)``, which must be a Tensor; a dtype error says why everything must be float64."""
+    try:
+        out = fn(*args)
     except DtypeMismatchError as error:
         raise DtypeMismatchError(
-            f"{error}. gradcheck runs fn on float64 copies of its inputs, so the parameters fn "
-            f"uses must be float64 too (a model built with dtype=np.float64)"
+            f"{error}. gradcheck runs fn in float64 (its inputs are float64 while it runs), so "
+            f"every other parameter fn uses must be float64 too: pass the parameters as inputs, "
+            f"or build the model with dtype=np.float64"
         ) from None
-    weights = np.random.default_rng(0).uniform(0.5, 1.5, size=out.shape)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck needs fn to return a Tensor, got {type(out).__name__}")
+    return out
+
+
+def _compare(fn: Callable[..., Tensor], args: list[Any], eps: float, atol: float, rtol: float) -> None:
+    checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True")
+    out = _call(fn, args)
+    if not out.requires_grad:
+        raise ValueError(
+            "gradcheck: fn's output was not computed from any input that requires grad, so no "
+            "gradient reaches the inputs and nothing would be checked (was it computed from "
+            ".data, under no_grad(), or from other tensors?)"
+        )
+    weights = np.random.default_rng(0).uniform(0.5, 1.5, size=out.shape) if out.ndim else np.float64(1.0)
 
     def scalar_loss() -> float:
-        return float(np.sum(fn(*inputs).data * weights))
+        return float(np.sum(_call(fn, args).data * weights))
 
-    if out.requires_grad:  # (an output that no input reaches has zero gradients)
-        (out * weights).sum().backward()
+    (out * weights).sum().backward()
     for i in checked:
-        x = inputs[i]
+        x = args[i]
         analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
         flat = x.data.reshape(-1)
         for j in range(flat.size):
@@ -77,4 +108,3 @@ def gradcheck(
                     f"gradient mismatch for input {i} at element {element}: "
                     f"analytic {float(value)!r}, numerical {float(numeric)!r}"
                 )
-    return True

@@ -3,6 +3,8 @@ drawn by hypothesis, including broadcasting (added leading axes, size-1 axes) an
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -199,11 +201,18 @@ def test_softmax_family(batch, classes, seed, axis):
     assert gradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
 
 
-def test_gradcheck_passes_an_output_that_does_not_depend_on_its_input():
-    assert gradcheck(lambda a: Tensor(np.ones(2)) * 2, [leaf((2, 3), 0)])  # 0, numerically too
-    # ... but an output computed from the input outside the graph is caught
-    with pytest.raises(minigrad.GradcheckError, match="analytic 0.0"):
-        gradcheck(lambda a: Tensor(a.data * 2), [leaf((2, 3), 0)])
+@pytest.mark.parametrize("fn", [
+    lambda a: Tensor(np.ones(2)) * 2,  # a constant
+    lambda a: Tensor(a.data * 2),  # computed from the input outside the graph
+], ids=["constant", "outside the graph"])
+def test_gradcheck_refuses_an_output_no_input_reaches_as_nothing_would_be_checked(fn):
+    with pytest.raises(ValueError, match="not computed from any input that requires grad"):
+        gradcheck(fn, [leaf((2, 3), 0)])
+
+
+def test_gradcheck_needs_fn_to_return_a_tensor():
+    with pytest.raises(TypeError, match="gradcheck needs fn to return a Tensor, got float64"):
+        gradcheck(lambda a: a.data.sum(), [leaf((2,), 0)])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -251,6 +260,40 @@ def test_gradcheck_catches_a_gradient_off_by_one_percent_or_more(factor):
 @pytest.mark.parametrize("factor", [1.0, 1.0005])
 def test_gradcheck_passes_a_gradient_within_its_relative_tolerance_of_one_in_a_thousand(factor):
     assert gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)])
+
+
+def test_gradcheck_of_a_scalar_output_reports_the_gradient_of_fn_itself():
+    # (the random weights that reduce a non-scalar output are not applied to a scalar one)
+    square = square_with_gradient_times(1.5)
+    with pytest.raises(minigrad.GradcheckError) as error:
+        gradcheck(lambda a: square(a).sum(), [Tensor(np.ones(1), requires_grad=True)])
+    analytic, numerical = map(float, re.findall(r"(?:analytic|numerical) ([^,\s]+)", str(error.value)))
+    assert analytic == 3.0 and numerical == pytest.approx(2.0, rel=1e-8)
+
+
+def test_gradcheck_checks_a_models_own_parameters_passed_as_inputs():
+    # fn reads the parameters through the model, not through its arguments: gradcheck must
+    # perturb the parameters themselves (it once perturbed copies, and passed anything)
+    import models
+
+    class Twice(models.Module):
+        def __init__(self, op):
+            self.weight = models.Parameter(np.linspace(-1, 1, 6).reshape(2, 3), dtype=np.float32)
+            self.op = op
+
+        def forward(self, x):
+            return self.op(x @ self.weight)
+
+    x = Tensor(np.ones((4, 2)))
+    wrong = Twice(square_with_gradient_times(1.5))
+    with pytest.raises(minigrad.GradcheckError, match="input 0 at element"):
+        gradcheck(lambda *params: wrong(x).sum(), wrong.parameters())
+    right = Twice(square_with_gradient_times(1.0))
+    weight, grad = right.weight.data, np.full((2, 3), 7.0, np.float32)
+    right.weight.grad = grad
+    assert gradcheck(lambda *params: right(x), right.parameters())
+    # the parameter gets its own float32 array and gradient back
+    assert right.weight.data is weight and right.weight.data.dtype == np.float32 and right.weight.grad is grad
 
 
 def test_gradcheck_weights_nonscalar_outputs_so_softmax_errors_show():
@@ -328,7 +371,7 @@ def test_gradcheck_of_a_float32_model_says_it_needs_a_float64_one():
 
     net = models.MLP(3, (4,), 2, rng=0)
     x = Tensor(np.ones((5, 3), np.float32), requires_grad=True)
-    with pytest.raises(TypeError, match="gradcheck runs fn on float64 copies.*dtype=np.float64"):
+    with pytest.raises(TypeError, match="gradcheck runs fn in float64.*pass the parameters as inputs.*dtype=np.float64"):
         gradcheck(net, [x])
     assert gradcheck(models.MLP(3, (4,), 2, rng=0, dtype=np.float64), [x])
 
