@@ -83,6 +83,19 @@ class Tensor:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
+    def __float__(self) -> float:
+        """``float(loss)``: the value of a one-element tensor, as ``item()``."""
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return super().__format__(spec)
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if dtype is None and not copy:
             return self.data

@@ -98,6 +98,17 @@ def test_array_like_properties():
     assert x.is_leaf and x.grad is None
 
 
+def test_a_one_element_tensor_reads_as_a_number_as_in_pytorch():
+    loss = (Tensor(np.array([1.25, 2.0]), requires_grad=True) * 2).mean()
+    assert float(loss) == 3.25 and int(Tensor([[3.75]])) == 3 and float(Tensor([[2.5]])) == 2.5
+    assert f"{loss:.3f}" == "3.250" and f"{loss}" == "3.25" and f"{loss:>6}" == "  3.25"
+    with pytest.raises(ValueError, match=r"one element, got shape \(2,\)"):
+        float(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError):  # only a 0-d tensor formats as a number, as in PyTorch
+        f"{Tensor([1.0, 2.0]):.2f}"
+    assert f"{Tensor([1.0, 2.0])}" == str(Tensor([1.0, 2.0]))
+
+
 def test_repr_is_readable():
     x = Tensor([1.0, 2.0], requires_grad=True)
     assert repr(x) == "Tensor([1., 2.], dtype=float32, requires_grad=True)"
