@@ -4,6 +4,8 @@ and its machinery (quick run, report, resume, Dask)."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -354,6 +356,36 @@ def test_runs_recorded_by_other_code_are_not_reused_but_redone_after_one_warning
         warnings.simplefilter("error")  # the stale lines are superseded: no warning any more
         again = RunStore(path)
     assert [again.metrics(config)["value"] for config in configs] == [2.0, 2.0, 1.0]
+
+
+def _notes(report_text: str) -> dict[str, str]:
+    """The note of each part the report leaves out, by part name."""
+    notes = [line for line in report_text.splitlines() if line.startswith("*Not run yet")]
+    return {re.search(r"--part ([\w-]+)", line)[1]: line for line in notes}
+
+
+def test_a_missing_part_says_why_and_gives_the_command_that_fills_this_report(tmp_path):
+    settings, out = Settings(seed=7, seeds=2, quick=True), tmp_path / "my study"
+    out.mkdir()
+    other_code = [{"config": config, "metrics": {}, "code": "0123456789abcdef"}
+                  for config in equivalences.configs(settings, None)]
+    (out / "results.jsonl").write_text("".join(json.dumps(record) + "\n" for record in other_code))
+    with pytest.warns(UserWarning, match="made by other code"):
+        study.run(settings, [], out, jobs=1)
+    notes = _notes((out / "report.md").read_text())
+    assert list(notes) == list(study.PART_NAMES)
+    options = f"--quick --seed 7 --seeds 2 --out '{out}'"
+    assert notes["equivalences"] == (
+        f"*Not run yet with the current code: its runs with these settings were made by other code, which "
+        f"are not reused. To run it: `python examples/adam_l2_vs_adamw.py --part equivalences {options}`.*")
+    assert notes["grid"] == (
+        f"*Not run yet, or not finished, with these settings (runs with other settings do not count). To "
+        f"run it: `python examples/adam_l2_vs_adamw.py --part grid {options}`.*")
+
+    command = shlex.split(notes["equivalences"].split("`")[1])
+    with pytest.warns(UserWarning, match="made by other code"):  # (the stale records stay in the file)
+        assert adam_l2_vs_adamw.main(command[2:] + ["--jobs", "1"]) == 0  # fills the section of this report
+    assert list(_notes((out / "report.md").read_text())) == list(study.PART_NAMES[1:])
 
 
 def test_a_run_made_by_other_code_is_refused_and_not_recorded(tmp_path, monkeypatch):

@@ -6,9 +6,10 @@ way, the sentence is chosen by the numbers (and says which way it went).
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from l2study import grid, same_number
 from l2study.settings import Settings
@@ -429,10 +430,22 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def write(path: Path, settings: Settings, parts: Sequence[ModuleType],
-          summaries: dict[str, dict[str, Any]], figures: dict[str, list[str]] | None) -> Path:
+def command(settings: Settings, out: Path, part: str) -> str:
+    """The command that runs ``part`` with ``settings`` into ``out``: the options that choose
+    which runs a report there shows (those that differ from their defaults, and ``--out``)."""
+    default = Settings()
+    words = ["python", "examples/adam_l2_vs_adamw.py", "--part", part]
+    words += ["--quick"] if settings.quick else []
+    words += ["--seed", str(settings.seed)] if settings.seed != default.seed else []
+    words += ["--seeds", str(settings.seeds)] if settings.seeds != default.seeds else []
+    return shlex.join(words + ["--out", str(out)])
+
+
+def write(path: Path, settings: Settings, parts: Sequence[ModuleType], summaries: dict[str, dict[str, Any]],
+          figures: dict[str, list[str]] | None, stale: Collection[str]) -> Path:
     """Write report.md (atomically): a header, then one section per part in ``parts`` (modules with NAME
-    and TITLE): its text, or how to run it."""
+    and TITLE): its text, or why it is missing (``stale``: the parts whose runs with these settings
+    were made only by other code) and the command that fills it."""
     mode = "quick (reduced) study" if settings.quick else "full study"
     lines = [
         "# Coupled L2 in Adam vs AdamW's decoupled weight decay",
@@ -449,8 +462,10 @@ def write(path: Path, settings: Settings, parts: Sequence[ModuleType],
     for part in parts:
         lines += ["", f"## {part.TITLE}", ""]
         if part.NAME not in summaries:
-            lines.append(f"*Not run yet with the current code (runs of other code are not reused): "
-                         f"`python examples/adam_l2_vs_adamw.py --part {part.NAME}`.*")
+            why = ("Not run yet with the current code: its runs with these settings were made by other "
+                   "code, which are not reused" if part.NAME in stale else
+                   "Not run yet, or not finished, with these settings (runs with other settings do not count)")
+            lines.append(f"*{why}. To run it: `{command(settings, path.parent, part.NAME)}`.*")
             continue
         lines.append(SECTIONS[part.NAME](summaries[part.NAME]))
         if figures and figures.get(part.NAME):

@@ -79,6 +79,7 @@ class RunStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._records: dict[str, dict[str, Any]] = {}
+        self._other: set[str] = set()  # the configs of records made by other code
         if self.path.exists():
             self._load()
 
@@ -103,14 +104,13 @@ class RunStore:
     def _keep_current(self, records: list[dict[str, Any]]) -> None:
         """Keep the records of the current code; warn about the runs only other code made."""
         code = code_fingerprint()
-        other = set()
         for record in records:
             key = config_key(record["config"])
             if record.get("code") == code:
                 self._records[key] = record
             else:
-                other.add(key)
-        stale = len(other - self._records.keys())
+                self._other.add(key)
+        stale = len(self._other - self._records.keys())
         if stale:
             warnings.warn(f"{self.path}: {stale} recorded runs were made by other code (another "
                           f"fingerprint of l2study, minigrad, models and optim); they are not reused: "
@@ -132,6 +132,10 @@ class RunStore:
             if key not in self._records:
                 todo.setdefault(key, config)
         return list(todo.values())
+
+    def made_by_other_code(self, configs: Iterable[Config]) -> bool:
+        """Whether some of the configs not yet recorded have a record made by other code."""
+        return any(config_key(config) in self._other for config in self.pending(configs))
 
     def append(self, config: Config, metrics: dict[str, Any], seconds: float) -> None:
         """Record a finished run of the current code: one line, written, flushed and fsync'ed at once."""

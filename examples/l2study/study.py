@@ -110,9 +110,11 @@ def run(settings: Settings, parts: list[str], out: Path, jobs: int = -1, backend
         for part in PARTS:
             if part.NAME in parts:
                 perform(part.configs(settings, store), store, jobs, part.TITLE)
+    needed = {part.NAME: part.configs(settings, store) for part in PARTS}
     summaries = {part.NAME: part.summarize(settings, store) for part in PARTS
-                 if not store.pending(part.configs(settings, store))}
+                 if not store.pending(needed[part.NAME])}
+    stale = {name for name, configs in needed.items() if store.made_by_other_code(configs)}
     make_folder(out)
     figures = plots.draw(summaries, out)
-    report_path = report.write(out / "report.md", settings, PARTS, summaries, figures)
+    report_path = report.write(out / "report.md", settings, PARTS, summaries, figures, stale)
     return {"summaries": summaries, "figures": figures, "report": report_path, "records": len(store)}
