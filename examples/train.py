@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from minigrad.checkpoint import CheckpointError
+from minigrad.checkpoint import CheckpointError, read_checkpoint
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
 from minigrad.files import make_folder, write_text
@@ -162,6 +162,19 @@ def run_config(args: argparse.Namespace, lr: float) -> dict[str, Any]:
             "schedule_epochs": None if args.schedule == "constant" else args.epochs}
 
 
+def check_resumed_epochs(args: argparse.Namespace) -> None:
+    """With the same schedule as the first run, other than constant, refuse a --resume whose
+    --epochs differs from the first run's: the schedule is laid out over those epochs. (fit refuses
+    it too, but names its configuration key, schedule_epochs; a change of schedule is left to fit.)"""
+    if not args.resume or args.schedule == "constant":
+        return
+    first = read_checkpoint(args.checkpoint).meta.get("config", {})
+    if first.get("schedule") == args.schedule and first.get("schedule_epochs") != args.epochs:
+        raise ValueError(f"cannot resume from {args.checkpoint} with --epochs {args.epochs}: the run was "
+                         f"started with --epochs {first['schedule_epochs']}, over which its {args.schedule} "
+                         f"schedule is laid out; --epochs can change on --resume only with --schedule constant")
+
+
 def base_lr(optimizer: Optimizer) -> float:
     """The learning rate γ₀ of the first parameter group, before any schedule (the optimizer's
     own, so a resumed run shows the rate it continues with)."""
@@ -218,6 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data = load(args)
     loss_fn = loss_for(data.task)
     try:
+        check_resumed_epochs(args)
         model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
         optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
         scheduler = build_scheduler(args.schedule, optimizer, args.epochs)

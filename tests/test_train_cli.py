@@ -239,13 +239,17 @@ def test_resuming_may_add_epochs_and_prints_the_optimizers_learning_rate(train_m
     assert "(lr 0.001," in capsys.readouterr().out
 
 
-def test_a_schedule_laid_out_over_the_epochs_refuses_more_epochs_on_resume(train_module, tmp_path, capsys):
+def test_a_schedule_laid_out_over_the_epochs_refuses_other_epochs_on_resume_in_the_options_terms(
+        train_module, tmp_path, capsys):
     path = str(tmp_path / "run.npz")
     common = ["--dataset", "moons", "--hidden", "8", "--schedule", "cosine", "--no-progress", "--checkpoint", path]
     train_module.main([*common, "--epochs", "2"])
     with pytest.raises(SystemExit) as stop:
         train_module.main([*common, "--epochs", "3", "--resume"])
-    assert "schedule_epochs=3 (the checkpoint has 2)" in str(stop.value.code)
+    assert str(stop.value.code) == (
+        f"train.py: error: cannot resume from {path} with --epochs 3: the run was started with --epochs 2, "
+        f"over which its cosine schedule is laid out; --epochs can change on --resume only with --schedule constant")
+    assert read_checkpoint(path).epoch == 2
 
 
 def test_the_printed_learning_rate_is_the_one_the_optimizer_holds(train_module):
