@@ -75,13 +75,6 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
-        # A frozen parameter (requires_grad=False) is kept and skipped while it gets no
-        # gradient, as in PyTorch; but when none requires grad, the optimizer could never act.
-        if not any(p.requires_grad for p in self._params()):
-            raise ValueError(
-                "none of the parameters requires grad, so no step would change them; create "
-                "them with requires_grad=True (frozen ones may go along with trainable ones)"
-            )
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _check_hyperparameters(self, group: ParamGroup) -> None:
@@ -108,10 +101,10 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
-            if not p.is_leaf:
+            if not p.requires_grad or not p.is_leaf:
                 raise ValueError(
-                    f"can't optimize a tensor of shape {p.shape} that is not a leaf (it was computed "
-                    f"by an op); optimize the tensors it was computed from"
+                    f"can't optimize a tensor of shape {p.shape} that is not a leaf requiring "
+                    "grad; create it with requires_grad=True"
                 )
             if id(p) in seen:
                 raise ValueError(
