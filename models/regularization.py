@@ -46,13 +46,16 @@ def param_groups(
         [{"params": decayed, "weight_decay": weight_decay},
          {"params": not_decayed, "weight_decay": 0.0}]
 
-    ready for ``optim.SGD(param_groups(model, 1e-4), lr=0.1)``. A group that would hold no
-    parameter (a model without biases, say) is left out, since optimizers reject empty groups.
+    ready for ``optim.SGD(param_groups(model, 1e-4), lr=0.1)``. Frozen parameters
+    (``requires_grad=False``) are left out, as optimizers refuse them, and so is a group that
+    would hold no parameter (a model without biases, say), as optimizers reject empty groups.
     """
     _check_weight_decay(weight_decay)
     excluded = {no_decay} if isinstance(no_decay, str) else set(no_decay)
     decayed, not_decayed = [], []
     for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
         skip = name in excluded or not excluded.isdisjoint(name.split("."))
         (not_decayed if skip else decayed).append(param)
     groups = [

@@ -101,10 +101,16 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
-            if not p.requires_grad or not p.is_leaf:
+            if not p.is_leaf:
                 raise ValueError(
-                    f"can't optimize a tensor of shape {p.shape} that is not a leaf requiring "
-                    "grad; create it with requires_grad=True"
+                    f"can't optimize a tensor of shape {p.shape} that is not a leaf (it was computed "
+                    f"by an op); optimize the tensors it was computed from"
+                )
+            if not p.requires_grad:
+                raise ValueError(
+                    f"can't optimize a tensor of shape {p.shape} that does not require grad: create "
+                    f"it with requires_grad=True, or, to keep a frozen parameter fixed, leave it out "
+                    f"(e.g. [p for p in model.parameters() if p.requires_grad])"
                 )
             if id(p) in seen:
                 raise ValueError(

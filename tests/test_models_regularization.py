@@ -79,6 +79,18 @@ def test_param_groups_leave_out_an_empty_group():
     assert models.param_groups(model, 0.1) == [{"params": [model.weight], "weight_decay": 0.1}]
 
 
+def test_param_groups_leave_out_frozen_parameters_as_optimizers_refuse_them():
+    import optim
+
+    model = models.MLP(3, (4,), 2, rng=0)
+    model[0].weight.requires_grad = False
+    model[2].bias.requires_grad = False
+    decayed, not_decayed = models.param_groups(model, 0.01)
+    assert ids(decayed["params"]) == ids([model[2].weight])
+    assert ids(not_decayed["params"]) == ids([model[0].bias])
+    optim.AdamW(models.param_groups(model, 0.01))  # accepted
+
+
 def test_param_groups_reject_negative_decay():
     with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
         models.param_groups(models.Linear(2, 2, rng=0), -1.0)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import numpy as np
 import pytest
 
+import models
 import optim
 from optim.transforms import Transform, TransformOptimizer
 from minigrad import Tensor
@@ -132,9 +134,20 @@ def test_a_parameter_in_two_groups_is_rejected():
         optim.SGD([a, b, a])
 
 
-def test_a_parameter_that_does_not_require_grad_is_rejected():
-    with pytest.raises(ValueError, match=r"requires_grad=True"):
+def test_a_parameter_that_does_not_require_grad_is_rejected_saying_how_to_freeze_one():
+    with pytest.raises(ValueError, match=r"does not require grad: create it with requires_grad=True"):
         optim.SGD([Tensor(np.zeros(3))])
+    # a frozen parameter of a model is left out, as the message says
+    model = models.MLP(3, (4,), 2, rng=0)
+    frozen = model.parameters()[0]
+    frozen.requires_grad = False
+    with pytest.raises(ValueError, match=re.escape("leave it out (e.g. [p for p in model.parameters() if p.requires_grad])")):
+        optim.SGD(model.parameters(), lr=0.1)
+    optimizer = optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    before = frozen.data.copy()
+    model(Tensor(np.ones((2, 3), np.float32))).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(frozen.data, before)
 
 
 def test_a_non_leaf_tensor_is_rejected():
