@@ -201,6 +201,25 @@ def test_softmax_family(batch, classes, seed, axis):
     assert gradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
 
 
+@given(shape=nonempty_shapes, seed=seeds, data=st.data())
+def test_softmax_and_log_softmax_over_any_shape_and_axis(shape, seed, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = leaf(shape, seed, -3, 3)
+    assert gradcheck(lambda t: F.softmax(t, axis=axis), [x])
+    assert gradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(shape=small_shapes, seed=seeds)
+def test_elementwise_losses_over_any_shape(reduction, shape, seed):
+    # (their prediction and target must have one shape: they refuse to broadcast)
+    prediction, target = leaf(shape, seed, -3, 3), leaf(shape, seed + 1)
+    assert gradcheck(lambda p, t: F.mse_loss(p, t, reduction=reduction), [prediction, target])
+    probabilities = np.random.default_rng(seed).random(shape)
+    assert gradcheck(lambda t: F.binary_cross_entropy_with_logits(t, probabilities, reduction=reduction),
+                     [prediction])
+
+
 @pytest.mark.parametrize("fn", [
     lambda a: Tensor(np.ones(2)) * 2,  # a constant
     lambda a: Tensor(a.data * 2),  # computed from the input outside the graph
