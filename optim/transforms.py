@@ -4,7 +4,10 @@ A ``Transform`` turns an update (at first, the gradient) into a new update, one 
 time, keeping any state it needs in a dict of its own::
 
     state = transform.init(param)                      # arrays shaped like param, numbers
-    update = transform.update(update, state, param)    # state is updated in place
+    update = transform.update(update, state, param)    # puts the new state in the dict
+
+A transform puts new arrays (and numbers) in its state dict rather than writing into the old
+arrays, so a ``TransformOptimizer`` step that fails part-way can put the old ones back.
 
 ``chain`` runs transforms in order, and ``TransformOptimizer`` applies the final update to the
 parameter, θ ← θ + update. The whole Adam+L2 versus AdamW story is the order of two lines::
@@ -18,7 +21,6 @@ after, so every parameter decays by the same γλθ.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
@@ -50,9 +52,9 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
 
     def update(u: np.ndarray, state: State, param: np.ndarray) -> np.ndarray:
         state["count"] += 1
-        t, mu, nu = state["count"], state["mu"], state["nu"]
-        mu[...] = b1 * mu + (1 - b1) * u
-        nu[...] = b2 * nu + (1 - b2) * u * u
+        t = state["count"]
+        mu = state["mu"] = b1 * state["mu"] + (1 - b1) * u  # new arrays, as optax returns a new state
+        nu = state["nu"] = b2 * state["nu"] + (1 - b2) * u * u
         return (mu / (1 - b1**t)) / (np.sqrt(nu / (1 - b2**t)) + eps)
 
     return Transform(init, update)
@@ -109,6 +111,7 @@ class TransformOptimizer(Optimizer):
                 f"transform must be a Transform (e.g. made by chain(...)), got {type(transform).__name__}"
             )
         self.transform = transform
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # a step's updates, applied at its end
         super().__init__(params, {})
 
     def _check_hyperparameters(self, group: ParamGroup) -> None:
@@ -118,19 +121,26 @@ class TransformOptimizer(Optimizer):
         return {"transform": self.transform.init(param)}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """As ``Optimizer.step``. A transform that fails part-way (a schedule giving an invalid
-        rate after Adam has moved its moments, or a later parameter failing after an earlier
-        one moved) leaves every parameter and all the state as they were before the step."""
-        params = self._params()
-        data_before = [p.data.copy() for p in params]
-        state_before = {p: copy.deepcopy(s) for p, s in self.state.items()}
+        """As ``Optimizer.step``, all or nothing: the parameters move only once every update is
+        computed, and the transforms here put new arrays in their state rather than write into
+        the old ones (as optax returns a new state), so a step that fails part-way (a schedule
+        giving an invalid rate) gets the previous state back, and no parameter has moved."""
+        state_before = {p: _copy_dicts(s) for p, s in self.state.items()}
+        self._pending = []
         try:
-            return super().step(closure)
+            loss = super().step(closure)
         except BaseException:
-            for p, data in zip(params, data_before):
-                np.copyto(p.data, data)
             self.state = state_before
             raise
+        for param, update in self._pending:
+            param += update
+        self._pending = []
+        return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
-        param += self.transform.update(grad, state["transform"], param)
+        self._pending.append((param, self.transform.update(grad, state["transform"], param)))
+
+
+def _copy_dicts(state: Any) -> Any:
+    """``state`` with its dicts copied and its arrays shared (a transform replaces them)."""
+    return {k: _copy_dicts(v) for k, v in state.items()} if isinstance(state, dict) else state
