@@ -260,30 +260,34 @@ class LambdaLR(LRScheduler):
     """γ_e = γ_0 · lr_lambda(e), with one function for every group or, as in PyTorch, a list
     of one function per parameter group. The functions are not part of the state dict."""
 
-    _not_saved = LRScheduler._not_saved + ("lr_lambdas",)
+    _not_saved = LRScheduler._not_saved + ("lr_lambda",)
 
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
-        _check_optimizer(optimizer)
-        groups = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != groups:
-                raise ValueError(
-                    f"LambdaLR got {len(lr_lambda)} lr_lambdas for {groups} parameter groups; "
-                    f"give one function per group, or a single function for all"
-                )
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * groups
+        self.lr_lambda = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else lr_lambda
         super().__init__(optimizer)
 
     def _check_arguments(self) -> None:
-        for i, function in enumerate(self.lr_lambdas):
+        functions = self.lr_lambda if isinstance(self.lr_lambda, list) else [self.lr_lambda]
+        for i, function in enumerate(functions):
             if not callable(function):
-                raise TypeError(f"lr_lambda for group {i} must be callable, got {type(function).__name__}")
+                where = f" for group {i}" if isinstance(self.lr_lambda, list) else ""
+                raise TypeError(f"lr_lambda{where} must be callable, got {type(function).__name__}")
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        if isinstance(self.lr_lambda, list):
+            raise TypeError("this LambdaLR has one function per parameter group; it has no single lr_at")
+        return base_lr * self.lr_lambda(epoch)
 
     def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
-        return [base * function(epoch) for base, function in zip(base_lrs, self.lr_lambdas)]
+        if not isinstance(self.lr_lambda, list):
+            return super()._group_rates(base_lrs, epoch)
+        if len(self.lr_lambda) != len(base_lrs):
+            raise ValueError(
+                f"LambdaLR got {len(self.lr_lambda)} lr_lambdas for {len(base_lrs)} parameter groups; "
+                f"give one function per group, or a single function for all"
+            )
+        return [base * function(epoch) for base, function in zip(base_lrs, self.lr_lambda)]
 
 
 class SequentialLR(LRScheduler):
@@ -315,10 +319,18 @@ class SequentialLR(LRScheduler):
         if not whole or any(b <= a for a, b in zip([0, *milestones], milestones)):
             raise ValueError(f"Invalid milestones: {milestones} (expected increasing positive whole epochs)")
 
-    def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
+    def _phase(self, epoch: int) -> tuple[LRScheduler, int]:
+        """The scheduler in charge at ``epoch``, and the epoch counted from its milestone."""
         i = bisect.bisect_right(self.milestones, epoch)
-        start = self.milestones[i - 1] if i > 0 else 0
-        return self.schedulers[i]._group_rates(base_lrs, epoch - start)
+        return self.schedulers[i], epoch - (self.milestones[i - 1] if i > 0 else 0)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        scheduler, local_epoch = self._phase(epoch)
+        return scheduler.lr_at(base_lr, local_epoch)
+
+    def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
+        scheduler, local_epoch = self._phase(epoch)
+        return scheduler._group_rates(base_lrs, local_epoch)
 
     def state_dict(self) -> dict[str, Any]:
         return {**self._own_state(), "schedulers": [s.state_dict() for s in self.schedulers]}

@@ -128,6 +128,32 @@ def test_lambda_lr_takes_one_function_per_group_as_pytorch_does():
     np.testing.assert_allclose(follow(make, epochs=6), [list(BASE_LRS)] * 3 + expected[:3], rtol=1e-13)
 
 
+@pytest.mark.parametrize("name", ["lambda", "warmup-cosine", "step"])
+def test_lr_at_gives_the_rate_stepping_sets(name):
+    # (recipes and users call lr_at on a LambdaLR or a SequentialLR too)
+    expected = follow(SCHEDULERS[name], epochs=12)
+    scheduler = SCHEDULERS[name](optimizer())
+    assert [[scheduler.lr_at(base, e) for base in BASE_LRS] for e in range(12)] == expected
+    with pytest.raises(TypeError, match="one function per parameter group; it has no single lr_at"):
+        LambdaLR(optimizer(), [lambda e: 1.0, lambda e: 0.5]).lr_at(1.0, 0)
+
+
+def test_a_sequential_lr_made_after_a_group_was_added_schedules_it_in_every_phase():
+    opt = optimizer()
+    warm = LambdaLR(opt, lambda e: 0.5)
+    opt.add_param_group({"params": [Tensor(np.zeros(1), requires_grad=True)], "lr": 1.0})
+    sequential = SequentialLR(opt, [warm, LinearLR(opt, 1.0, 0.1, 4)], milestones=[2])
+    sequential.step()
+    assert [g["lr"] for g in opt.param_groups] == sequential.get_last_lr() == [0.05, 0.015, 0.5]
+    sequential.load_state_dict(sequential.state_dict())
+    # one function per group, for fewer groups than the optimizer has: refused, naming both counts
+    opt = optimizer()
+    per_group = LambdaLR(opt, [lambda e: 1.0, lambda e: 0.5])
+    opt.add_param_group({"params": [Tensor(np.zeros(1), requires_grad=True)], "lr": 1.0})
+    with pytest.raises(ValueError, match="LambdaLR got 2 lr_lambdas for 3 parameter groups"):
+        SequentialLR(opt, [per_group, StepLR(opt, 2)], milestones=[2])
+
+
 def test_lambda_lr_needs_one_function_per_group_each_callable():
     with pytest.raises(ValueError, match="LambdaLR got 3 lr_lambdas for 2 parameter groups"):
         LambdaLR(optimizer(), [lambda e: 1.0] * 3)
