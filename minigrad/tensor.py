@@ -160,9 +160,7 @@ class Tensor:
         reset. A leaf that requires grad keeps its gradient anyway."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad: no gradient reaches it")
-        if self._ctx is autograd._FREED:
-            raise autograd._freed_graph_error()
-        if self._ctx is not None:
+        if self._ctx is not None and self._ctx is not autograd._FREED:  # (freed: no backward can reach it)
             self._ctx.retains_grad = True
 
     def detach(self) -> Tensor:

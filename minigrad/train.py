@@ -207,6 +207,8 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
     X, y = data
     X = _model_input(model, X)
+    if np.ndim(X) and len(X) == 0:  # (a loss would say its mean over no rows has no value)
+        raise ValueError("evaluate needs at least one row of data, got none")
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:

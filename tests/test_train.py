@@ -215,6 +215,13 @@ def test_score_refuses_labels_the_outputs_cannot_give_and_empty_data(outputs, ta
         score(outputs, targets, metric)
 
 
+@pytest.mark.parametrize("loss_fn", [None, models.CrossEntropyLoss()])
+def test_evaluate_refuses_empty_data_by_name(moons, loss_fn):
+    model = models.MLP(moons.n_features, (4,), 2, rng=0)
+    with pytest.raises(ValueError, match="evaluate needs at least one row of data, got none"):
+        evaluate(model, (moons.X_val[:0], moons.y_val[:0]), loss_fn)
+
+
 def test_evaluate_without_a_loss_refuses_labels_counted_from_one(moons):
     model = models.MLP(moons.n_features, (4,), 2, rng=0)
     with pytest.raises(ValueError, match="class labels 0 to 1 for 2 output columns"):
