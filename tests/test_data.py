@@ -142,7 +142,7 @@ def test_a_split_with_fewer_rows_than_classes_is_refused_naming_the_smallest_fra
 
 not_numbers = st.one_of(st.text(), st.none(), st.booleans(), st.lists(st.floats(0.1, 0.3), max_size=2),
                        st.complex_numbers(min_magnitude=0.1, max_magnitude=0.3, allow_infinity=False),
-                       st.fractions(0.1, 0.3), st.decimals(0.1, 0.3), st.just(np.nan), st.just(np.array("0.2")))
+                       st.fractions(0.1, 0.3), st.decimals("0.1", "0.3"), st.just(np.nan), st.just(np.array("0.2")))
 
 
 @pytest.mark.parametrize("option", ["test_size", "val_size"])
