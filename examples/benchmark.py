@@ -34,7 +34,7 @@ from minigrad import Tensor  # noqa: E402
 from minigrad.cli import exit_on_interrupt  # noqa: E402
 from minigrad.data import parse_seed  # noqa: E402
 from minigrad.files import make_folder, save_figure, write_text  # noqa: E402
-from minigrad.train import output_folder  # noqa: E402
+from minigrad.train import output_folder_for  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
 
@@ -234,7 +234,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a few steps per tool: a smoke test")
     parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the initial weights every tool starts from")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per tool (default 15, quick 2)")
-    parser.add_argument("--out", type=output_folder, default=None, help="folder for benchmark.json and benchmark.png")
+    parser.add_argument("--out", type=output_folder_for("benchmark.json", "benchmark.png"), default=None,
+                        help="folder for benchmark.json and benchmark.png")
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 2 if args.quick else 15

@@ -21,7 +21,7 @@ import argparse
 
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
-from minigrad.train import output_folder
+from minigrad.train import output_folder_for
 from tour import runner
 from tour.claim import Claim
 
@@ -30,7 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The options: --out, --quick and --seed."""
     parser = argparse.ArgumentParser(prog="optimizer_tour.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=output_folder, default="results/optimizer_tour",
+    parser.add_argument("--out", type=output_folder_for("tour.md", "results.json", "raw.npz"),
+                        default="results/optimizer_tour",
                         help="folder for tour.md, the figures, results.json and raw.npz "
                              "(default: results/optimizer_tour/)")
     parser.add_argument("--quick", action="store_true", help="small runs, for a smoke test (a few seconds)")

@@ -46,7 +46,7 @@ from tqdm import tqdm
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
 from minigrad.files import make_folder, save_figure, write_text
-from minigrad.train import output_folder
+from minigrad.train import output_folder_for
 from models.estimators import MLPClassifier
 
 def per_optimizer(lrs: list[float], weight_decays: dict[str, list[float]]) -> list[dict[str, list[Any]]]:
@@ -150,7 +150,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a small grid and short runs (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the test split, the folds and the networks (0 to 2**32 - 1)")
-    parser.add_argument("--out", type=output_folder, default="results/sklearn_gridsearch",
+    parser.add_argument("--out", type=output_folder_for("results.json", "gridsearch.png"),
+                        default="results/sklearn_gridsearch",
                         help="folder for results.json and gridsearch.png (default: results/sklearn_gridsearch/)")
     return parser.parse_args(argv)
 

@@ -40,7 +40,7 @@ from minigrad.files import make_folder, write_text
 from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
-from minigrad.train import TrainingDivergedError, evaluate, fit, output_folder
+from minigrad.train import TrainingDivergedError, evaluate, fit, output_folder_for
 from optim.optimizer import Optimizer
 
 
@@ -71,7 +71,8 @@ def number(kind: Callable[[str], Any], low: float, strict: bool) -> Callable[[st
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+            expected = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not (value > low if strict else value >= low):
@@ -125,7 +126,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--overwrite", action="store_true",
                         help="start a new run even though --checkpoint exists, replacing that file "
                              "after the first epoch")
-    parser.add_argument("--out", type=output_folder, metavar="DIR", help="write metrics.json (and curves.png) here")
+    parser.add_argument("--out", type=output_folder_for("metrics.json", "curves.png"), metavar="DIR",
+                        help="write metrics.json (and curves.png) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: --epochs {QUICK_DEFAULTS['epochs']} --hidden "

@@ -22,13 +22,16 @@ and leaves the previous target untouched.
 
 Through a symbolic link, the file it points to is replaced (as ``open()`` would write there)
 and the link stays. The file gets the permissions ``open()`` would give it: those of the file
-it replaces, or for a new file 0o666 without the bits of the process's umask. The folder must
-exist: a missing one is a FileNotFoundError naming that folder (``make_folder`` makes it).
+it replaces, or for a new file 0o666 without the bits of the process's umask. What ``open()``
+would refuse is refused before the writer runs (``check_target``): a folder, a read-only file,
+an empty path. The folder must exist: a missing one is a FileNotFoundError naming that folder
+(``make_folder`` makes it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -44,7 +47,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A new, empty temporary file beside ``path`` to write to; renamed over ``path`` when the
     block ends without an error, removed when it raises (the error goes on), and when the writer
     wrote another file instead (a ValueError)."""
-    target = Path(os.path.realpath(path))
+    target = check_target(path)
     temporary = _new_temporary_file(target)
     try:
         yield temporary
@@ -63,6 +66,22 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """The file ``path`` names (through symbolic links), once it is not what ``open(path, "w")``
+    would refuse: an empty path (FileNotFoundError), a folder or a path ending in a separator
+    (IsADirectoryError), an existing file the process may not write (PermissionError). Each
+    error names ``path``. (Its folder is checked when the temporary file is made.)"""
+    text = os.fspath(path)
+    if not text:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), text)
+    target = Path(os.path.realpath(text))
+    if target.is_dir() or text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), text)
+    if target.exists() and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), text)
+    return target
 
 
 def _new_temporary_file(target: Path) -> Path:

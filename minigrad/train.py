@@ -56,6 +56,7 @@ from minigrad.checkpoint import (
 )
 from minigrad.checks import is_int, is_nonnegative, is_real
 from minigrad.data import Split, batches, check_seed
+from minigrad.files import check_target
 from minigrad.tensor import as_numbers
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -451,6 +452,23 @@ def output_folder(text: str) -> Path:
         return writable_folder(text, creatable=True)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def output_folder_for(*files: str) -> Callable[[str], Path]:
+    """An argparse ``type`` like ``output_folder``, for a folder the command will write ``files``
+    in: it also refuses the folder when one of them could not be written there (a folder by that
+    name, a read-only file), before any work starts rather than after it."""
+
+    def parse(text: str) -> Path:
+        folder = output_folder(text)
+        for name in files:
+            try:
+                check_target(folder / name)
+            except OSError as error:
+                raise argparse.ArgumentTypeError(f"cannot write {folder / name} ({error.strerror})") from None
+        return folder
+
+    return parse
 
 
 def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:

@@ -145,6 +145,32 @@ def test_a_missing_folder_is_named_in_the_error_by_its_real_path(tmp_path, throu
     assert error.value.filename == os.path.realpath(folder / "missing") and ".tmp" not in str(error.value)
 
 
+@pytest.mark.parametrize("target, error", [
+    ("a_folder", IsADirectoryError),
+    ("not_yet/", IsADirectoryError),  # (it would write a file named not_yet)
+    ("", FileNotFoundError),
+], ids=["a folder", "a trailing slash", "empty"])
+def test_what_open_would_refuse_is_refused_naming_the_target_and_nothing_is_written(tmp_path, monkeypatch,
+                                                                                   target, error):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_folder").mkdir()
+    with pytest.raises(error) as raised:
+        write_text(target, "x")
+    assert raised.value.filename == target
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_folder"] and not any((tmp_path / "a_folder").iterdir())
+
+
+def test_a_file_the_process_may_not_write_is_refused_as_open_refuses_it(tmp_path, monkeypatch):
+    target = tmp_path / "kept.txt"
+    target.write_text("before")
+    target.chmod(0o444)
+    # (root may write a read-only file, as open() may; what the test needs is that it may not)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != target)
+    with pytest.raises(PermissionError):
+        write_text(target, "after")
+    assert target.read_text() == "before" and os.listdir(tmp_path) == ["kept.txt"]
+
+
 def test_make_folder_makes_a_folder_with_its_missing_parents_and_keeps_an_existing_one(tmp_path):
     make_folder(tmp_path / "a" / "b")
     (tmp_path / "a" / "b" / "kept.txt").write_text("x")

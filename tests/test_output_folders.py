@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from minigrad.train import output_folder
+from minigrad.train import output_folder, output_folder_for
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -38,6 +40,22 @@ def test_a_folder_that_could_be_made_is_accepted_but_not_made(tmp_path):
     ("a_file/results", "cannot create the folder a_file/results (Not a directory)"),
     ("a_file/results/deeper", "cannot create the folder a_file/results/deeper (Not a directory)"),
 ])
+@pytest.mark.parametrize("take", ["folder", "read-only file"])
+def test_a_folder_where_an_output_file_cannot_be_written_is_refused(tmp_path, monkeypatch, take):
+    (tmp_path / "out").mkdir()
+    blocked = tmp_path / "out" / "report.md"
+    if take == "folder":
+        blocked.mkdir()
+    else:
+        blocked.write_text("")
+        blocked.chmod(0o444)  # (root may write it anyway: the process is told it may not)
+        monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != blocked)
+    reason = "Is a directory" if take == "folder" else "Permission denied"
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(f"cannot write {blocked} ({reason})")):
+        output_folder_for("results.json", "report.md")(str(tmp_path / "out"))
+    assert output_folder_for("results.json")(str(tmp_path / "out")) == tmp_path / "out"
+
+
 def test_a_folder_that_cannot_be_made_is_refused(tmp_path, monkeypatch, where, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a_file").write_text("")

@@ -57,6 +57,9 @@ BAD_OPTIONS = [
     (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
     (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
     (["--model", "linear", "--hidden", "64"], "--hidden gives the hidden layers of an MLP; --model linear has none"),
+    (["--epochs", "2.5"], "argument --epochs: expected a whole number, got '2.5'"),
+    (["--batch-size", "1e3"], "argument --batch-size: expected a whole number, got '1e3'"),
+    (["--out", "taken"], "argument --out: cannot write taken/metrics.json (Is a directory)"),
 ]
 
 
@@ -77,6 +80,7 @@ def test_a_bad_option_is_a_one_line_error_without_traceback(tmp_path, args, mess
 def test_every_bad_option_value_is_refused_by_the_parser(train_module, capsys, monkeypatch, tmp_path, args, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a_file").write_text("not a folder")
+    (tmp_path / "taken" / "metrics.json").mkdir(parents=True)  # a folder where an output file goes
     with pytest.raises(SystemExit) as stop:
         train_module.parse_args(args)
     assert stop.value.code == 2
@@ -343,9 +347,11 @@ GRIDSEARCH = SCRIPT.parent / "sklearn_gridsearch.py"
     (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
     (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
     (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
+    (["--out", "taken"], "argument --out: cannot write taken/results.json (Is a directory)"),
 ])
 def test_the_grid_search_refuses_a_bad_seed_or_output_folder_before_searching(tmp_path, args, message):
     (tmp_path / "a_file").write_text("not a folder")
+    (tmp_path / "taken" / "results.json").mkdir(parents=True)
     result = subprocess.run([sys.executable, str(GRIDSEARCH), "--quick", *args], capture_output=True, text=True,
                             cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
