@@ -35,12 +35,16 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
+# ids of the modules whose train() is running: a cycle of modules is walked once, not forever
+_TRAIN_IN_PROGRESS: set[int] = set()
+
+
 class Module:
     """Base class of layers and models: subclasses set attributes in ``__init__`` and define
     ``forward``; ``module(x)`` calls ``forward(x)``.
 
     ``training`` is True after construction; ``eval()`` clears it for the whole tree (Dropout
-    reads it) and ``train()`` sets it again.
+    reads it) and ``train()`` sets it again, each module through its own ``train``.
     """
 
     def __init__(self) -> None:
@@ -149,11 +153,20 @@ class Module:
                 param.grad[...] = 0
 
     def train(self, mode: bool = True) -> Module:
-        """Set ``training = mode`` on this module and every module below it; returns self."""
+        """Set ``training = mode`` here and call each child's own ``train(mode)``, as PyTorch
+        does, so a child that overrides ``train`` (to keep a part in eval mode, say) is obeyed;
+        returns self. A module already being set higher up (one that holds itself, or an
+        ancestor) is not entered again."""
         if not isinstance(mode, (bool, np.bool_)):
-            raise TypeError(f"train() takes True or False, got {mode!r}")
-        for module in self.modules():
-            module.training = bool(mode)
+            raise ValueError(f"training mode is expected to be boolean (True or False), got {mode!r}")
+        mode = self.training = bool(mode)
+        _TRAIN_IN_PROGRESS.add(id(self))
+        try:
+            for child in self.children():
+                if id(child) not in _TRAIN_IN_PROGRESS:
+                    child.train(mode)
+        finally:
+            _TRAIN_IN_PROGRESS.discard(id(self))
         return self
 
     def eval(self) -> Module:

@@ -302,9 +302,43 @@ def test_a_sub_module_cannot_be_replaced_by_a_plain_value():
     assert holder.parameters() == [] and len(net.parameters()) == 2
 
 
-def test_train_takes_a_bool():
-    with pytest.raises(TypeError, match="train\\(\\) takes True or False, got 'False'"):
+def test_train_takes_a_bool_and_refuses_anything_else_with_pytorchs_value_error():
+    with pytest.raises(ValueError, match="training mode is expected to be boolean .*got 'False'"):
         models.Linear(2, 2, rng=0).train("False")
+    assert models.Linear(2, 2, rng=0).train(np.bool_(False)).training is False
+
+
+class KeepsDropoutOff(models.Module):
+    """A block whose own train() keeps its dropout in eval mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = models.Linear(2, 2, rng=0)
+        self.drop = models.Dropout(0.5)
+
+    def train(self, mode: bool = True) -> "KeepsDropoutOff":
+        super().train(mode)
+        self.drop.eval()
+        return self
+
+
+def test_train_and_eval_call_each_childs_own_train_as_pytorch_does():
+    model = models.Sequential(KeepsDropoutOff(), models.Dropout(0.5))
+    assert model.eval() is model and not any(m.training for m in model.modules())
+    assert model.train() is model
+    assert [(name, m.training) for name, m in model.named_modules()] == [
+        ("", True), ("0", True), ("0.fc", True), ("0.drop", False), ("1", True),
+    ]
+
+
+def test_train_and_eval_reach_a_module_that_holds_itself_or_an_ancestor_once():
+    model = models.Module()
+    model.fc = models.Linear(2, 2, rng=0)
+    model.again = model
+    model.fc.parent = model
+    assert model.eval() is model and not model.training and not model.fc.training
+    model.train()
+    assert model.training and model.fc.training
 
 
 def test_a_module_list_item_can_be_replaced_and_deleted_as_in_pytorch():
