@@ -190,8 +190,14 @@ class Module:
         shape mismatches, non-numeric values, values too large for the parameter's dtype and a
         shared parameter given different values under two of its names (always). A shared
         parameter needs only one of its names. Copying into the existing arrays keeps every
-        reference to them (an optimizer's, for instance) valid.
+        reference to them (an optimizer's, for instance) valid. A ``state_dict`` that is not a
+        mapping (a list of arrays, say) is a TypeError, as in PyTorch.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Expected state_dict to be dict-like (parameter name -> array, as state_dict() "
+                f"gives), got {type(state_dict)}"
+            )
         paths = self._parameter_paths()
         names_of: dict[int, list[str]] = {}
         for name, param in paths:
