@@ -25,14 +25,27 @@ def l2_penalty(params: Iterable[Tensor], weight_decay: float) -> Tensor:
     """λ/2·Σ‖θ‖² over ``params`` (λ = ``weight_decay``), as a Tensor to add to the loss.
 
     Its gradient with respect to each θ is exactly λθ. ``params`` must not be empty: an empty
-    iterable (say, a generator already used up) would silently regularize nothing.
+    iterable (say, a generator already used up) would silently regularize nothing. A Module is
+    refused rather than taken to mean all its parameters: pass ``model.parameters()`` for
+    those, or a ``param_groups(model, ...)`` group's ``"params"`` to leave the biases out, so
+    the call says which parameters are penalized.
     """
     _check_weight_decay(weight_decay)
-    params = list(params)
+    if isinstance(params, Module):
+        raise TypeError(
+            f"l2_penalty takes the parameters, not the {type(params).__name__} itself: pass "
+            f"model.parameters()"
+        )
+    params = _all_of(Tensor, params, "l2_penalty takes an iterable of Tensors such as model.parameters()")
     if not params:
         raise ValueError("l2_penalty got no parameters (was the iterable already consumed?)")
     squared_norm = sum((p * p).sum() for p in params)
     return squared_norm * (weight_decay / 2)
+
+
+_NO_DECAY_EXPECTED = (
+    "no_decay must be parameter names or name parts such as ('bias',), or () to decay every parameter"
+)
 
 
 def param_groups(
@@ -49,9 +62,15 @@ def param_groups(
     ready for ``optim.SGD(param_groups(model, 1e-4), lr=0.1)``. Frozen parameters
     (``requires_grad=False``) are left out, as optimizers refuse them, and so is a group that
     would hold no parameter (a model without biases, say), as optimizers reject empty groups.
+    ``model`` must be a Module and ``no_decay`` a string or strings; anything else (None, a
+    list of parameters) is a TypeError saying what to pass.
     """
     _check_weight_decay(weight_decay)
-    excluded = {no_decay} if isinstance(no_decay, str) else set(no_decay)
+    if not isinstance(model, Module):
+        raise TypeError(f"param_groups takes the model (a Module), got {type(model).__name__}")
+    if isinstance(no_decay, str):
+        no_decay = [no_decay]
+    excluded = set(_all_of(str, no_decay, _NO_DECAY_EXPECTED))
     decayed, not_decayed = [], []
     for name, param in model.named_parameters():
         if not param.requires_grad:
@@ -63,3 +82,14 @@ def param_groups(
         {"params": not_decayed, "weight_decay": 0.0},
     ]
     return [group for group in groups if group["params"]]
+
+
+def _all_of(kind: type, values: Any, expected: str) -> list[Any]:
+    """``values`` as a list, checked to hold only ``kind``s; else a TypeError: ``expected``, and what came."""
+    if not isinstance(values, Iterable):
+        raise TypeError(f"{expected}; got {type(values).__name__}")
+    items = list(values)
+    for item in items:
+        if not isinstance(item, kind):
+            raise TypeError(f"{expected}; got a {type(item).__name__} in it")
+    return items

@@ -94,3 +94,34 @@ def test_param_groups_leave_out_frozen_parameters_as_optimizers_refuse_them():
 def test_param_groups_reject_negative_decay():
     with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
         models.param_groups(models.Linear(2, 2, rng=0), -1.0)
+
+
+def test_l2_penalty_refuses_a_module_or_named_parameters_saying_to_pass_parameters():
+    model = models.MLP(2, (3,), 1, rng=0)
+    for module in (model, model[0]):  # (a Sequential is iterable, a Linear is not)
+        with pytest.raises(TypeError, match=f"not the {type(module).__name__} itself: pass model.parameters"):
+            models.l2_penalty(module, 0.1)
+    with pytest.raises(TypeError, match="of Tensors such as model.parameters\\(\\); got a tuple in it"):
+        models.l2_penalty(model.named_parameters(), 0.1)
+    with pytest.raises(TypeError, match="takes an iterable of Tensors .*; got float"):
+        models.l2_penalty(0.5, 0.1)
+
+
+@pytest.mark.parametrize(
+    "no_decay, got", [(None, "got NoneType"), (3, "got int"), (["bias", None], "got a NoneType in it")]
+)
+def test_param_groups_name_what_no_decay_must_be(no_decay, got):
+    with pytest.raises(TypeError, match=f"no_decay must be parameter names or name parts .*; {got}"):
+        models.param_groups(models.Linear(2, 2, rng=0), 0.01, no_decay=no_decay)
+
+
+def test_param_groups_no_decay_of_parameters_is_refused_rather_than_decaying_them():
+    model = models.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match="got a Parameter in it"):
+        models.param_groups(model, 0.01, no_decay=[model.bias])
+
+
+def test_param_groups_take_a_module():
+    model = models.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match="param_groups takes the model \\(a Module\\), got list"):
+        models.param_groups(model.parameters(), 0.01)
