@@ -18,7 +18,9 @@ def names(container: models.Module) -> list[str]:
 
 
 def four_layers() -> models.ModuleList:
-    return models.ModuleList([models.ReLU(), models.Linear(1, 1, rng=0), models.Tanh(), models.Linear(1, 2, rng=1)])
+    return models.ModuleList(
+        [models.ReLU(), models.Linear(1, 1, rng=0), models.Tanh(), models.Linear(1, 2, rng=1)]
+    )
 
 
 @pytest.mark.parametrize("make", [models.ModuleList, lambda ms: models.Sequential(*ms)])
@@ -48,9 +50,12 @@ def test_deleting_an_empty_slice_or_from_an_mlp_works_too():
 @pytest.mark.parametrize("index", [[0, 1], 1.0, "0", None])
 def test_an_index_that_is_not_an_int_or_slice_is_a_type_error(index):
     layers = four_layers()
-    message = f"ModuleList indices must be integers \\(or slices, to read or delete\\), not {type(index).__name__}"
-    for use in (lambda: layers[index], lambda: layers.__delitem__(index),
-                lambda: layers.__setitem__(index, models.ReLU()), lambda: layers.insert(index, models.ReLU())):
+    message = "ModuleList indices must be integers \\(or slices, to read or delete\\), not " + type(index).__name__
+    uses = (
+        lambda: layers[index], lambda: layers.__delitem__(index),
+        lambda: layers.__setitem__(index, models.ReLU()), lambda: layers.insert(index, models.ReLU()),
+    )
+    for use in uses:
         with pytest.raises(TypeError, match=message):
             use()
     assert len(layers) == 4
