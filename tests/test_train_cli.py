@@ -56,10 +56,10 @@ BAD_OPTIONS = [
     (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
     (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
     (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
-    (["--model", "linear", "--hidden", "64"], "--hidden gives the hidden layers of an MLP; --model linear has none"),
     (["--epochs", "2.5"], "argument --epochs: expected a whole number, got '2.5'"),
     (["--batch-size", "1e3"], "argument --batch-size: expected a whole number, got '1e3'"),
     (["--out", "taken"], "argument --out: cannot write taken/metrics.json (Is a directory)"),
+    (["--model", "linear", "--hidden", "64"], "--hidden gives the hidden layers of an MLP; --model linear has none"),
 ]
 
 
