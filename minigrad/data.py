@@ -220,6 +220,9 @@ def _read_source(name: str, function_name: str, defaults: dict[str, Any], option
             raise TypeError(f"dataset {name!r} takes no options, got {', '.join(options)}")
         bunch = source()
         return bunch.data, bunch.target, tuple(str(f) for f in bunch.feature_names)
+    if "random_state" in options:
+        raise TypeError(f"load_dataset takes the generator's seed as seed=, not random_state= "
+                        f"(got random_state={options['random_state']!r})")
     X, y = source(**{**defaults, **options}, random_state=seed)
     return X, y, tuple(f"x{i}" for i in range(X.shape[1]))
 
@@ -283,7 +286,8 @@ def batches(
     rng: np.random.Generator | int | None = None,
     drop_last: bool = False,
 ) -> Iterator[Split]:
-    """Yield (X_batch, y_batch) pairs that together cover the rows of X and y once.
+    """Yield (X_batch, y_batch) pairs that together cover the rows of X and y (arrays, or lists
+    made arrays) once.
 
     With ``shuffle`` the row order is a fresh permutation drawn from ``rng`` (a Generator,
     whose state advances, an int seed, or None for minigrad's default generator); without it
@@ -293,6 +297,7 @@ def batches(
     """
     if not is_int(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    X, y = np.asarray(X), np.asarray(y)  # (lists too: rows are picked by arrays of positions)
     n = len(X)
     if len(y) != n:
         raise ValueError(f"X has {n} rows but y has {len(y)}")

@@ -15,6 +15,8 @@ def get_default_dtype() -> np.dtype:
 def set_default_dtype(dtype: np.typing.DTypeLike) -> None:
     """Set the default dtype; it must be a floating dtype such as ``np.float64``."""
     global _default_dtype
+    if dtype is None:  # (numpy reads None as float64)
+        raise TypeError("the default dtype must be a floating dtype such as np.float64, got None")
     resolved = np.dtype(dtype)
     if resolved.kind != "f":
         raise TypeError(f"the default dtype must be a floating dtype, got {resolved}")

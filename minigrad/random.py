@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.checks import is_int
+
 _generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Re-seed the default generator so that later models and shuffles are reproducible."""
+    """Re-seed the default generator so that later models and shuffles are reproducible.
+    ``seed`` is an integer ≥ 0 (None, which numpy reads as "seed from the system", is refused)."""
     global _generator
-    _generator = np.random.default_rng(seed)
+    _generator = np.random.default_rng(_checked_seed(seed, "manual_seed's seed"))
     return _generator
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """Turn ``rng`` (a Generator, a seed, or None for the default generator) into a Generator."""
+    """Turn ``rng`` (a Generator, a seed ≥ 0, or None for the default generator) into a Generator."""
     if rng is None:
         return _generator
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
+        return np.random.default_rng(_checked_seed(rng, "an rng seed"))
     raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def _checked_seed(seed: object, what: str) -> int:
+    if not is_int(seed, 0):
+        raise ValueError(f"{what} must be an integer >= 0, got {seed!r}")
+    return int(seed)

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import models
 import optim
+from minigrad.checks import is_int
 from minigrad.data import Dataset
 from minigrad.files import save_figure
 from minigrad.train import History
@@ -105,6 +106,8 @@ def build_scheduler(name: str, optimizer: Optimizer, epochs: int) -> LRScheduler
       cycles T, 2T with T = epochs/3 below 7 epochs, one below 3): see ``sgdr_periods``.
     """
     lr_scheduler = optim.lr_scheduler
+    if not is_int(epochs, 1):  # (the schedules divide the run by its length)
+        raise ValueError(f"a schedule needs epochs >= 1, got epochs={epochs!r}")
     if name == "constant":
         return None
     if name == "step":

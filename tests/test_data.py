@@ -236,6 +236,17 @@ def test_rows_of_x_and_y_must_match():
         batches(np.zeros((4, 1)), np.zeros(3), 2)
 
 
+def test_batches_take_lists_as_arrays():
+    given = list(batches([[1.0], [2.0], [3.0]], [1, 2, 3], 2, shuffle=False))
+    expected = list(batches(np.array([[1.0], [2.0], [3.0]]), np.array([1, 2, 3]), 2, shuffle=False))
+    np.testing.assert_equal(given, expected)
+
+
+def test_load_dataset_names_random_state_given_for_seed():
+    with pytest.raises(TypeError, match=r"takes the generator's seed as seed=, not random_state= \(got random_state=3\)"):
+        load_dataset("moons", random_state=3)
+
+
 def test_two_regression_targets_give_two_columns_each_standardized():
     data = load_dataset("regression", n_targets=2, n_samples=200, val_size=0.1, seed=0)
     for X, y in (data.train, data.val, data.test):

@@ -31,6 +31,9 @@ def test_set_default_dtype():
     finally:
         minigrad.set_default_dtype(previous)
     assert Tensor([1.0]).dtype == np.float32
+    with pytest.raises(TypeError, match="must be a floating dtype such as np.float64, got None"):
+        minigrad.set_default_dtype(None)  # (numpy reads None as float64)
+    assert minigrad.get_default_dtype() == np.float32
 
 
 def test_python_numbers_take_the_tensor_dtype_and_are_not_rounded():

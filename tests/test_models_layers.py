@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -56,6 +57,15 @@ def test_manual_seed_makes_default_initialisation_reproducible():
     first = models.Linear(4, 3)
     minigrad.manual_seed(3)
     np.testing.assert_array_equal(first.weight.data, models.Linear(4, 3).weight.data)
+
+
+@pytest.mark.parametrize("seed", [None, True, -1, 1.5, "3"])
+def test_manual_seed_and_an_rng_seed_must_be_integers_of_at_least_zero(seed):
+    # (None would seed from the system: two calls, two streams)
+    with pytest.raises(ValueError, match=re.escape(f"manual_seed's seed must be an integer >= 0, got {seed!r}")):
+        minigrad.manual_seed(seed)
+    with pytest.raises(ValueError, match="an rng seed must be an integer >= 0, got -1"):
+        models.Linear(2, 2, rng=-1)
 
 
 @pytest.mark.parametrize("in_features, out_features", [(0, 2), (2, -1), (2.5, 2), (True, 2)])

@@ -90,6 +90,15 @@ def test_sgdr_ends_at_the_bottom_of_its_last_cycle_not_just_after_a_restart(epoc
     assert lr[-1] < lr[-2] and lr[-1] <= (0.5 if epochs < 7 else 0.15)
 
 
+@pytest.mark.parametrize("name", ["constant", "step", "cosine", "warmup-cosine", "sgdr"])
+@pytest.mark.parametrize("epochs", [0, 2.5])
+def test_a_schedule_over_no_whole_number_of_epochs_is_refused_by_name(name, epochs):
+    # (step and sgdr divided by zero)
+    optimizer = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match=f"a schedule needs epochs >= 1, got epochs={epochs}"):
+        build_scheduler(name, optimizer, epochs)
+
+
 def test_sgdr_past_its_epochs_goes_on_with_cycles_twice_as_long():
     optimizer = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=1.0)
     scheduler = build_scheduler("sgdr", optimizer, 7)  # cycles 1, 2, 4; then 8
