@@ -356,7 +356,9 @@ def test_a_module_list_item_can_be_replaced_and_deleted_as_in_pytorch():
         layers[0] = 3
 
 
-@pytest.mark.parametrize("not_a_dict", [[np.zeros((2, 2)), np.zeros(2)], (("weight", np.zeros((2, 2))),), None])
+@pytest.mark.parametrize(
+    "not_a_dict", [[np.zeros((2, 2)), np.zeros(2)], (("weight", np.zeros((2, 2))),), None]
+)
 def test_load_state_dict_refuses_anything_but_a_mapping_as_pytorch_does(not_a_dict):
     layer = models.Linear(2, 2, rng=0)
     with pytest.raises(TypeError, match=f"Expected state_dict to be dict-like .*got {type(not_a_dict)}"):
