@@ -35,11 +35,6 @@ def test_a_folder_that_could_be_made_is_accepted_but_not_made(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("where, message", [
-    ("a_file", "a_file is a file, not a folder"),
-    ("a_file/results", "cannot create the folder a_file/results (Not a directory)"),
-    ("a_file/results/deeper", "cannot create the folder a_file/results/deeper (Not a directory)"),
-])
 @pytest.mark.parametrize("take", ["folder", "read-only file"])
 def test_a_folder_where_an_output_file_cannot_be_written_is_refused(tmp_path, monkeypatch, take):
     (tmp_path / "out").mkdir()
@@ -56,6 +51,11 @@ def test_a_folder_where_an_output_file_cannot_be_written_is_refused(tmp_path, mo
     assert output_folder_for("results.json")(str(tmp_path / "out")) == tmp_path / "out"
 
 
+@pytest.mark.parametrize("where, message", [
+    ("a_file", "a_file is a file, not a folder"),
+    ("a_file/results", "cannot create the folder a_file/results (Not a directory)"),
+    ("a_file/results/deeper", "cannot create the folder a_file/results/deeper (Not a directory)"),
+])
 def test_a_folder_that_cannot_be_made_is_refused(tmp_path, monkeypatch, where, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a_file").write_text("")
