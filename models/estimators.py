@@ -145,6 +145,9 @@ class _MLPEstimator(BaseEstimator):
         if self.batch_size is not None and not is_int(self.batch_size, 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         check_l2(self.l2)
+        for name in ("verbose", "early_stopping"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.early_stopping and not 0 < as_real(self.validation_fraction) < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         if self.early_stopping and not is_int(self.n_iter_no_change, 1):

@@ -296,6 +296,19 @@ def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, messa
         classifier.predict(X_train)
 
 
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("name, value", [("early_stopping", "no"), ("early_stopping", 1), ("verbose", "yes"),
+                                         ("verbose", None)])
+def test_switches_must_be_true_or_false(cls, name, value):
+    """A string such as "no" used to turn early stopping on (it is truthy)."""
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    estimator = cls((4,), epochs=1, random_state=0).set_params(**{name: value})
+    with pytest.raises(ValueError, match=re.escape(f"{name} must be True or False, got {value!r}")):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "model_")
+    cls((4,), epochs=1, random_state=0).set_params(**{name: np.bool_(False)}).fit(X, y)  # numpy's bools are bools
+
+
 def test_verbose_shows_a_progress_bar_over_the_epochs(digits, capsys):
     X_train, _, y_train, _ = digits
     MLPClassifier((4,), epochs=2, random_state=0).fit(X_train, y_train)
