@@ -148,9 +148,9 @@ class _MLPEstimator(BaseEstimator):
         for name in ("verbose", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if self.early_stopping and not 0 < as_real(self.validation_fraction) < 1:
+        if not 0 < as_real(self.validation_fraction) < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
-        if self.early_stopping and not is_int(self.n_iter_no_change, 1):
+        if not is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
         probe = models.MLP(1, hidden_sizes, 1, self.activation, bias=self.optimizer != "muon", rng=0)
         build_scheduler(self.schedule, build_optimizer(self.optimizer, probe, self.lr, self.weight_decay), self.epochs)
@@ -306,7 +306,11 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         has not improved for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
         Ignored by ``partial_fit``.
     validation_fraction : float, default 0.1
+        The fraction of the rows ``early_stopping`` holds out, in (0, 1) (checked even when
+        early stopping is off, as scikit-learn does).
     n_iter_no_change : int, default 10
+        The epochs without a better validation score after which ``early_stopping`` stops, a
+        positive integer (checked even when early stopping is off).
 
     Attributes
     ----------

@@ -286,6 +286,12 @@ def test_regressor_early_stopping_scores_r2():
     ({"early_stopping": True, "validation_fraction": 1.5}, "validation_fraction"),
     ({"early_stopping": True, "validation_fraction": "x"}, "validation_fraction must be in"),
     ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change"),
+    # checked with early stopping off too, as scikit-learn does
+    ({"validation_fraction": 7}, re.escape("validation_fraction must be in (0, 1), got 7")),
+    ({"validation_fraction": 0.0}, re.escape("validation_fraction must be in (0, 1), got 0.0")),
+    ({"validation_fraction": None}, re.escape("validation_fraction must be in (0, 1), got None")),
+    ({"n_iter_no_change": -5}, "n_iter_no_change must be a positive integer, got -5"),
+    ({"n_iter_no_change": 2.0}, "n_iter_no_change must be a positive integer, got 2.0"),
 ])
 def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, message):
     X_train, _, y_train, _ = digits
