@@ -43,7 +43,6 @@ early-stopping split: the same integer gives bit-identical refits.
 from __future__ import annotations
 
 import math
-import numbers
 from functools import partial
 from typing import Any, ClassVar
 
@@ -127,10 +126,13 @@ class _MLPEstimator(BaseEstimator):
 
     def _hidden_sizes(self) -> tuple[int, ...]:
         """``hidden_layer_sizes`` as a tuple (an int n means one layer, (n,)), checked."""
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        try:
+            sizes = tuple(self.hidden_layer_sizes)
+        except TypeError:  # not iterable: one layer, whose size is checked below like any other
+            sizes = (self.hidden_layer_sizes,)
         if not all(is_int(size, 1) for size in sizes):
-            raise ValueError(f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}")
+            raise ValueError("hidden_layer_sizes must be a positive integer or a sequence of positive integers, "
+                             f"got {self.hidden_layer_sizes!r}")
         return tuple(int(size) for size in sizes)
 
     def _check_params(self) -> None:

@@ -271,6 +271,10 @@ def test_regressor_early_stopping_scores_r2():
 # ------------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("params, message", [
     ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+    ({"hidden_layer_sizes": 64.0}, "hidden_layer_sizes must be a positive integer or a sequence of positive "
+                                   "integers, got 64.0"),
+    ({"hidden_layer_sizes": None}, "hidden_layer_sizes must be .*, got None"),
+    ({"hidden_layer_sizes": np.array(8)}, "hidden_layer_sizes must be .*, got array"),
     ({"epochs": 0}, "epochs"),
     ({"optimizer": "adamx"}, "unknown optimizer 'adamx'; known: sgd"),
     ({"schedule": "linear"}, "unknown schedule"),
@@ -300,6 +304,13 @@ def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, messa
         classifier.fit(X_train, y_train)
     with pytest.raises(NotFittedError):
         classifier.predict(X_train)
+
+
+@pytest.mark.parametrize("sizes, widths", [(3, [3]), (np.int64(3), [3]), (np.array([3, 2]), [3, 2]), ([], [])])
+def test_hidden_layer_sizes_takes_an_int_or_a_sequence_of_ints(sizes, widths):
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    classifier = MLPClassifier(sizes, epochs=1, random_state=0).fit(X, y)
+    assert [layer.out_features for layer in classifier.model_.children()[::2]] == [*widths, 2]
 
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
