@@ -393,8 +393,14 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         return models.MSELoss()
 
     def _targets(self, y: np.ndarray, dtype: np.dtype, reset: bool, classes: Any = None) -> np.ndarray:
-        """y as a (n_samples, n_targets) array of the training ``dtype``."""
-        targets = y.reshape(len(y), -1).astype(dtype, copy=False)
+        """y as a (n_samples, n_targets) array of the training ``dtype``, refused if it does not
+        fit in that dtype (y itself is finite: ``validate_data`` checked it)."""
+        with np.errstate(over="ignore"):
+            targets = y.reshape(len(y), -1).astype(dtype, copy=False)
+        if not np.isfinite(targets).all():
+            raise ValueError(
+                f"y holds values that overflow {np.dtype(dtype).name}, the dtype the network trains in (float32 X "
+                f"trains in float32): the largest |y| is {np.abs(y).max():.3g}; rescale y or pass X as float64")
         if reset:
             self.n_outputs_ = targets.shape[1]
         elif targets.shape[1] != self.n_outputs_:

@@ -148,6 +148,23 @@ def test_regressor_fits_one_target_or_several():
     assert regressor.score(X, Y) > 0.95
 
 
+def test_regressor_refuses_targets_that_overflow_the_dtype_it_trains_in():
+    """1e39 is finite in float64 and inf in float32: training on it used to fail with "the loss
+    became inf ... try a smaller learning rate"."""
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    message = "y holds values that overflow float32, .* the largest [|]y[|] is 1e[+]39"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no RuntimeWarning of the cast
+        with pytest.raises(ValueError, match=message):
+            MLPRegressor((4,), epochs=1, random_state=0).fit(X, np.full((40, 1), -1e39))
+        regressor = MLPRegressor((4,), epochs=1, random_state=0).fit(X, X.sum(axis=1))
+        _assert_failed_refit_leaves_the_fit(regressor, X, X, np.full(40, 1e39), ValueError, message)
+        with pytest.raises(ValueError, match=message):  # partial_fit casts to the network's float32, whatever X is
+            regressor.partial_fit(X.astype(np.float64), np.full(40, 1e39))
+    assert regressor.n_iter_ == 1
+    assert MLPRegressor((4,), epochs=1, random_state=0).fit(X.astype(np.float64), np.full(40, 1e39)).n_iter_ == 1
+
+
 @pytest.mark.parametrize("dtype, trained", [(np.float32, np.float32), (np.float64, np.float64),
                                             (np.int64, np.float64)])
 def test_float32_input_trains_in_float32_anything_else_in_float64(digits, dtype, trained):
