@@ -72,11 +72,13 @@ _SEED_BOUND = 2**31 - 1
 class _MLPEstimator(BaseEstimator):
     """What ``MLPClassifier`` and ``MLPRegressor`` share: the parameters, and training.
 
-    A subclass supplies the loss, the checks of ``y`` passed to ``validate_data``, and
-    ``_targets`` (what the loss is computed against; it also sets ``n_outputs_``).
+    A subclass supplies the loss, the checks of ``y`` passed to ``validate_data``,
+    ``_targets`` (what the loss is computed against; it also sets ``n_outputs_``) and the
+    scikit-learn name of what its outputs go through, ``_out_activation``.
     """
 
     _y_checks: ClassVar[dict[str, Any]] = {}
+    _out_activation: ClassVar[str]
 
     def __init__(
         self,
@@ -235,6 +237,35 @@ class _MLPEstimator(BaseEstimator):
         """Fitted once a network exists."""
         return hasattr(self, "model_")
 
+    def _linears(self) -> list[models.Linear]:
+        """The network's Linear layers, input to output (NotFittedError before a fit)."""
+        check_is_fitted(self)
+        return [layer for layer in self.model_.children() if isinstance(layer, models.Linear)]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices as scikit-learn's MLP has them: ``coefs_[i]`` of shape (n_in, n_out),
+        the transpose of the Linear layer's weight. Copies: changing them leaves the network as it is."""
+        return [layer.weight.data.T.copy() for layer in self._linears()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors, ``intercepts_[i]`` of shape (n_out,): copies, and zeros for the network
+        Muon trains, which has no biases."""
+        return [np.zeros(layer.out_features, layer.weight.dtype) if layer.bias is None else layer.bias.data.copy()
+                for layer in self._linears()]
+
+    @property
+    def n_layers_(self) -> int:
+        """The number of layers counting the input and output ones, as scikit-learn counts them."""
+        return len(self._linears()) + 1
+
+    @property
+    def out_activation_(self) -> str:
+        """What the outputs go through, by scikit-learn's name."""
+        check_is_fitted(self)
+        return self._out_activation
+
     def _dtype(self) -> np.dtype:
         """The dtype the network was trained in."""
         return self.model_.parameters()[0].dtype
@@ -326,7 +357,15 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     n_outputs_ : int, the number of logits (the number of classes).
     validation_scores_, best_validation_score_ : per-epoch and best validation accuracy with
         early stopping, None otherwise.
+    coefs_, intercepts_ : lists of ndarray, as in scikit-learn: ``coefs_[i]`` (n_in, n_out) and
+        ``intercepts_[i]`` (n_out,) compute layer i + 1 (copies of the network's; zero
+        intercepts when the network has no biases, with "muon").
+    n_layers_ : int, the layers counting the input and output ones (``len(coefs_) + 1``).
+    out_activation_ : str, "softmax": the probabilities are the softmax of the logits, also
+        for two classes (two logits, where scikit-learn's MLP has one, through "logistic").
     """
+
+    _out_activation = "softmax"
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """Train one epoch on (X, y), continuing from the current network (a new one on the
@@ -377,10 +416,13 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     Attributes
     ----------
     model_, optimizer_, scheduler_, loss_curve_, n_iter_, n_features_in_, feature_names_in_,
-    validation_scores_, best_validation_score_ : as for ``MLPClassifier`` (validation scores
-    are R²).
+    validation_scores_, best_validation_score_, coefs_, intercepts_, n_layers_ : as for
+    ``MLPClassifier`` (validation scores are R²).
     n_outputs_ : int, the number of target columns.
+    out_activation_ : str, "identity": the outputs are the predictions.
     """
+
+    _out_activation = "identity"
 
     _y_checks = {"multi_output": True, "y_numeric": True}
 

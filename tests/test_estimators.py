@@ -204,6 +204,68 @@ def test_muon_trains_a_network_without_biases(digits):
     assert classifier.score(X_test, y_test) > 0.9
 
 
+# ------------------------------------------------------------ scikit-learn's MLP attributes
+SKLEARN_MLP_ATTRIBUTES = ("coefs_", "intercepts_", "n_layers_", "out_activation_")
+ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "identity": lambda z: z}
+
+
+def network_by_hand(estimator, X: np.ndarray) -> np.ndarray:
+    """The outputs of ``estimator``'s network computed from its coefs_, intercepts_ and the
+    activation, as scikit-learn's MLP computes them (before the out_activation_)."""
+    hidden = ACTIVATIONS[estimator.activation]
+    for W, b in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1]):
+        X = hidden(X @ W + b)
+    return X @ estimator.coefs_[-1] + estimator.intercepts_[-1]
+
+
+@pytest.mark.parametrize("sizes, activation, n_classes", [((16, 8), "relu", 10), ((), "identity", 2),
+                                                          ((5,), "tanh", 2)])
+def test_coefs_and_intercepts_compute_the_classifiers_probabilities(digits, sizes, activation, n_classes):
+    X_train, X_test, y_train, _ = digits
+    classifier = MLPClassifier(sizes, activation=activation, epochs=2, random_state=0)
+    assert not any(hasattr(classifier, name) for name in SKLEARN_MLP_ATTRIBUTES)
+    classifier.fit(X_train, y_train % n_classes)
+    widths = [64, *sizes, n_classes]
+    assert [W.shape for W in classifier.coefs_] == list(zip(widths, widths[1:]))
+    assert [b.shape for b in classifier.intercepts_] == [(width,) for width in widths[1:]]
+    assert classifier.n_layers_ == len(sizes) + 2 and classifier.out_activation_ == "softmax"
+    logits = network_by_hand(classifier, X_test)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probabilities, classifier.predict_proba(X_test), rtol=1e-10, atol=1e-15)
+    classifier.coefs_[0][:] = 0  # a copy: the network does not change
+    classifier.intercepts_[0][:] = 0
+    np.testing.assert_array_equal(classifier.coefs_[0].T, classifier.model_.children()[0].weight.data)
+    assert np.all(classifier.intercepts_[0] == classifier.model_.children()[0].bias.data)
+
+
+def test_coefs_and_intercepts_load_into_sklearns_own_mlp_and_predict_the_same(digits):
+    X_train, X_test, y_train, _ = digits
+    ours = MLPClassifier((16, 8), epochs=2, random_state=0).fit(X_train, y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = SklearnMLPClassifier((16, 8), max_iter=1, random_state=0).fit(X_train, y_train)
+    theirs.coefs_, theirs.intercepts_ = ours.coefs_, ours.intercepts_
+    assert (theirs.n_layers_, theirs.out_activation_) == (ours.n_layers_, ours.out_activation_)
+    np.testing.assert_allclose(theirs.predict_proba(X_test), ours.predict_proba(X_test), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("optimizer, n_targets", [("adamw", 1), ("muon", 2)])
+def test_coefs_and_intercepts_compute_the_regressors_predictions(optimizer, n_targets):
+    """Muon trains a network without biases: its intercepts_ are zeros."""
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    Y = np.column_stack([X.sum(axis=1), X[:, 0]])[:, :n_targets].squeeze()
+    regressor = MLPRegressor((6, 4), optimizer=optimizer, epochs=3, random_state=0)
+    assert not any(hasattr(regressor, name) for name in SKLEARN_MLP_ATTRIBUTES)
+    regressor.fit(X, Y)
+    assert [W.shape for W in regressor.coefs_] == [(3, 6), (6, 4), (4, n_targets)]
+    assert (regressor.n_layers_, regressor.out_activation_) == (4, "identity")
+    if optimizer == "muon":
+        assert all(np.all(b == 0) for b in regressor.intercepts_)
+    np.testing.assert_allclose(network_by_hand(regressor, X).squeeze(), regressor.predict(X), rtol=1e-10,
+                               atol=1e-15)
+
+
 # ---------------------------------------------------------------------------- partial_fit
 def test_partial_fit_continues_the_same_network_and_optimizer(digits):
     X_train, X_test, y_train, y_test = digits
