@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
@@ -127,11 +127,13 @@ class _MLPEstimator(BaseEstimator):
         return self._train(X, y, incremental=False)
 
     def _hidden_sizes(self) -> tuple[int, ...]:
-        """``hidden_layer_sizes`` as a tuple (an int n means one layer, (n,)), checked."""
+        """``hidden_layer_sizes`` as a tuple (an int n means one layer, (n,)), checked. (It is
+        read at each check and build, so an iterator, empty after one reading, is refused.)"""
+        value = self.hidden_layer_sizes
         try:
-            sizes = tuple(self.hidden_layer_sizes)
-        except TypeError:  # not iterable: one layer, whose size is checked below like any other
-            sizes = (self.hidden_layer_sizes,)
+            sizes = tuple(value) if isinstance(value, (Sequence, np.ndarray)) else (value,)
+        except TypeError:  # a 0-d array: one "layer" that the check below refuses
+            sizes = (value,)
         if not all(is_int(size, 1) for size in sizes):
             raise ValueError("hidden_layer_sizes must be a positive integer or a sequence of positive integers, "
                              f"got {self.hidden_layer_sizes!r}")
@@ -149,11 +151,15 @@ class _MLPEstimator(BaseEstimator):
         if self.batch_size is not None and not is_int(self.batch_size, 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         check_l2(self.l2)
-        for name in ("verbose", "early_stopping"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not 0 < as_real(self.validation_fraction) < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}")
+        if not (isinstance(self.verbose, (bool, np.bool_)) or is_int(self.verbose, 0)):
+            raise ValueError(f"verbose must be True, False or an integer >= 0, got {self.verbose!r}")
+        # as in scikit-learn: [0, 1) always, and more than none of the rows to stop early on
+        low = 0 < as_real(self.validation_fraction) if self.early_stopping else 0 <= as_real(self.validation_fraction)
+        if not (low and as_real(self.validation_fraction) < 1):
+            interval = "(0, 1) with early_stopping" if self.early_stopping else "[0, 1)"
+            raise ValueError(f"validation_fraction must be in {interval}, got {self.validation_fraction!r}")
         if not is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
         probe = models.MLP(1, hidden_sizes, 1, self.activation, bias=self.optimizer != "muon", rng=0)
@@ -332,15 +338,15 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         For open-ended ``partial_fit``, use "constant".
     random_state : int, RandomState or None, default None
         Seeds the initial weights, the shuffling and the early-stopping split.
-    verbose : bool, default False
-        Show a tqdm progress bar over the epochs.
+    verbose : bool or int, default False
+        Show a tqdm progress bar over the epochs (when true, or an integer above 0).
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the rows (stratified) and stop when their accuracy
         has not improved for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
         Ignored by ``partial_fit``.
     validation_fraction : float, default 0.1
-        The fraction of the rows ``early_stopping`` holds out, in (0, 1) (checked even when
-        early stopping is off, as scikit-learn does).
+        The fraction of the rows ``early_stopping`` holds out: in [0, 1), and above 0 with
+        early stopping (checked even when early stopping is off, as scikit-learn does).
     n_iter_no_change : int, default 10
         The epochs without a better validation score after which ``early_stopping`` stops, a
         positive integer (checked even when early stopping is off).

@@ -370,9 +370,12 @@ def test_regressor_early_stopping_scores_r2():
     ({"early_stopping": True, "validation_fraction": "x"}, "validation_fraction must be in"),
     ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change"),
     # checked with early stopping off too, as scikit-learn does
-    ({"validation_fraction": 7}, re.escape("validation_fraction must be in (0, 1), got 7")),
-    ({"validation_fraction": 0.0}, re.escape("validation_fraction must be in (0, 1), got 0.0")),
-    ({"validation_fraction": None}, re.escape("validation_fraction must be in (0, 1), got None")),
+    ({"validation_fraction": 7}, re.escape("validation_fraction must be in [0, 1), got 7")),
+    ({"validation_fraction": -0.1}, re.escape("validation_fraction must be in [0, 1), got -0.1")),
+    ({"validation_fraction": None}, re.escape("validation_fraction must be in [0, 1), got None")),
+    ({"early_stopping": True, "validation_fraction": 0.0},
+     re.escape("validation_fraction must be in (0, 1) with early_stopping, got 0.0")),
+    ({"hidden_layer_sizes": (n for n in [8])}, "hidden_layer_sizes must be"),  # (read once, it would be gone)
     ({"n_iter_no_change": -5}, "n_iter_no_change must be a positive integer, got -5"),
     ({"n_iter_no_change": 2.0}, "n_iter_no_change must be a positive integer, got 2.0"),
 ])
@@ -393,16 +396,23 @@ def test_hidden_layer_sizes_takes_an_int_or_a_sequence_of_ints(sizes, widths):
 
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
-@pytest.mark.parametrize("name, value", [("early_stopping", "no"), ("early_stopping", 1), ("verbose", "yes"),
-                                         ("verbose", None)])
-def test_switches_must_be_true_or_false(cls, name, value):
-    """A string such as "no" used to turn early stopping on (it is truthy)."""
+@pytest.mark.parametrize("name, value, message", [
+    ("early_stopping", "no", "early_stopping must be True or False"),
+    ("early_stopping", 1, "early_stopping must be True or False"),
+    ("verbose", "yes", "verbose must be True, False or an integer >= 0"),
+    ("verbose", None, "verbose must be True, False or an integer >= 0"),
+    ("verbose", -1, "verbose must be True, False or an integer >= 0"),
+])
+def test_switches_must_be_true_or_false(cls, name, value, message):
+    """A string such as "no" used to turn early stopping on (it is truthy). verbose takes an
+    integer level too, as in scikit-learn."""
     X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
     estimator = cls((4,), epochs=1, random_state=0).set_params(**{name: value})
-    with pytest.raises(ValueError, match=re.escape(f"{name} must be True or False, got {value!r}")):
+    with pytest.raises(ValueError, match=re.escape(f"{message}, got {value!r}")):
         estimator.fit(X, y)
     assert not hasattr(estimator, "model_")
     cls((4,), epochs=1, random_state=0).set_params(**{name: np.bool_(False)}).fit(X, y)  # numpy's bools are bools
+    cls((4,), epochs=1, random_state=0, verbose=0).fit(X, y)
 
 
 def test_verbose_shows_a_progress_bar_over_the_epochs(digits, capsys):
