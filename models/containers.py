@@ -137,3 +137,8 @@ class Sequential(ModuleList):
 
     def _sliced(self, modules: list[Module]) -> ModuleList:
         return Sequential(*modules)
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """As ``ModuleList.insert``, returning the Sequential, as PyTorch's does."""
+        super().insert(index, module)
+        return self

@@ -9,6 +9,7 @@ layers is invisible, which is what ``ModuleList`` is for.
 from __future__ import annotations
 
 import textwrap
+import threading
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
@@ -35,8 +36,15 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-# ids of the modules whose train() is running: a cycle of modules is walked once, not forever
-_TRAIN_IN_PROGRESS: set[int] = set()
+class _TrainInProgress(threading.local):
+    """The ids of the modules whose train() is running in this thread: a cycle of modules is
+    walked once, not forever (and another thread's walk does not hide a module from this one)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+
+_TRAIN_IN_PROGRESS = _TrainInProgress()
 
 
 class Module:
@@ -160,13 +168,13 @@ class Module:
         if not isinstance(mode, (bool, np.bool_)):
             raise ValueError(f"training mode is expected to be boolean (True or False), got {mode!r}")
         mode = self.training = bool(mode)
-        _TRAIN_IN_PROGRESS.add(id(self))
+        _TRAIN_IN_PROGRESS.ids.add(id(self))
         try:
             for child in self.children():
-                if id(child) not in _TRAIN_IN_PROGRESS:
+                if id(child) not in _TRAIN_IN_PROGRESS.ids:
                     child.train(mode)
         finally:
-            _TRAIN_IN_PROGRESS.discard(id(self))
+            _TRAIN_IN_PROGRESS.ids.discard(id(self))
         return self
 
     def eval(self) -> Module:

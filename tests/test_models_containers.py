@@ -111,7 +111,7 @@ def test_extend_and_plus_equals_append_every_module_or_none():
 def test_insert_shifts_the_modules_after_it_as_in_pytorch_sequential():
     relu, tanh, sigmoid, identity = models.ReLU(), models.Tanh(), models.Sigmoid(), models.Identity()
     layers = models.Sequential(relu, tanh, sigmoid)
-    layers.insert(-1, identity)
+    assert layers.insert(-1, identity) is layers  # (PyTorch's Sequential.insert returns it)
     assert list(layers) == [relu, tanh, identity, sigmoid] and names(layers) == ["0", "1", "2", "3"]
     layers.insert(4, models.GELU())
     layers.insert(0, models.LeakyReLU())

@@ -341,6 +341,29 @@ def test_train_and_eval_reach_a_module_that_holds_itself_or_an_ancestor_once():
     assert model.training and model.fc.training
 
 
+def test_train_in_one_thread_does_not_hide_a_shared_module_from_another():
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    class WaitsInTheOtherThread(models.Module):
+        def train(self, mode=True):
+            if threading.current_thread() is not threading.main_thread():
+                entered.set()
+                release.wait(5)
+            return super().train(mode)
+
+    block = models.Sequential(models.Linear(2, 2, rng=0), WaitsInTheOtherThread(), models.Dropout(0.5))
+    other_thread = threading.Thread(target=models.Sequential(block).eval)
+    other_thread.start()
+    entered.wait(5)  # the other thread is inside block.train(False), before the Dropout
+    models.Sequential(block).eval()  # this thread must still reach the Dropout itself
+    dropout_training = block[2].training
+    release.set()
+    other_thread.join()
+    assert dropout_training is False
+
+
 def test_a_module_list_item_can_be_replaced_and_deleted_as_in_pytorch():
     a, b, c = (models.Linear(1, 1, rng=i) for i in range(3))
     layers = models.ModuleList([a, b, c])
