@@ -71,11 +71,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def check_target(path: str | os.PathLike[str]) -> Path:
     """The file ``path`` names (through symbolic links), once it is not what ``open(path, "w")``
     would refuse: an empty path (FileNotFoundError), a folder or a path ending in a separator
-    (IsADirectoryError), an existing file the process may not write (PermissionError). Each
-    error names ``path``. (Its folder is checked when the temporary file is made.)"""
+    (IsADirectoryError), an existing file the process may not write (PermissionError), a loop
+    of symbolic links (OSError). Each error names ``path``. (Its folder is checked when the
+    temporary file is made.)"""
     text = os.fspath(path)
     if not text:
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), text)
+    try:
+        os.stat(text)
+    except OSError as error:  # a loop of symbolic links (a missing file is fine: it is made)
+        if error.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), text) from None
     target = Path(os.path.realpath(text))
     if target.is_dir() or text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), text)

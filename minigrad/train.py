@@ -463,7 +463,9 @@ def output_folder_for(*files: str) -> Callable[[str], Path]:
         folder = output_folder(text)
         for name in files:
             try:
-                check_target(folder / name)
+                target = check_target(folder / name)
+                if folder.is_dir() and not target.parent.is_dir():  # (through a symbolic link)
+                    raise FileNotFoundError(errno.ENOENT, f"its folder {target.parent} does not exist")
             except OSError as error:
                 raise argparse.ArgumentTypeError(f"cannot write {folder / name} ({error.strerror})") from None
         return folder

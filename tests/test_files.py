@@ -160,6 +160,13 @@ def test_what_open_would_refuse_is_refused_naming_the_target_and_nothing_is_writ
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_folder"] and not any((tmp_path / "a_folder").iterdir())
 
 
+def test_a_loop_of_symbolic_links_is_refused_as_open_refuses_it_and_kept(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    with pytest.raises(OSError, match="Too many levels of symbolic links") as raised:
+        write_text(tmp_path / "loop", "x")
+    assert raised.value.filename == str(tmp_path / "loop") and (tmp_path / "loop").is_symlink()
+
+
 def test_a_file_the_process_may_not_write_is_refused_as_open_refuses_it(tmp_path, monkeypatch):
     target = tmp_path / "kept.txt"
     target.write_text("before")

@@ -51,6 +51,14 @@ def test_a_folder_where_an_output_file_cannot_be_written_is_refused(tmp_path, mo
     assert output_folder_for("results.json")(str(tmp_path / "out")) == tmp_path / "out"
 
 
+def test_an_output_file_linked_into_a_missing_folder_is_refused(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.md").symlink_to(tmp_path / "missing" / "report.md")
+    message = f"cannot write {tmp_path / 'out' / 'report.md'} (its folder {tmp_path / 'missing'} does not exist)"
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(message)):
+        output_folder_for("report.md")(str(tmp_path / "out"))
+
+
 @pytest.mark.parametrize("where, message", [
     ("a_file", "a_file is a file, not a folder"),
     ("a_file/results", "cannot create the folder a_file/results (Not a directory)"),
