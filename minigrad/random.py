@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.checks import is_int
-
 _generator = np.random.default_rng()
 
 
@@ -29,6 +27,9 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 
 def _checked_seed(seed: object, what: str) -> int:
-    if not is_int(seed, 0):
+    """``seed`` as an int: a TypeError when it is not an integer, a ValueError when it is < 0."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"{what} must be an integer >= 0, got {seed!r}")
+    if seed < 0:
         raise ValueError(f"{what} must be an integer >= 0, got {seed!r}")
     return int(seed)

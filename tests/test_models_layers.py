@@ -59,13 +59,19 @@ def test_manual_seed_makes_default_initialisation_reproducible():
     np.testing.assert_array_equal(first.weight.data, models.Linear(4, 3).weight.data)
 
 
-@pytest.mark.parametrize("seed", [None, True, -1, 1.5, "3"])
-def test_manual_seed_and_an_rng_seed_must_be_integers_of_at_least_zero(seed):
+@pytest.mark.parametrize("seed, error", [(None, TypeError), (True, TypeError), (1.5, TypeError), ("3", TypeError),
+                                         (-1, ValueError)])
+def test_manual_seed_must_be_an_integer_of_at_least_zero(seed, error):
     # (None would seed from the system: two calls, two streams)
-    with pytest.raises(ValueError, match=re.escape(f"manual_seed's seed must be an integer >= 0, got {seed!r}")):
+    with pytest.raises(error, match=re.escape(f"manual_seed's seed must be an integer >= 0, got {seed!r}")):
         minigrad.manual_seed(seed)
+
+
+def test_an_rng_seed_must_be_at_least_zero():
     with pytest.raises(ValueError, match="an rng seed must be an integer >= 0, got -1"):
         models.Linear(2, 2, rng=-1)
+    with pytest.raises(TypeError, match="rng must be a numpy Generator, an int seed or None, got float"):
+        models.Linear(2, 2, rng=1.5)
 
 
 @pytest.mark.parametrize("in_features, out_features", [(0, 2), (2, -1), (2.5, 2), (True, 2)])
