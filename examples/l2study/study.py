@@ -9,6 +9,7 @@ need (an MLP cell of the grid is also a point of part 5) are done once.
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -71,9 +72,16 @@ def backend(name: str, scheduler: str | None) -> Iterator[None]:
     try:
         client = Client(scheduler)
     except (OSError, ValueError) as error:
-        raise BackendError(f"cannot connect to the Dask scheduler at {scheduler}: {error}") from None
-    with client, joblib.parallel_config(backend="dask"):
-        yield
+        problem = f"cannot connect to the Dask scheduler at {scheduler}: {error}"
+    else:
+        with client, joblib.parallel_config(backend="dask"):
+            yield
+        return
+    # The half-made Client is garbage in a reference cycle: collected later, at any moment, its
+    # __del__ stops its event loop, which deadlocks when that moment is inside another Client's
+    # start. Collected here, once the error (whose traceback holds it) is gone, it cannot.
+    gc.collect()
+    raise BackendError(problem)
 
 
 def perform(configs: list[Config], store: RunStore, jobs: int, label: str) -> None:
