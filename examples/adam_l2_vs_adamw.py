@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = study.run(args.settings, parts, args.out, jobs=args.jobs, backend_name=args.backend,
                                scheduler=args.scheduler)
-        except (StoreError, study.BackendError) as error:
+        except (StoreError, study.BackendError, OSError) as error:  # (OSError: a file it could not write)
             print(f"adam_l2_vs_adamw.py: error: {error}", file=sys.stderr)
             return 1
         elapsed = time.perf_counter() - start

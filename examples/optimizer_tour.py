@@ -18,6 +18,7 @@ Outputs in ``--out``: ``tour.md`` (the claims in order, with figures and numbers
 from __future__ import annotations
 
 import argparse
+import sys
 
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
@@ -45,7 +46,10 @@ def main(argv: list[str] | None = None) -> list[Claim]:
     with exit_on_interrupt("optimizer_tour.py"):
         args = parse_args(argv)
         command = f"python examples/optimizer_tour.py{' --quick' if args.quick else ''} --seed {args.seed}"
-        outcome = runner.run(args.quick, args.seed, args.out, command)
+        try:
+            outcome = runner.run(args.quick, args.seed, args.out, command)
+        except OSError as error:  # a file it could not write (a folder in a figure's place, a full disk)
+            sys.exit(f"optimizer_tour.py: error: {error}")
         for c in outcome.claims:
             print(f"{c.number}. {c.title}: {'borne out' if c.holds else 'NOT borne out'}\n   {c.verdict}")
         print(f"{len(outcome.claims)} claims in {outcome.seconds:.1f} s; tour.md, results.json, raw.npz"

@@ -438,6 +438,17 @@ def test_a_damaged_line_before_the_last_is_a_one_line_error_from_the_command(tmp
     assert err == f"adam_l2_vs_adamw.py: error: {store.path}, line 1: not a run record; fix or remove that line"
 
 
+def test_a_file_the_study_cannot_write_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    # (a folder where a figure goes: the figures' names are not known when --out is read)
+    from minigrad.files import write_text
+
+    (tmp_path / "grid_heatmaps.png").mkdir()
+    monkeypatch.setattr(study, "run", lambda *args, **options: write_text(tmp_path / "grid_heatmaps.png", "x"))
+    assert adam_l2_vs_adamw.main(["--part", "grid", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"adam_l2_vs_adamw.py: error: [Errno 21] Is a directory: '{tmp_path / 'grid_heatmaps.png'}'"
+
+
 def test_ctrl_c_exits_with_130_saying_that_rerunning_resumes(tmp_path, monkeypatch, capsys):
     real = study.KINDS["equivalence"]
     calls = []
@@ -485,6 +496,7 @@ def test_bad_options_are_refused_before_any_run(tmp_path, monkeypatch, capsys, a
 def test_an_unreachable_dask_scheduler_is_a_one_line_error_naming_it(tmp_path, capsys, address, reason):
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")
+    earlier = {id(client) for client in dask_clients()}
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         status = adam_l2_vs_adamw.main(["--quick", "--part", "equivalences", "--backend", "dask",
                                         "--scheduler", address, "--out", str(tmp_path / "study")])
@@ -492,6 +504,17 @@ def test_an_unreachable_dask_scheduler_is_a_one_line_error_naming_it(tmp_path, c
     assert capsys.readouterr().err.strip().splitlines() == [
         f"adam_l2_vs_adamw.py: error: cannot connect to the Dask scheduler at {address}: {reason}"]
     assert not (tmp_path / "study").exists()  # nothing was run, so no output folder was made
+    # The failed Client is already collected: left for a later garbage collection, its __del__
+    # could run inside another Client's start and deadlock (it hung the next test).
+    assert [client for client in dask_clients() if id(client) not in earlier] == []
+
+
+def dask_clients() -> list:
+    """The distributed Clients alive (or garbage not yet collected) in this process."""
+    import gc
+
+    return [o for o in gc.get_objects()
+            if type(o).__name__ == "Client" and type(o).__module__.startswith("distributed")]
 
 
 def test_report_numbers_that_round_to_zero_have_no_minus_sign():

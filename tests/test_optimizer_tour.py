@@ -279,3 +279,14 @@ def test_a_bad_seed_or_output_folder_is_refused_before_the_tour(tmp_path, monkey
         optimizer_tour.main(["--quick", *args])
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"optimizer_tour.py: error: {message}"
+
+
+def test_a_file_the_tour_cannot_write_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    # (a folder where a figure goes: the figures' names are not known when --out is read)
+    from minigrad.files import write_text
+
+    (tmp_path / "claim1.png").mkdir()
+    monkeypatch.setattr(runner, "run", lambda quick, seed, out, command: write_text(out / "claim1.png", "x"))
+    with pytest.raises(SystemExit) as stop:
+        optimizer_tour.main(["--quick", "--out", str(tmp_path)])
+    assert stop.value.code == f"optimizer_tour.py: error: [Errno 21] Is a directory: '{tmp_path / 'claim1.png'}'"
