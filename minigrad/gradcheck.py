@@ -43,9 +43,9 @@ def gradcheck(
     saved = [(x, x.data, x.grad) for x in leaves]
     try:
         for x in leaves:
-            # C order, so that x.data.reshape(-1) below is a view: perturbing it perturbs x.
-            x.data, x.grad = np.array(x.data, dtype=np.float64, order="C"), None
-        args = [_float64_leaf(x) if isinstance(x, Tensor) and not x.is_leaf else x for x in inputs]
+            x.data, x.grad = _float64_copy(x.data), None
+        args = [Tensor(_float64_copy(x.data), requires_grad=x.requires_grad)
+                if isinstance(x, Tensor) and not x.is_leaf else x for x in inputs]
         _compare(fn, args, eps, atol, rtol)
     finally:
         for x, data, grad in saved:
@@ -53,8 +53,10 @@ def gradcheck(
     return True
 
 
-def _float64_leaf(x: Tensor) -> Tensor:
-    return Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
+def _float64_copy(data: np.ndarray) -> np.ndarray:
+    """A float64 copy in C order, so that ``reshape(-1)`` of it is a view: perturbing that view
+    perturbs the tensor holding it."""
+    return np.array(data, dtype=np.float64, order="C")
 
 
 def _call(fn: Callable[..., Tensor], args: list[Any]) -> Tensor:
