@@ -156,8 +156,9 @@ class _MLPEstimator(BaseEstimator):
         if not (isinstance(self.verbose, (bool, np.bool_)) or is_int(self.verbose, 0)):
             raise ValueError(f"verbose must be True, False or an integer >= 0, got {self.verbose!r}")
         # as in scikit-learn: [0, 1) always, and more than none of the rows to stop early on
-        low = 0 < as_real(self.validation_fraction) if self.early_stopping else 0 <= as_real(self.validation_fraction)
-        if not (low and as_real(self.validation_fraction) < 1):
+        fraction = as_real(self.validation_fraction)  # (NaN for what is not a number)
+        above_low = fraction > 0 if self.early_stopping else fraction >= 0
+        if not (above_low and fraction < 1):
             interval = "(0, 1) with early_stopping" if self.early_stopping else "[0, 1)"
             raise ValueError(f"validation_fraction must be in {interval}, got {self.validation_fraction!r}")
         if not is_int(self.n_iter_no_change, 1):
