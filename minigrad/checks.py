@@ -15,6 +15,11 @@ def is_int(value: Any, low: int) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
+def is_bool(value: Any) -> bool:
+    """True or False, Python or numpy."""
+    return isinstance(value, (bool, np.bool_))
+
+
 def is_real(value: Any) -> bool:
     """An int or float, Python or numpy, not bool. (Fractions and Decimals count as not
     numbers: numpy would compute with them as Python objects.)"""

@@ -8,6 +8,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from minigrad import autograd
+from minigrad.checks import is_bool
 from minigrad.dtypes import get_default_dtype
 
 Axis = int | Sequence[int] | None
@@ -30,7 +31,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        if not isinstance(requires_grad, (bool, np.bool_)):
+        if not is_bool(requires_grad):
             raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
         self.data = _to_array(data, dtype)
         self.grad: np.ndarray | None = None

@@ -56,7 +56,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 import minigrad.functional as F
 import models
 from minigrad import Tensor, no_grad
-from minigrad.checks import as_real, is_int
+from minigrad.checks import as_real, is_bool, is_int
 from minigrad.recipes import build_optimizer, build_scheduler
 from minigrad.train import History, check_l2, fit
 from models.module import Module
@@ -151,9 +151,9 @@ class _MLPEstimator(BaseEstimator):
         if self.batch_size is not None and not is_int(self.batch_size, 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         check_l2(self.l2)
-        if not isinstance(self.early_stopping, (bool, np.bool_)):
+        if not is_bool(self.early_stopping):
             raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}")
-        if not (isinstance(self.verbose, (bool, np.bool_)) or is_int(self.verbose, 0)):
+        if not (is_bool(self.verbose) or is_int(self.verbose, 0)):
             raise ValueError(f"verbose must be True, False or an integer >= 0, got {self.verbose!r}")
         # as in scikit-learn: [0, 1) always, and more than none of the rows to stop early on
         fraction = as_real(self.validation_fraction)  # (NaN for what is not a number)

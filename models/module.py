@@ -15,6 +15,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from minigrad import Tensor
+from minigrad.checks import is_bool
 
 
 class Parameter(Tensor):
@@ -165,7 +166,7 @@ class Module:
         does, so a child that overrides ``train`` (to keep a part in eval mode, say) is obeyed;
         returns self. A module already being set higher up (one that holds itself, or an
         ancestor) is not entered again."""
-        if not isinstance(mode, (bool, np.bool_)):
+        if not is_bool(mode):
             raise ValueError(f"training mode is expected to be boolean (True or False), got {mode!r}")
         mode = self.training = bool(mode)
         _TRAIN_IN_PROGRESS.ids.add(id(self))

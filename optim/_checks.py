@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from minigrad.checks import as_real, is_int
+from minigrad.checks import as_real, is_bool, is_int
 
 
 def check_range(what: str, value: float, low: float = 0.0, high: float = math.inf,
@@ -59,7 +59,7 @@ def check_flags(group: dict[str, Any], *names: str) -> None:
     """Switches (nesterov, amsgrad, ...) must be True or False: a string such as "no" would
     otherwise count as True."""
     for name in names:
-        if not isinstance(group[name], (bool, np.bool_)):
+        if not is_bool(group[name]):
             raise ValueError(f"Invalid {name}: {group[name]!r} (expected True or False)")
 
 

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from minigrad.checks import as_real
+from minigrad.checks import as_real, is_bool
 from optim._checks import refuse_unordered, require_dict
 from optim.flat import FlatGroup
 
@@ -353,7 +353,7 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
             raise ValueError(f"{where} holds {np.asarray(saved).dtype} values, expected numbers")
         return np.array(saved, dtype=expected.dtype)
     if isinstance(expected, bool):  # (a flag in a transform's state)
-        if not isinstance(saved, (bool, np.bool_)):
+        if not is_bool(saved):
             raise ValueError(f"{where} is {saved!r}, expected True or False")
         return bool(saved)
     if isinstance(expected, int) and not _is_count(saved):  # the step counts
