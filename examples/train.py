@@ -96,8 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"hidden layer widths of the MLP, for --model mlp only (default: {DEFAULTS['hidden'][0]}; "
                              f"{QUICK_DEFAULTS['hidden'][0]} with --quick)")
     parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adamw",
-                        help="sgd has momentum 0.9; muon trains an MLP without biases (it takes "
-                             "only matrices)")
+                        help="sgd has momentum 0.9; muon updates the weight matrices, and AdamW "
+                             "(lr 1e-3) the biases, which muon does not take")
     parser.add_argument("--lr", type=number(float, 0, True), default=None,
                         help="learning rate (default: " + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items()) + ")")
     parser.add_argument("--weight-decay", type=number(float, 0, False), default=0.0,
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     loss_fn = loss_for(data.task)
     try:
         check_resumed_epochs(args)
-        model = build_model(args.model, data, args.hidden, bias=args.optimizer != "muon", seed=args.seed)
+        model = build_model(args.model, data, args.hidden, seed=args.seed)
         optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
         scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
         start = time.perf_counter()

@@ -59,12 +59,28 @@ def loss_for(task: str) -> Module:
 
 def build_optimizer(name: str, model: Module, lr: float | None = None, weight_decay: float = 0.0) -> Optimizer:
     """Optimizer ``name`` (a key of ``OPTIMIZERS``) over ``model``'s parameters, with
-    ``weight_decay`` on the weights only (the biases are in a group without decay)."""
+    ``weight_decay`` on the weights only (the biases are in a group without decay).
+
+    Muon takes matrices only: with "muon", every parameter that is not 2-D (the biases) is in a
+    ``use_muon=False`` group, updated by AdamW at AdamW's recipe rate (1e-3, scaled by the same
+    schedule); ``lr`` is Muon's rate for the matrices."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
     cls, default_lr, settings = OPTIMIZERS[name]
     groups = models.param_groups(model, weight_decay)
+    if cls is optim.Muon:
+        groups = [part for group in groups for part in _split_off_non_matrices(group)]
     return cls(groups, lr=default_lr if lr is None else lr, weight_decay=weight_decay, **settings)
+
+
+def _split_off_non_matrices(group: dict[str, Any]) -> list[dict[str, Any]]:
+    """``group`` as a Muon group of its 2-D parameters and an AdamW group of the others
+    (leaving out a part that would be empty)."""
+    matrices = [p for p in group["params"] if p.ndim == 2]
+    others = [p for p in group["params"] if p.ndim != 2]
+    parts = [{**group, "params": matrices},
+             {**group, "params": others, "use_muon": False, "lr": OPTIMIZERS["adamw"][1]}]
+    return [part for part in parts if part["params"]]
 
 
 def _step_factor(epoch: int, epochs: int) -> float:

@@ -163,7 +163,7 @@ class _MLPEstimator(BaseEstimator):
             raise ValueError(f"validation_fraction must be in {interval}, got {self.validation_fraction!r}")
         if not is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
-        probe = models.MLP(1, hidden_sizes, 1, self.activation, bias=self.optimizer != "muon", rng=0)
+        probe = models.MLP(1, hidden_sizes, 1, self.activation, rng=0)
         build_scheduler(self.schedule, build_optimizer(self.optimizer, probe, self.lr, self.weight_decay), self.epochs)
 
     def _train(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _MLPEstimator:
@@ -226,9 +226,8 @@ class _MLPEstimator(BaseEstimator):
         """A fresh network, optimizer, schedule and generators, all drawn from ``random_state``."""
         init_seed, shuffle_seed, self._split_seed = (
             int(seed) for seed in check_random_state(self.random_state).randint(_SEED_BOUND, size=3))
-        # Muon takes matrices only, so with it the network has no biases (as in examples/train.py).
         model = models.MLP(n_features, self._hidden_sizes(), self.n_outputs_, self.activation,
-                           bias=self.optimizer != "muon", rng=init_seed, dtype=dtype)
+                           rng=init_seed, dtype=dtype)
         optimizer = build_optimizer(self.optimizer, model, self.lr, self.weight_decay)
         scheduler = build_scheduler(self.schedule, optimizer, self.epochs)
         # Set together, once all three are built: a bad name leaves no half-made network behind.
@@ -257,10 +256,8 @@ class _MLPEstimator(BaseEstimator):
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """The bias vectors, ``intercepts_[i]`` of shape (n_out,): copies, and zeros for the network
-        Muon trains, which has no biases."""
-        return [np.zeros(layer.out_features, layer.weight.dtype) if layer.bias is None else layer.bias.data.copy()
-                for layer in self._linears()]
+        """The bias vectors, ``intercepts_[i]`` of shape (n_out,): copies."""
+        return [layer.bias.data.copy() for layer in self._linears()]
 
     @property
     def n_layers_(self) -> int:
@@ -318,8 +315,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         Between hidden layers: "relu", "tanh", "sigmoid", "gelu", "leaky_relu" or "identity".
     optimizer : str, default "adamw"
         A name of ``minigrad.recipes.OPTIMIZERS``: "sgd" (momentum 0.9), "adagrad", "rmsprop",
-        "adam", "adamw", "nadam", "adamax", "radam", "lion" or "muon" (Muon updates matrices
-        only, so with it the network has no biases).
+        "adam", "adamw", "nadam", "adamax", "radam", "lion" or "muon" (Muon updates the weight
+        matrices; the biases, which it does not take, are updated by AdamW at rate 1e-3).
     lr : float or None, default None
         The learning rate; None takes the optimizer's usual one (1e-3 for Adam and AdamW).
     weight_decay : float, default 1e-2
@@ -365,8 +362,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     validation_scores_, best_validation_score_ : per-epoch and best validation accuracy with
         early stopping, None otherwise.
     coefs_, intercepts_ : lists of ndarray, as in scikit-learn: ``coefs_[i]`` (n_in, n_out) and
-        ``intercepts_[i]`` (n_out,) compute layer i + 1 (copies of the network's; zero
-        intercepts when the network has no biases, with "muon").
+        ``intercepts_[i]`` (n_out,) compute layer i + 1 (copies of the network's).
     n_layers_ : int, the layers counting the input and output ones (``len(coefs_) + 1``).
     out_activation_ : str, "softmax": the probabilities are the softmax of the logits, also
         for two classes (two logits, where scikit-learn's MLP has one, through "logistic").

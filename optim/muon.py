@@ -1,6 +1,6 @@
 """Muon (Jordan et al., 2024): momentum whose update is orthogonalized by a Newton–Schulz
-iteration, for 2-D weight matrices. Other parameters (biases, gains, embeddings) belong to an
-AdamW optimizer."""
+iteration, for 2-D weight matrices. Other parameters (biases, gains) belong to an AdamW group:
+a group of the same optimizer with ``use_muon=False``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from minigrad import Tensor
-from optim._checks import check_flags, check_int, check_range, refuse_unordered
+from optim._checks import as_pair, check_betas, check_flags, check_int, check_range
+from optim.adam import adam_update
 from optim.optimizer import Optimizer, ParamGroup
 
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -62,46 +62,63 @@ def muon_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray
 
 
 class Muon(Optimizer):
-    """Muon(params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7).
+    """Muon(params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7,
+    adamw_betas=(0.9, 0.999), adamw_eps=1e-8).
 
-    Only 2-D parameters are accepted (a ValueError names any other shape).
-    State per parameter: ``momentum_buffer``. See ``muon_update``.
+    Each parameter group says with ``use_muon`` (True unless the group sets it) how it is updated:
+
+    - ``use_muon=True``: by Muon (``muon_update``), with lr, weight_decay, momentum, nesterov,
+      ns_steps and eps. Such a group takes 2-D parameters only (a ValueError names any other
+      shape). State per parameter: ``momentum_buffer``.
+    - ``use_muon=False``: by AdamW (``optim.adam.adam_update``, decoupled), with the group's lr
+      and weight_decay, β = ``adamw_betas`` and ε = ``adamw_eps``; for the parameters Muon does
+      not take, such as biases. State per parameter: ``exp_avg`` (m) and ``exp_avg_sq`` (v).
+
+    So one optimizer (one state dict, one scheduler) trains a whole network::
+
+        Muon([{"params": weights}, {"params": biases, "use_muon": False, "lr": 1e-3}], lr=0.02)
     """
 
     elementwise = False  # Newton–Schulz mixes the entries of each matrix
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, weight_decay: float = 0.1,
                  momentum: float = 0.95, nesterov: bool = True, ns_steps: int = 5,
-                 eps: float = 1e-7) -> None:
+                 eps: float = 1e-7, adamw_betas: tuple[float, float] = (0.9, 0.999),
+                 adamw_eps: float = 1e-8) -> None:
         defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
-                        ns_steps=ns_steps, eps=eps)
+                        ns_steps=ns_steps, eps=eps, use_muon=True, adamw_betas=as_pair(adamw_betas),
+                        adamw_eps=adamw_eps)
         super().__init__(params, defaults)
-
-    def add_param_group(self, group: ParamGroup) -> None:
-        if isinstance(group, dict) and "params" in group:
-            params = group["params"]
-            refuse_unordered(params)
-            group = {**group, "params": [params] if isinstance(params, Tensor) else list(params)}
-            for p in group["params"]:
-                if isinstance(p, Tensor) and p.ndim != 2:
-                    raise ValueError(
-                        f"Muon only optimizes 2-D parameters, got one of shape {p.shape}; "
-                        "put it in an AdamW optimizer instead"
-                    )
-        super().add_param_group(group)
 
     def _check_hyperparameters(self, group: ParamGroup) -> None:
         check_range("learning rate", group["lr"])
         check_range("weight_decay value", group["weight_decay"])
         check_range("momentum value", group["momentum"], high=1.0, high_inclusive=False)
         check_range("epsilon value", group["eps"])
-        check_flags(group, "nesterov")
+        check_flags(group, "nesterov", "use_muon")
         check_int("ns_steps value", group["ns_steps"], 1)
+        check_betas(group["adamw_betas"])
+        check_range("adamw_eps value", group["adamw_eps"])
+        if group["use_muon"]:
+            for p in group.get("params", ()):
+                if p.ndim != 2:
+                    raise ValueError(
+                        f"Muon only optimizes 2-D parameters, got one of shape {p.shape}; "
+                        "put it in a group with use_muon=False (updated by AdamW) instead"
+                    )
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
-        return {"momentum_buffer": np.zeros_like(param)}
+        if group["use_muon"]:
+            return {"momentum_buffer": np.zeros_like(param)}
+        return {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
-        muon_update(param, grad, state["momentum_buffer"], lr=group["lr"],
-                    weight_decay=group["weight_decay"], momentum=group["momentum"],
-                    nesterov=group["nesterov"], ns_steps=group["ns_steps"], eps=group["eps"])
+        if group["use_muon"]:
+            muon_update(param, grad, state["momentum_buffer"], lr=group["lr"],
+                        weight_decay=group["weight_decay"], momentum=group["momentum"],
+                        nesterov=group["nesterov"], ns_steps=group["ns_steps"], eps=group["eps"])
+        else:
+            beta1, beta2 = group["adamw_betas"]
+            adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"],
+                        lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["adamw_eps"],
+                        weight_decay=group["weight_decay"], decoupled=True)

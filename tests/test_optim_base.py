@@ -4,6 +4,7 @@ parameters, and state dicts (plain, snapshots, exact resumption, safe loading)."
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 
@@ -298,6 +299,24 @@ def test_resuming_from_a_state_dict_is_bit_identical_to_not_stopping(cls, kwargs
     fresh = cls(resumed, lr=123.0)  # the loaded state dict restores the hyperparameters too
     fresh.load_state_dict(saved)
     train(fresh, resumed, range(20, 40))
+    for a, b in zip(uninterrupted, resumed):
+        assert np.array_equal(a.data, b.data)
+
+
+def test_a_muon_with_an_adamw_group_resumes_bit_identically():
+    def muon_with_biases(params: list[Tensor]) -> optim.Muon:
+        return optim.Muon([{"params": params[:1]}, {"params": params[1:], "use_muon": False}], lr=0.02)
+
+    shapes = ((3, 4), (4,))
+    uninterrupted = make_params(shapes=shapes)
+    train(muon_with_biases(uninterrupted), uninterrupted, range(30))
+    first_half = make_params(shapes=shapes)
+    opt = muon_with_biases(first_half)
+    train(opt, first_half, range(15))
+    resumed = [Tensor(p.data.copy(), requires_grad=True) for p in first_half]
+    fresh = muon_with_biases(resumed)
+    fresh.load_state_dict(json.loads(json.dumps(opt.state_dict(), default=np.ndarray.tolist)))
+    train(fresh, resumed, range(15, 30))
     for a, b in zip(uninterrupted, resumed):
         assert np.array_equal(a.data, b.data)
 

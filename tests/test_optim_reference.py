@@ -9,6 +9,7 @@ transposition is covered); after every step they must agree to 1e-12.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -250,3 +251,27 @@ def test_every_step_matches_the_spec_formula(case):
     # and the comparison is not vacuous: every parameter really moved
     assert all(np.max(np.abs(f - s)) > 1e-3 for f, s in zip(ours[-1], problem.start))
 
+
+
+def test_muon_updates_a_group_with_use_muon_false_by_the_adamw_formula():
+    """A Muon over two groups, the tall matrix by Muon and the wide one by AdamW (use_muon=False),
+    follows ref_muon for the first and ref_adamw, with adamw_betas and adamw_eps, for the second."""
+    problem = Problem()
+    params = [Tensor(s.copy(), requires_grad=True) for s in problem.start]
+    optimizer = optim.Muon([{"params": [params[0]]},
+                            {"params": [params[1]], "use_muon": False, "lr": 0.05}],
+                           lr=0.02, weight_decay=0.1, adamw_betas=(0.8, 0.99), adamw_eps=1e-3)
+    references = [partial(ref_muon, lr=0.02, weight_decay=0.1),
+                  partial(ref_adamw, lr=0.05, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-3)]
+    thetas = [s.copy() for s in problem.start]
+    states: list[dict] = [{}, {}]
+    for step in range(STEPS):
+        for i, p in enumerate(params):
+            p.grad = problem.grad(i, step, p.data)
+        optimizer.step()
+        thetas = [reference(theta, problem.grad(i, step, theta), state, step + 1)
+                  for i, (reference, theta, state) in enumerate(zip(references, thetas, states))]
+        for i, (p, theta) in enumerate(zip(params, thetas)):
+            np.testing.assert_allclose(p.data, theta, rtol=TOLERANCE, atol=TOLERANCE,
+                                       err_msg=f"parameter {i}, step {step + 1}")
+    assert all(np.max(np.abs(p.data - s)) > 1e-3 for p, s in zip(params, problem.start))

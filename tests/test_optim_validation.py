@@ -94,6 +94,36 @@ def test_muon_rejects_parameters_that_are_not_matrices_naming_the_shape(shape):
     assert len(opt.param_groups) == 1
 
 
+def test_muon_takes_any_shape_in_a_group_with_use_muon_false():
+    weight, bias = matrix()[0], Tensor(np.zeros(3), requires_grad=True)
+    opt = optim.Muon([{"params": [weight]}, {"params": [bias], "use_muon": False}])
+    weight.grad, bias.grad = np.ones((2, 3)), np.ones(3)
+    opt.step()
+    assert set(opt.state[weight]) == {"step", "momentum_buffer"}
+    assert set(opt.state[bias]) == {"step", "exp_avg", "exp_avg_sq"}
+    np.testing.assert_allclose(bias.data, -1e-3)  # AdamW's first step: -lr·sign(g), no decay of 0
+
+
+def test_muon_checks_a_group_switched_to_use_muon_before_stepping_it():
+    bias = Tensor(np.zeros(3), requires_grad=True)
+    opt = optim.Muon([{"params": [bias], "use_muon": False}])
+    opt.param_groups[0]["use_muon"] = True
+    bias.grad = np.ones(3)
+    with pytest.raises(ValueError, match=re.escape("got one of shape (3,); put it in a group with use_muon=False")):
+        opt.step()
+    np.testing.assert_array_equal(bias.data, 0.0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(use_muon="no"), "Invalid use_muon: 'no' (expected True or False)"),
+    (dict(adamw_betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    (dict(adamw_eps=-1.0), "Invalid adamw_eps value: -1.0"),
+])
+def test_muon_checks_the_settings_of_its_adamw_groups(kwargs, message):
+    with raises_exactly(message):
+        optim.Muon([{"params": matrix(), **kwargs}])
+
+
 def test_hyperparameters_of_a_group_are_checked_too():
     a, b = matrix(), matrix()
     with raises_exactly("Invalid beta parameter at index 1: 1.0"):
@@ -124,7 +154,9 @@ def test_the_spec_defaults():
         optim.Adamax: dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
         optim.RAdam: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
         optim.Lion: dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0),
-        optim.Muon: dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7),
+        # (the groups with use_muon=False take AdamW's betas and eps)
+        optim.Muon: dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7,
+                         use_muon=True, adamw_betas=(0.9, 0.999), adamw_eps=1e-8),
     }
     for cls, expected in defaults.items():
         assert cls(matrix()).defaults == expected, cls.__name__

@@ -48,6 +48,15 @@ def test_an_optimizer_recipe_is_its_class_with_the_given_rate_and_decay_and_else
     assert [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups] == [expected]
 
 
+def test_the_muon_recipe_puts_what_is_not_a_matrix_in_an_adamw_group_at_adamws_rate():
+    model = models.MLP(2, (3,), 1, rng=0)
+    optimizer = build_optimizer("muon", model, lr=0.05, weight_decay=0.01)
+    weights = [model[0].weight, model[2].weight]
+    biases = [model[0].bias, model[2].bias]
+    assert [(g["params"], g["use_muon"], g["lr"], g["weight_decay"]) for g in optimizer.param_groups] == [
+        (weights, True, 0.05, 0.01), (biases, False, 1e-3, 0.0)]
+
+
 # The spec's (PyTorch's) default rates, which the recipes of these optimizers take when given none
 @pytest.mark.parametrize("name, lr", [("adagrad", 1e-2), ("adam", 1e-3), ("adamw", 1e-3), ("nadam", 2e-3),
                                       ("adamax", 2e-3), ("radam", 1e-3), ("lion", 1e-4)])

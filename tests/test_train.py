@@ -511,7 +511,7 @@ def test_fit_takes_targets_as_a_list(moons):
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True, 2**64])
 def test_fit_names_a_bad_seed(moons, seed):
     model, optimizer, loss_fn = make_run(moons)
-    with pytest.raises(ValueError, match=re.escape(f"seed must be") + ".*" + re.escape(f"got {seed!r}")):
+    with pytest.raises(ValueError, match=re.escape("seed must be") + ".*" + re.escape(f"got {seed!r}")):
         fit(model, optimizer, loss_fn, moons.train, 1, seed=seed, progress=False)
 
 
