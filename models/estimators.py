@@ -318,7 +318,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         "adam", "adamw", "nadam", "adamax", "radam", "lion" or "muon" (Muon updates the weight
         matrices; the biases, which it does not take, are updated by AdamW at rate 1e-3).
     lr : float or None, default None
-        The learning rate; None takes the optimizer's usual one (1e-3 for Adam and AdamW).
+        The learning rate; None takes the optimizer's usual one (1e-3 for Adam and AdamW). With
+        "muon", Muon's rate for the weight matrices (the biases keep AdamW's 1e-3).
     weight_decay : float, default 1e-2
         Given to the optimizer, for the weights only: coupled L2 for Adam, SGD, ...;
         decoupled decay for AdamW.

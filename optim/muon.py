@@ -73,10 +73,16 @@ class Muon(Optimizer):
     - ``use_muon=False``: by AdamW (``optim.adam.adam_update``, decoupled), with the group's lr
       and weight_decay, β = ``adamw_betas`` and ε = ``adamw_eps``; for the parameters Muon does
       not take, such as biases. State per parameter: ``exp_avg`` (m) and ``exp_avg_sq`` (v).
+      Like any group, it takes what it does not set from the defaults above: Muon's lr and
+      weight_decay (0.1), not AdamW's.
 
     So one optimizer (one state dict, one scheduler) trains a whole network::
 
-        Muon([{"params": weights}, {"params": biases, "use_muon": False, "lr": 1e-3}], lr=0.02)
+        Muon([{"params": weights},
+              {"params": biases, "use_muon": False, "lr": 1e-3, "weight_decay": 0.0}], lr=0.02)
+
+    A group switched between the two between steps starts the other's state afresh, its step
+    count from 0.
     """
 
     elementwise = False  # Newton–Schulz mixes the entries of each matrix

@@ -184,9 +184,11 @@ class Optimizer:
 
     def _match_state_to_settings(self, index: int, group: ParamGroup) -> None:
         """Give each parameter of the group exactly the state its settings need. State for a
-        switch turned on since (momentum, amsgrad, centered) starts at zero, as at step one
-        (so SGD's buffer gets (1 − dampening)·g at its first step, not a copy of g); the state
-        of a switch turned off is dropped."""
+        switch turned on since (momentum, amsgrad, centered) starts at zero, as at step one;
+        the state of a switch turned off is dropped. The step count is the age of the state:
+        when none of a parameter's state is kept (SGD's momentum turned on, a Muon group
+        switched to AdamW), it starts again at 0, so that the new state's first step is step
+        one (SGD's buffer b ← g, Adam's bias corrections)."""
         needed = self._new_state(_NO_PARAMETER, group).keys()
         changed = False
         for p in group["params"]:
@@ -194,6 +196,8 @@ class Optimizer:
             if state is None or state.keys() == needed:
                 continue
             fresh = self._new_state(p.data, group)
+            if state.keys() & needed <= {"step"}:
+                state["step"] = 0
             for key in needed - state.keys():
                 state[key] = fresh[key]
             for key in state.keys() - needed:
@@ -224,7 +228,7 @@ class Optimizer:
         PyTorch, so the dict can be saved without pickle and loaded into a fresh optimizer.
         """
         for i, group in enumerate(self.param_groups):  # the state the settings say, saved
-            self._match_state_to_settings(i, group)
+            self._follow_changed_settings(i, group)
         index = {id(p): i for i, p in enumerate(self._params())}
         groups = [
             {**_settings_copy(g), "params": [index[id(p)] for p in g["params"]]}

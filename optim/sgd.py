@@ -40,8 +40,8 @@ class SGD(Optimizer):
     """SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False).
 
     State per parameter: ``momentum_buffer`` (only when momentum ≠ 0). See ``sgd_update``.
-    Momentum switched on after the first step starts from a zero buffer, so its first step
-    uses (1 − dampening)·g where PyTorch copies g (the same when dampening is 0).
+    Momentum switched on after the first step starts as at step one, b ← g, as in PyTorch:
+    the step count, the age of the state, starts again with the buffer.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,

@@ -474,9 +474,9 @@ def test_a_scalar_parameter_steps_alone_and_in_a_group(cls, kwargs):
 
 
 @pytest.mark.parametrize("n_params", [1, 2], ids=["per parameter", "flat"])
-def test_momentum_switched_on_between_steps_starts_from_a_zero_buffer(n_params):
+def test_momentum_switched_on_between_steps_starts_as_at_step_one(n_params):
     params = make_params(shapes=((3,),) * n_params)
-    opt = optim.SGD(params, lr=0.1)
+    opt = optim.SGD(params, lr=0.1, dampening=0.5)
     grads = [np.full(3, 1.0), np.full(3, 2.0), np.full(3, 3.0), np.full(3, 4.0)]
     start = params[0].data.copy()
     for g in grads[:2]:
@@ -488,8 +488,9 @@ def test_momentum_switched_on_between_steps_starts_from_a_zero_buffer(n_params):
         for p in params:
             p.grad = g
         opt.step()
-    # b = 0.9·0 + g₃ = 3, then b = 0.9·3 + 4 = 6.7: θ = θ₀ − 0.1·(1 + 2 + 3 + 6.7)
-    np.testing.assert_allclose(params[0].data, start - 0.1 * (1 + 2 + 3 + 6.7))
+    # as PyTorch, whose buffer is None until momentum is on: b = g₃ = 3 at the first step
+    # with momentum, then b = 0.9·3 + (1 − 0.5)·4 = 4.7, so θ = θ₀ − 0.1·(1 + 2 + 3 + 4.7)
+    np.testing.assert_allclose(params[0].data, start - 0.1 * (1 + 2 + 3 + 4.7))
 
 
 @pytest.mark.parametrize("cls, switch", [(optim.Adam, "amsgrad"), (optim.RMSprop, "centered")])
@@ -530,6 +531,38 @@ def test_a_switch_turned_off_and_on_again_gives_every_parameter_its_state():
     first.grad = np.ones(3)
     opt.step()
     assert all("max_exp_avg_sq" in opt.state[p] for p in (first, second))
+
+
+def test_a_muon_group_switched_to_adamw_counts_adamws_steps_from_one():
+    switched, fresh = make_params(shapes=((3, 4),)), make_params(shapes=((3, 4),))
+    opt = optim.Muon(switched, lr=1e-3, weight_decay=0.0)
+    train(opt, switched, range(20))
+    opt.param_groups[0]["use_muon"] = False
+    adamw = optim.AdamW(fresh, lr=1e-3, weight_decay=0.0)
+    fresh[0].data[...] = switched[0].data
+    train(opt, switched, range(20, 40))
+    train(adamw, fresh, range(20, 40))
+    assert opt.state[switched[0]]["step"] == 20 and set(opt.state[switched[0]]) == {"step", "exp_avg", "exp_avg_sq"}
+    np.testing.assert_array_equal(switched[0].data, fresh[0].data)
+
+
+def test_a_state_dict_between_two_switches_leaves_the_state_following_the_settings():
+    params = make_params()
+    opt = optim.SGD(params, lr=0.01, momentum=0.9)
+    train(opt, params, range(2))
+    opt.param_groups[0]["momentum"] = 0.0
+    opt.state_dict()
+    opt.param_groups[0]["momentum"] = 0.9
+    train(opt, params, range(2, 4))
+    assert all(np.isfinite(p.data).all() and "momentum_buffer" in opt.state[p] for p in params)
+
+
+def test_a_state_dict_is_refused_while_a_setting_is_invalid():
+    params = make_params()
+    opt = optim.Adam(params, lr=0.01)
+    opt.param_groups[0]["betas"] = (0.9, 1.0)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
+        opt.state_dict()
 
 
 def test_a_state_dict_saved_right_after_a_switch_changed_loads():
