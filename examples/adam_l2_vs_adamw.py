@@ -19,7 +19,7 @@ import argparse
 import sys
 import time
 
-from l2study import report, study
+from l2study import plots, report, study
 from l2study.runs import StoreError
 from l2study.settings import Settings
 from minigrad.cli import exit_on_interrupt
@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=parse_seed, default=0, help="base seed, 0 to 2**32 - 1 (default: 0)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds for the multi-seed parts 4-6: seed, seed+1, ... (default: 3)")
-    parser.add_argument("--out", type=output_folder_for("results.jsonl", "report.md"),
+    parser.add_argument("--out", type=output_folder_for("results.jsonl", "report.md", *plots.ALL_FIGURES),
                         default="results/adam_l2_vs_adamw",
                         help="output folder (default: results/adam_l2_vs_adamw/)")
     parser.add_argument("--quick", action="store_true", help="a reduced study, for smoke tests")

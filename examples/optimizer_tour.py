@@ -23,15 +23,16 @@ import sys
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
 from minigrad.train import output_folder_for
-from tour import runner
-from tour.claim import Claim
+from tour import plots, runner
+from tour.claim import Claim, figure_file
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The options: --out, --quick and --seed."""
     parser = argparse.ArgumentParser(prog="optimizer_tour.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=output_folder_for("tour.md", "results.json", "raw.npz"),
+    figures = [figure_file(number) for number in plots.FIGURES]
+    parser.add_argument("--out", type=output_folder_for("tour.md", "results.json", "raw.npz", *figures),
                         default="results/optimizer_tour",
                         help="folder for tour.md, the figures, results.json and raw.npz "
                              "(default: results/optimizer_tour/)")

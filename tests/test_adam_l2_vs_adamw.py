@@ -3,6 +3,7 @@ and its machinery (quick run, report, resume, Dask)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import shlex
@@ -187,7 +188,7 @@ def test_part4_report_names_gamma_lambda_the_papers_own_weight_decay_not_its_nor
 def test_part4_figure_frames_the_cell_of_best_validation_accuracy(tmp_path):
     plt = pytest.importorskip("matplotlib.pyplot")
     summary, _ = _middle_best_grid(tmp_path)
-    (_, heat), (_, paper) = plots._grid(plt, summary)
+    heat, paper = plots._grid(plt, summary)
     titles = [ax.get_title() for ax in heat.axes]
     assert "Adam+L2: final ‖W‖ (box: best validation accuracy)" in titles
     assert not any(title.endswith("(box: best accuracy)") for title in titles)
@@ -201,7 +202,7 @@ def test_part3_figure_leaves_out_the_weights_the_statistics_leave_out():
                    "rate": [1e-2, 1e-3, 1e-4, 1e-1, 1e-1], "fed": fed}
     summary = {"lr": 1e-3, "weight_decay": 1e-2,
                "optimizers": {"adam_l2": {"measurements": [measurement]}}}
-    [(_, figure)] = plots._per_parameter(plt, summary)
+    [figure] = plots._per_parameter(plt, summary)
     [points] = figure.axes[0].collections
     assert points.get_offsets().tolist() == [[1e-3, 1e-2], [1e-2, 1e-3], [1e-1, 1e-4]]
     plt.close("all")
@@ -438,15 +439,24 @@ def test_a_damaged_line_before_the_last_is_a_one_line_error_from_the_command(tmp
     assert err == f"adam_l2_vs_adamw.py: error: {store.path}, line 1: not a run record; fix or remove that line"
 
 
-def test_a_file_the_study_cannot_write_is_a_one_line_error(tmp_path, monkeypatch, capsys):
-    # (a folder where a figure goes: the figures' names are not known when --out is read)
-    from minigrad.files import write_text
+@pytest.mark.parametrize("figure", ["convergence_coefficients.png", "grid_paper.png", "weight_norm.png"])
+def test_a_folder_where_a_figure_goes_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys, figure):
+    (tmp_path / figure).mkdir()
+    monkeypatch.setattr(study, "run", lambda *args, **options: pytest.fail("the study ran"))
+    with pytest.raises(SystemExit) as stop:
+        adam_l2_vs_adamw.main(["--part", "grid", "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert f"cannot write {tmp_path / figure} (Is a directory)" in capsys.readouterr().err
 
-    (tmp_path / "grid_heatmaps.png").mkdir()
-    monkeypatch.setattr(study, "run", lambda *args, **options: write_text(tmp_path / "grid_heatmaps.png", "x"))
+
+def test_a_file_the_study_cannot_write_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    def disk_full(*args, **options):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "report.md"))
+
+    monkeypatch.setattr(study, "run", disk_full)
     assert adam_l2_vs_adamw.main(["--part", "grid", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"adam_l2_vs_adamw.py: error: [Errno 21] Is a directory: '{tmp_path / 'grid_heatmaps.png'}'"
+    assert err == f"adam_l2_vs_adamw.py: error: [Errno 28] No space left on device: '{tmp_path / 'report.md'}'"
 
 
 def test_ctrl_c_exits_with_130_saying_that_rerunning_resumes(tmp_path, monkeypatch, capsys):

@@ -4,6 +4,7 @@ of the update rules) wherever there is one."""
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import sys
@@ -281,12 +282,21 @@ def test_a_bad_seed_or_output_folder_is_refused_before_the_tour(tmp_path, monkey
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"optimizer_tour.py: error: {message}"
 
 
-def test_a_file_the_tour_cannot_write_is_a_one_line_error(tmp_path, monkeypatch, capsys):
-    # (a folder where a figure goes: the figures' names are not known when --out is read)
-    from minigrad.files import write_text
-
-    (tmp_path / "claim1.png").mkdir()
-    monkeypatch.setattr(runner, "run", lambda quick, seed, out, command: write_text(out / "claim1.png", "x"))
+@pytest.mark.parametrize("figure", ["claim1.png", "claim7.png"])
+def test_a_folder_where_a_figure_goes_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys, figure):
+    (tmp_path / figure).mkdir()
+    monkeypatch.setattr(runner, "run", lambda quick, seed, out, command: pytest.fail("the tour ran"))
     with pytest.raises(SystemExit) as stop:
         optimizer_tour.main(["--quick", "--out", str(tmp_path)])
-    assert stop.value.code == f"optimizer_tour.py: error: [Errno 21] Is a directory: '{tmp_path / 'claim1.png'}'"
+    assert stop.value.code == 2
+    assert f"cannot write {tmp_path / figure} (Is a directory)" in capsys.readouterr().err
+
+
+def test_a_file_the_tour_cannot_write_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    def disk_full(quick, seed, out, command):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / "tour.md"))
+
+    monkeypatch.setattr(runner, "run", disk_full)
+    with pytest.raises(SystemExit) as stop:
+        optimizer_tour.main(["--quick", "--out", str(tmp_path)])
+    assert stop.value.code == f"optimizer_tour.py: error: [Errno 28] No space left on device: '{tmp_path / 'tour.md'}'"

@@ -17,6 +17,17 @@ from minigrad.files import save_figure
 
 COLORS = {"adam": "tab:gray", "adam_l2": "tab:red", "adamw": "tab:blue"}
 
+# The PNG files of each part, in the order its painter draws them: known before anything runs,
+# so that the command can check at once that it may write them.
+FIGURES = {
+    "convergence": ("convergence_coefficients.png",),
+    "per-parameter": ("per_parameter_decay.png",),
+    "grid": ("grid_heatmaps.png", "grid_paper.png"),
+    "same-number": ("same_number.png",),
+    "weight-norm": ("weight_norm.png",),
+}
+ALL_FIGURES = tuple(name for names in FIGURES.values() for name in names)
+
 
 def draw(summaries: dict[str, dict[str, Any]], out: Path) -> dict[str, list[str]] | None:
     """Draw the figures of every summarised part into ``out``; None without matplotlib."""
@@ -34,15 +45,14 @@ def draw(summaries: dict[str, dict[str, Any]], out: Path) -> dict[str, list[str]
         for name, summary in summaries.items():
             if name not in painters:
                 continue
-            figures[name] = []
-            for filename, figure in painters[name](plt, summary):
+            for filename, figure in zip(FIGURES[name], painters[name](plt, summary), strict=True):
                 save_figure(figure, out / filename)
                 plt.close(figure)
-                figures[name].append(filename)
+            figures[name] = list(FIGURES[name])
     return figures
 
 
-def _convergence(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _convergence(plt: Any, summary: dict[str, Any]) -> list[Any]:
     """Bars of the coefficients of both optimizers beside LS, ridge and box, at each problem's
     middle λ, with the box ±1/λ dashed."""
     problems = sorted({row["problem"] for row in summary["rows"]}, reverse=True)
@@ -60,10 +70,10 @@ def _convergence(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ax.set(title=f"{problem}, λ = {row['weight_decay']:g} (box ±{row['bound']:.3g})",
                xlabel="coefficient i", ylabel="θ_i", xticks=index)
         ax.legend(fontsize=7)
-    return [("convergence_coefficients.png", figure)]
+    return [figure]
 
 
-def _per_parameter(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _per_parameter(plt: Any, summary: dict[str, Any]) -> list[Any]:
     """Log-log scatter of each weight's decay rate r against its √v̂, one colour per watched
     epoch, with the lines γλ/(√v̂ + ε) and γλ: the weights the statistics use
     (``per_parameter.usable``), so not those fed by constant pixels."""
@@ -85,7 +95,7 @@ def _per_parameter(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ax.set(xscale="log", yscale="log", title=LABELS[kind], xlabel="√v̂ (gradient RMS)",
                ylabel="decay per step r = (decay part of the step)/θ")
         ax.legend(fontsize=7, markerscale=3)
-    return [("per_parameter_decay.png", figure)]
+    return [figure]
 
 
 def _heatmap(ax: Any, values: np.ndarray, lrs: list[float], wds: list[float], best: tuple[int, int],
@@ -114,7 +124,7 @@ def _best_box(cell: tuple[int, int]) -> Any:
     return Rectangle((cell[0] - 0.5, cell[1] - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5)
 
 
-def _grid(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _grid(plt: Any, summary: dict[str, Any]) -> list[Any]:
     """Heatmaps of mean test accuracy and final ‖W‖ (PyTorch's parameterization), and the
     accuracy in the paper's (AdamW at λ_p = γλ), best cells marked."""
     lrs = summary["lrs"]
@@ -141,10 +151,10 @@ def _grid(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ax.set(xscale="log", yscale="log", xlabel="learning rate γ", ylabel=ylabel,
                title=f"{LABELS[kind]}: mean test accuracy, paper's axes")
         paper.colorbar(points, ax=ax, shrink=0.8)
-    return [("grid_heatmaps.png", heat), ("grid_paper.png", paper)]
+    return [heat, paper]
 
 
-def _same_number(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _same_number(plt: Any, summary: dict[str, Any]) -> list[Any]:
     """Test accuracy and final ‖W‖ against the same numeric λ, both optimizers."""
     wds = summary["weight_decays"]
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -159,10 +169,10 @@ def _same_number(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
     right.set(xscale="log", yscale="log", xlabel="weight_decay λ", ylabel="final ‖W‖")
     left.legend()
     right.legend()
-    return [("same_number.png", figure)]
+    return [figure]
 
 
-def _weight_norm(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _weight_norm(plt: Any, summary: dict[str, Any]) -> list[Any]:
     """‖W‖ after each epoch (mean over seeds), each optimizer at its best setting; dashed, Adam
     without decay at the same learning rates."""
     figure, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -174,4 +184,4 @@ def _weight_norm(plt: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
                 label=f"Adam, no decay, at {LABELS[kind]}'s γ = {s['lr']:g}")
     ax.set(xlabel="epoch", ylabel="‖W‖ (mean over seeds)", title="Weight norm over training")
     ax.legend(fontsize=8)
-    return [("weight_norm.png", figure)]
+    return [figure]

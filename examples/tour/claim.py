@@ -36,6 +36,11 @@ class Claim:
     notes: str = ""
 
 
+def figure_file(number: int) -> str:
+    """The PNG file of claim ``number``'s figure, in the output folder."""
+    return f"claim{number}.png"
+
+
 def steps_to_stay_below(loss: np.ndarray, threshold: float) -> float:
     """The first t from which the loss stays below ``threshold`` to the end of the run
     (``inf`` if it never does): reaching the threshold and bouncing out again does not count."""

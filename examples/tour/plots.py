@@ -13,7 +13,7 @@ import numpy as np
 
 from minigrad import Tensor, no_grad
 from minigrad.files import save_figure
-from tour.claim import Claim, format_lr
+from tour.claim import Claim, figure_file, format_lr
 from tour.scales import SCALE_FAMILIES
 from tour.valley import ROSENBROCK, VALLEY, VALLEY_FAMILIES, Landscape
 
@@ -178,5 +178,5 @@ def save(claim: Claim, plt: Any, out: Path) -> None:
     """Draw the figure of ``claim`` with ``plt`` and write it to ``out/claimN.png``."""
     fig = FIGURES[claim.number](claim, plt)
     fig.tight_layout()
-    save_figure(fig, out / f"claim{claim.number}.png", dpi=110)
+    save_figure(fig, out / figure_file(claim.number), dpi=110)
     plt.close(fig)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.files import atomic_path, write_text
-from tour.claim import Claim
+from tour.claim import Claim, figure_file
 
 
 def _number(value: float) -> str:
@@ -35,7 +35,7 @@ def markdown(claims: list[Claim], figures: bool, command: str, seconds: float) -
     for c in claims:
         lines += ["", f"## {c.number}. {c.title}", "", c.setup, ""]
         if figures:
-            lines += [f"![claim {c.number}](claim{c.number}.png)", ""]
+            lines += [f"![claim {c.number}]({figure_file(c.number)})", ""]
         lines += [f"**Verdict ({'borne out' if c.holds else 'not borne out'}):** {c.verdict}.", "",
                   c.notes, "", "| measured | value |", "| --- | --- |"]
         lines += [f"| {key} | {_number(value)} |" for key, value in c.numbers.items()]
