@@ -300,3 +300,19 @@ def test_a_file_the_tour_cannot_write_is_a_one_line_error(tmp_path, monkeypatch,
     with pytest.raises(SystemExit) as stop:
         optimizer_tour.main(["--quick", "--out", str(tmp_path)])
     assert stop.value.code == f"optimizer_tour.py: error: [Errno 28] No space left on device: '{tmp_path / 'tour.md'}'"
+
+
+def test_a_tour_stopped_part_way_leaves_an_earlier_runs_files_as_they_were(tmp_path, monkeypatch):
+    earlier = {"tour.md": "earlier tour", "claim1.png": "earlier figure", "results.json": "{}"}
+    for name, text in earlier.items():
+        (tmp_path / name).write_text(text)
+    done = Claim(number=1, title="t", setup="s", verdict="v", holds=True, numbers={"x": 1.0},
+                 arrays={"a": np.zeros(3)})
+
+    def interrupted() -> Claim:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "plan", lambda quick, seed: [(lambda: done, {}), (interrupted, {})])
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(True, 0, tmp_path, "optimizer_tour.py --quick")
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == earlier

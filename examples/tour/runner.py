@@ -52,16 +52,16 @@ class Outcome:
 
 
 def run(quick: bool, seed: int, out: Path, command: str) -> Outcome:
-    """Run every claim of ``plan``, drawing each figure into ``out`` as it comes (if matplotlib is
-    installed), then write the files, saying ``command`` produced them."""
+    """Run every claim of ``plan``; then draw their figures into ``out`` (if matplotlib is
+    installed) and write the files, saying ``command`` produced them. (Nothing is written until
+    every claim is done, so a tour stopped part-way leaves an earlier run's files as they were.)"""
     make_folder(out)
     plt = plots.pyplot()
     began = time.perf_counter()
-    claims = []
-    for experiment, settings in tqdm(plan(quick, seed), desc="optimizer tour", unit="claim"):
-        claim = experiment(**settings)
-        claims.append(claim)
-        if plt is not None:
+    claims = [experiment(**settings)
+              for experiment, settings in tqdm(plan(quick, seed), desc="optimizer tour", unit="claim")]
+    if plt is not None:
+        for claim in claims:
             plots.save(claim, plt, out)
     seconds = time.perf_counter() - began
     report.write(out, claims, plt is not None, command, seconds, quick, seed)
