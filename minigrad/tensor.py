@@ -292,6 +292,8 @@ class Tensor:
     def abs(self) -> Tensor:
         return ops.Abs.apply(self)
 
+    __abs__ = abs  # abs(x), as for numbers and arrays
+
     def tanh(self) -> Tensor:
         return ops.Tanh.apply(self)
 
@@ -367,6 +369,8 @@ def as_numbers(data: Any, dtype: np.dtype | None, what: str) -> np.ndarray:
             f"cannot make {what} from {type(data).__name__}: expected a number, a "
             f"(rectangular) list of numbers or a numeric numpy array ({error})"
         ) from None
+    except OverflowError:  # a Python int beyond any float
+        raise ValueError(f"cannot make {what} from {reprlib.repr(data)}: a number too large for {dtype}") from None
 
 
 autograd._bind_tensor_class(Tensor)

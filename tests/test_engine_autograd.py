@@ -217,6 +217,8 @@ def test_abs_and_clip_at_their_kinks():
     x = Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
     x.abs().sum().backward()
     np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
+    abs(x).sum().backward()  # the builtin, as for arrays
+    np.testing.assert_array_equal(x.grad, [-2.0, 0.0, 2.0])
     x = Tensor(np.array([-1.5, -1.0, 0.0, 1.0, 1.5]), requires_grad=True)
     x.clip(-1.0, 1.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])

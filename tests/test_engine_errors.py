@@ -349,3 +349,17 @@ def test_mse_loss_takes_data_targets_in_the_prediction_dtype(make_target):
 def test_a_numpy_float64_clip_bound_keeps_float32():
     x = Tensor(np.array([0.2, 0.9], np.float32))
     assert x.clip(np.float64(0.5)).dtype == np.float32
+
+
+@pytest.mark.parametrize("make", [lambda: Tensor(10**400), lambda: Tensor([1, -(10**400)]),
+                                  lambda: Tensor([1.0]) * 10**400],
+                         ids=["number", "list", "operand"])
+def test_an_integer_beyond_any_float_is_named(make):
+    with pytest.raises(ValueError, match=r"cannot make a Tensor from .*: a number too large for float32"):
+        make()
+
+
+@pytest.mark.parametrize("bounds", [(10**400, None), (None, -(10**400))])
+def test_a_clip_bound_beyond_any_float_is_named(bounds):
+    with pytest.raises(ValueError, match="clip bounds must fit in a float"):
+        Tensor([1.0, 2.0]).clip(*bounds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 
 import numpy as np
 
@@ -167,7 +168,11 @@ class Clip(Function):
             if bound is not None and not is_real(bound):
                 raise TypeError(f"clip bounds must be numbers or None, got {bound!r}")
         # As Python floats the bounds take a's dtype (a numpy float64 would promote float32 a).
-        lo, hi = (None if bound is None else float(bound) for bound in (lo, hi))
+        try:
+            lo, hi = (None if bound is None else float(bound) for bound in (lo, hi))
+        except OverflowError:  # a Python int beyond any float
+            raise ValueError(f"clip bounds must fit in a float, got lo={reprlib.repr(lo)}, "
+                             f"hi={reprlib.repr(hi)}") from None
         if lo is None and hi is None:
             raise ValueError("clip needs at least one bound, lo or hi (as in PyTorch)")
         if any(bound is not None and np.isnan(bound) for bound in (lo, hi)):
