@@ -31,8 +31,6 @@ from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
 
-_NO_PARAMETER = np.zeros(0)  # what _match_state_to_settings asks _init_state about: which keys?
-
 
 class Optimizer:
     """Base class, PyTorch-shaped: ``Optimizer(params, defaults)``.
@@ -174,37 +172,43 @@ class Optimizer:
 
     def _follow_changed_settings(self, index: int, group: ParamGroup) -> None:
         """When a hyperparameter of the group was changed since the last step (by hand or by a
-        scheduler), check it again and match the parameters' state to the new settings."""
+        scheduler), check it again and give the parameters the state the new settings need."""
         settings = _settings_snapshot(group)
         if self._settings_seen.get(index) == settings:
             return
         self._check_hyperparameters(group)
-        self._settings_seen[index] = settings
-        self._match_state_to_settings(index, group)
+        for p, state in self._states_for_settings(group).items():
+            if state is not self.state[p]:
+                self.state[p] = state
+                self._flat_groups.pop(index, None)  # its buffers do not hold the new arrays
+        self._settings_seen[index] = settings  # (only once the state follows them)
 
-    def _match_state_to_settings(self, index: int, group: ParamGroup) -> None:
-        """Give each parameter of the group exactly the state its settings need. State for a
-        switch turned on since (momentum, amsgrad, centered) starts at zero, as at step one;
-        the state of a switch turned off is dropped. The step count is the age of the state:
-        when none of a parameter's state is kept (SGD's momentum turned on, a Muon group
+    def _states_for_settings(self, group: ParamGroup) -> dict[Tensor, dict[str, Any]]:
+        """The state each parameter of the group that has one needs under the group's current
+        settings: its own when that fits, else a new dict sharing the arrays it keeps. State
+        for a switch turned on since (momentum, amsgrad, centered) starts at zero, as at step
+        one; the state of a switch turned off is left out. The step count is the age of the
+        state: when none of a parameter's state is kept (SGD's momentum turned on, a Muon group
         switched to AdamW), it starts again at 0, so that the new state's first step is step
-        one (SGD's buffer b ← g, Adam's bias corrections)."""
-        needed = self._new_state(_NO_PARAMETER, group).keys()
-        changed = False
+        one (SGD's buffer b ← g, Adam's bias corrections). Nothing is changed here."""
+        needed_by_layout: dict[tuple[int, np.dtype], Any] = {}
+        states = {}
         for p in group["params"]:
             state = self.state.get(p)
-            if state is None or state.keys() == needed:
+            if state is None:
                 continue
-            fresh = self._new_state(p.data, group)
-            if state.keys() & needed <= {"step"}:
-                state["step"] = 0
-            for key in needed - state.keys():
-                state[key] = fresh[key]
-            for key in state.keys() - needed:
-                del state[key]
-            changed = True
-        if changed:
-            self._flat_groups.pop(index, None)  # its buffers do not hold the new arrays
+            layout = (p.data.ndim, p.data.dtype)
+            if layout not in needed_by_layout:  # which keys? asked of an empty array shaped alike
+                probe = np.zeros((0,) * p.data.ndim, p.data.dtype)
+                needed_by_layout[layout] = self._new_state(probe, group).keys()
+            needed = needed_by_layout[layout]
+            if state.keys() != needed:
+                kept = state.keys() & needed
+                state = {key: state.get(key, zero) for key, zero in self._new_state(p.data, group).items()}
+                if kept <= {"step"}:
+                    state["step"] = 0
+            states[p] = state
+        return states
 
     def _state_of(self, param: Tensor, group: ParamGroup) -> dict[str, Any]:
         state = self.state.get(param)
@@ -227,14 +231,17 @@ class Optimizer:
         Parameters are referred to by their index in the order of ``param_groups``, as in
         PyTorch, so the dict can be saved without pickle and loaded into a fresh optimizer.
         """
-        for i, group in enumerate(self.param_groups):  # the state the settings say, saved
-            self._follow_changed_settings(i, group)
+        for group in self.param_groups:  # (a dict that could not be loaded is refused)
+            self._check_hyperparameters(group)
+        # The state the current settings say, saved; the optimizer's own follows them at its
+        # next step, as it would have without this snapshot.
+        states = {p: s for group in self.param_groups for p, s in self._states_for_settings(group).items()}
         index = {id(p): i for i, p in enumerate(self._params())}
         groups = [
             {**_settings_copy(g), "params": [index[id(p)] for p in g["params"]]}
             for g in self.param_groups
         ]
-        state = {index[id(p)]: _snapshot(s) for p, s in self.state.items()}
+        state = {index[id(p)]: _snapshot(s) for p, s in states.items()}
         return {"optimizer": type(self).__name__, "state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

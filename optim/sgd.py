@@ -40,8 +40,10 @@ class SGD(Optimizer):
     """SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False).
 
     State per parameter: ``momentum_buffer`` (only when momentum ≠ 0). See ``sgd_update``.
-    Momentum switched on after the first step starts as at step one, b ← g, as in PyTorch:
-    the step count, the age of the state, starts again with the buffer.
+    Momentum switched on after the first step starts as at step one, b ← g, as in PyTorch
+    (whose buffer is None until then): the step count, the age of the state, starts again with
+    the buffer. Switched off for some steps and on again, it starts afresh too, where PyTorch
+    would take up the buffer it kept.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,

@@ -46,6 +46,8 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
     """u ← m̂ / (√v̂ + ε), with m, v the bias-corrected moving averages of u and u²."""
     check_betas((b1, b2))
     check_range("epsilon value", eps)
+    # As Python floats they keep the arrays' dtype (a numpy float64 would make float32 state float64).
+    b1, b2, eps = float(b1), float(b2), float(eps)
 
     def init(param: np.ndarray) -> State:
         return {"count": 0, "mu": np.zeros_like(param), "nu": np.zeros_like(param)}

@@ -546,15 +546,57 @@ def test_a_muon_group_switched_to_adamw_counts_adamws_steps_from_one():
     np.testing.assert_array_equal(switched[0].data, fresh[0].data)
 
 
-def test_a_state_dict_between_two_switches_leaves_the_state_following_the_settings():
+def test_a_state_dict_between_two_switches_changes_nothing():
+    param = Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.SGD([param], lr=0.1, momentum=0.9)
+    for momentum in (0.9, 0.9, None, 0.9):
+        if momentum is None:  # switched off, saved, and on again before any step
+            opt.param_groups[0]["momentum"] = 0.0
+            saved = opt.state_dict()
+            opt.param_groups[0]["momentum"] = 0.9
+            continue
+        param.grad = np.array([1.0])
+        opt.step()
+    assert "momentum_buffer" not in saved["state"][0]  # (the snapshot follows the settings)
+    # b = 1, 1.9, then 0.9·1.9 + 1 = 2.71 (the buffer kept, as in PyTorch): θ = 1 − 0.1·(1 + 1.9 + 2.71)
+    np.testing.assert_allclose(param.data, [1 - 0.1 * (1 + 1.9 + 2.71)], rtol=1e-15)
+
+
+def test_the_state_a_subclass_makes_may_read_the_parameters_shape():
+    class MatrixSums(optim.Optimizer):  # for matrices only: its _init_state reads two sizes
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def _check_hyperparameters(self, group):
+            pass
+
+        def _init_state(self, param, group):
+            rows, columns = param.shape
+            return {"sums": np.zeros((rows, columns))}
+
+        def _update(self, param, grad, state, group):
+            state["sums"] += grad
+            param -= group["lr"] * grad
+
     params = make_params()
-    opt = optim.SGD(params, lr=0.01, momentum=0.9)
+    opt = MatrixSums(params)
     train(opt, params, range(2))
-    opt.param_groups[0]["momentum"] = 0.0
+    opt.param_groups[0]["lr"] = 0.05
     opt.state_dict()
-    opt.param_groups[0]["momentum"] = 0.9
-    train(opt, params, range(2, 4))
-    assert all(np.isfinite(p.data).all() and "momentum_buffer" in opt.state[p] for p in params)
+    train(opt, params, range(2, 3))
+    assert [opt.state[p]["step"] for p in params] == [3, 3]
+
+
+def test_scale_by_adam_with_numpy_betas_keeps_float32_state():
+    from optim.transforms import chain, scale_by_adam, scale_by_learning_rate
+
+    param = Tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = TransformOptimizer([param], chain(scale_by_adam(np.float64(0.9), np.float64(0.99)),
+                                            scale_by_learning_rate(0.1)))
+    for _ in range(3):
+        param.grad = np.ones(3, np.float32)
+        opt.step()
+    assert opt.state[param]["transform"]["0"]["mu"].dtype == np.float32
 
 
 def test_a_state_dict_is_refused_while_a_setting_is_invalid():
