@@ -39,16 +39,15 @@ OPTIMIZERS: dict[str, tuple[type[Optimizer], float, dict[str, Any]]] = {
 SCHEDULES = ("constant", "step", "cosine", "warmup-cosine", "sgdr")
 
 
-def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), bias: bool = True,
-                seed: int = 0) -> Module:
+def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), seed: int = 0) -> Module:
     """An ``MLP`` with the given hidden widths, or the linear model of the task
     (``LogisticRegression`` or ``LinearRegression``), sized for ``data``."""
     if kind == "mlp":
-        return models.MLP(data.n_features, tuple(hidden), data.n_outputs, bias=bias, rng=seed)
+        return models.MLP(data.n_features, tuple(hidden), data.n_outputs, rng=seed)
     if kind == "linear" and data.task == "classification":
-        return models.LogisticRegression(data.n_features, data.n_classes, bias=bias, rng=seed)
+        return models.LogisticRegression(data.n_features, data.n_classes, rng=seed)
     if kind == "linear":
-        return models.LinearRegression(data.n_features, data.n_outputs, bias=bias, rng=seed)
+        return models.LinearRegression(data.n_features, data.n_outputs, rng=seed)
     raise ValueError(f"unknown model {kind!r}; known: mlp, linear")
 
 

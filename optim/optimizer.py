@@ -3,7 +3,10 @@
 A concrete optimizer supplies three small things:
 
 - ``_check_hyperparameters(group)``: raise ValueError naming any invalid hyperparameter;
-- ``_init_state(param, group)``: the zero state of one parameter (arrays shaped like it, numbers);
+- ``_init_state(param, group)``: the zero state of one parameter (arrays shaped like it, numbers).
+  Its keys may depend on the settings, and on the parameter's ndim and dtype but not on its
+  sizes or values: to learn which keys the settings need, the base asks it about an empty
+  array of the parameter's ndim and dtype;
 - ``_update(param, grad, state, group)``: one step for one parameter, done by calling the
   optimizer's pure update function (which updates ``param`` and the state arrays in place).
 

@@ -65,6 +65,7 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
 def add_decayed_weights(weight_decay: float) -> Transform:
     """u ← u + λθ."""
     check_range("weight_decay value", weight_decay)
+    weight_decay = float(weight_decay)  # (a numpy float64 would make float32 updates float64)
     return Transform(_no_state, lambda u, state, param: u + weight_decay * param)
 
 
@@ -82,7 +83,7 @@ def scale_by_learning_rate(learning_rate: float | Callable[[int], float]) -> Tra
         lr = schedule(state["count"])
         check_range(f"learning rate at step {state['count']}", lr)  # (a schedule may give anything)
         state["count"] += 1
-        return -lr * u
+        return -float(lr) * u
 
     return Transform(init, update)
 

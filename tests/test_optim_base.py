@@ -587,16 +587,19 @@ def test_the_state_a_subclass_makes_may_read_the_parameters_shape():
     assert [opt.state[p]["step"] for p in params] == [3, 3]
 
 
-def test_scale_by_adam_with_numpy_betas_keeps_float32_state():
-    from optim.transforms import chain, scale_by_adam, scale_by_learning_rate
+@pytest.mark.parametrize("first", ["add_decayed_weights", "scale_by_learning_rate"])
+def test_transforms_with_numpy_float64_settings_keep_float32_state(first):
+    from optim.transforms import add_decayed_weights, chain, scale_by_adam, scale_by_learning_rate
 
+    before = {"add_decayed_weights": add_decayed_weights(np.float64(0.01)),
+              "scale_by_learning_rate": scale_by_learning_rate(lambda count: np.float64(1.0))}[first]
     param = Tensor(np.ones(3, np.float32), requires_grad=True)
-    opt = TransformOptimizer([param], chain(scale_by_adam(np.float64(0.9), np.float64(0.99)),
-                                            scale_by_learning_rate(0.1)))
+    opt = TransformOptimizer([param], chain(before, scale_by_adam(np.float64(0.9), np.float64(0.99)),
+                                            scale_by_learning_rate(np.float64(0.1))))
     for _ in range(3):
         param.grad = np.ones(3, np.float32)
         opt.step()
-    assert opt.state[param]["transform"]["0"]["mu"].dtype == np.float32
+    assert opt.state[param]["transform"]["1"]["mu"].dtype == np.float32
 
 
 def test_a_state_dict_is_refused_while_a_setting_is_invalid():

@@ -252,7 +252,6 @@ def test_every_step_matches_the_spec_formula(case):
     assert all(np.max(np.abs(f - s)) > 1e-3 for f, s in zip(ours[-1], problem.start))
 
 
-
 def test_muon_updates_a_group_with_use_muon_false_by_the_adamw_formula():
     """A Muon over two groups, the tall matrix by Muon and the wide one by AdamW (use_muon=False),
     follows ref_muon for the first and ref_adamw, with adamw_betas and adamw_eps, for the second."""
