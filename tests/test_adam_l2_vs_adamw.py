@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import re
 import shlex
 import sys
@@ -18,12 +19,14 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import adam_l2_vs_adamw  # noqa: E402
+import models  # noqa: E402
+import optim  # noqa: E402
 from l2study import (convergence, equivalences, grid, per_parameter, plots, report, runs,  # noqa: E402
                      same_number, study)
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
-from l2study.training import run_mlp  # noqa: E402
+from l2study.training import make_optimizer, run_mlp  # noqa: E402
 
 QUICK = Settings(quick=True, seeds=1)
 
@@ -56,6 +59,24 @@ def test_part2_adam_l2_lands_on_ridge_and_adamw_near_the_box_solution_far_from_r
     assert adamw["to_box"] < 0.1
     assert adamw["to_ridge"] > 0.2
     assert adam["to_box"] > 0.2
+
+
+def test_part2_summary_counts_the_coefficients_the_box_cuts(tmp_path):
+    # made-up runs: least squares has two of its three coefficients outside the box |θᵢ| ≤ 1/λ,
+    # and the box solution holds those two at its walls
+    store = RunStore(tmp_path / "results.jsonl")
+    configs = convergence.configs(QUICK, None)
+    for config in configs:
+        bound = 1 / config["weight_decay"]
+        ls = [3 * bound, 0.5 * bound, -2 * bound]
+        box = [bound, 0.5 * bound, -bound]
+        store.append(config, {"theta": box, "ls": ls, "ridge": [0.0] * 3, "box": box,
+                              "to_ridge": 1.0, "to_box": 0.0}, 0.0)
+    rows = convergence.summarize(QUICK, store)["rows"]
+    assert len(rows) == len(configs) // 2
+    for row in rows:
+        assert row["bound"] == 1 / row["weight_decay"]
+        assert (row["n_coefficients"], row["n_active"], row["n_ls_outside"]) == (3, 2, 2)
 
 
 def test_part2_report_concludes_penalty_versus_constraint_only_when_the_distances_show_it():
@@ -97,6 +118,25 @@ def _decay_statistics(kind: str) -> dict:
     last = per_parameter.run(config)["measurements"][-1]
     return per_parameter.rate_statistics(np.array(last["sqrt_vhat"]), np.array(last["rate"]),
                                          np.array(last["fed"]), last["lr"], config["weight_decay"], last["eps"])
+
+
+@pytest.mark.parametrize("kind, weights_decay, rule", [("adam", 0.0, optim.Adam), ("adam_l2", 0.1, optim.Adam),
+                                                      ("adamw", 0.1, optim.AdamW)])
+def test_the_studys_optimizers_decay_the_weights_only_and_adam_not_at_all(kind, weights_decay, rule):
+    model = models.MLP(4, (3,), 2, rng=0)
+    optimizer = make_optimizer(kind, model, 1e-3, 0.1)
+    assert type(optimizer) is rule
+    decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
+    assert {name: decay[id(p)] for name, p in model.named_parameters()} == {
+        "0.weight": weights_decay, "0.bias": 0.0, "2.weight": weights_decay, "2.bias": 0.0}
+
+
+def test_part3_measures_at_the_last_step_of_each_watched_epoch():
+    config = {**per_parameter.configs(QUICK, None)[0], "hidden": 8, "epochs": 4, "batch_size": 64}
+    n_train = len(digits(config["seed"]).y_train)
+    assert n_train % 64  # a short last batch: an epoch is ⌈n / 64⌉ steps, not ⌊n / 64⌋
+    measurements = per_parameter.run(config)["measurements"]
+    assert [(m["epoch"], m["step"]) for m in measurements] == [(e, e * math.ceil(n_train / 64)) for e in (1, 2, 4)]
 
 
 def test_part3_adam_l2_decay_spreads_over_orders_of_magnitude_with_sqrt_v_while_adamw_is_uniform():

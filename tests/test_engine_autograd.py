@@ -224,6 +224,13 @@ def test_abs_and_clip_at_their_kinks():
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])
 
 
+def test_leaky_relu_takes_the_slope_at_its_kink():
+    # at 0 the gradient is the slope, as in PyTorch (g where a > 0, else slope·g)
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    F.leaky_relu(x, 0.1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.1, 0.1, 1.0])
+
+
 def _raw_mlp_loss(params, x, y):
     w1, b1, w2, b2 = params
     h = (x @ w1 + b1).relu()

@@ -157,6 +157,17 @@ def test_binary_cross_entropy_targets_that_require_grad_are_refused():
     F.binary_cross_entropy_with_logits(logits, targets.detach()).backward()
 
 
+@pytest.mark.parametrize("targets", [[-0.5, 1.0], [0.0, 1.5], [np.nan, 0.0], [-1.0, 1.0]])
+def test_binary_cross_entropy_targets_outside_0_1_are_refused(targets):
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        F.binary_cross_entropy_with_logits(Tensor(np.zeros(2)), np.array(targets))
+
+
+def test_binary_cross_entropy_takes_targets_at_and_between_0_and_1():
+    loss = F.binary_cross_entropy_with_logits(Tensor(np.zeros(3)), np.array([0.0, 0.3, 1.0]))
+    assert loss.item() == pytest.approx(np.log(2))  # σ(0) = ½ whatever y: −[y·log ½ + (1 − y)·log ½]
+
+
 def test_unsigned_cross_entropy_targets_work():
     logits = Tensor(np.zeros((2, 3)), requires_grad=True)
     F.cross_entropy(logits, np.array([0, 2], dtype=np.uint64)).backward()

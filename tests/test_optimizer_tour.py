@@ -171,6 +171,7 @@ def test_uncorrected_first_adam_step_is_3_16_times_the_corrected_one():
     beta1, beta2 = 0.9, 0.999
     assert n["first_ratio"] == pytest.approx(math.sqrt(1 / (1 - beta2)) * (1 - beta1), rel=1e-5)
     assert n["first_ratio"] == pytest.approx(3.162, abs=1e-3)
+    assert n["predicted_first_ratio"] == pytest.approx(0.1 * math.sqrt(1000), rel=1e-12)  # the verdict prints it
     assert n["first_corrected"] == pytest.approx(1.0, rel=1e-6)
     assert n["motion_vs_intended"] < 1e-6           # every step of Adam's is γ
     assert n["formula_vs_motion"] < 1e-12           # our m̂, v̂ are Adam's: same motion

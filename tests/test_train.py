@@ -10,7 +10,8 @@ import pytest
 
 import models
 import optim
-from minigrad import Tensor
+import minigrad.functional as F
+from minigrad import Tensor, is_grad_enabled
 from minigrad.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from minigrad.data import load_dataset
 from minigrad.train import History, TrainingDivergedError, evaluate, fit, score, weight_norm, writable_folder
@@ -522,3 +523,26 @@ def test_evaluate_gives_each_module_its_own_mode_back(moons):
     dropout.eval()  # left in eval mode on purpose
     evaluate(model, moons.val)
     assert model.training and not dropout.training
+
+
+def test_fit_shuffles_each_epoch_anew_and_the_same_seed_the_same_way():
+    X = np.linspace(-1.0, 1.0, 40)[:, None]
+    y = np.arange(40.0)[:, None]  # each target names its row
+
+    def orders(seed: int) -> list[list[float]]:
+        seen = []
+
+        def loss_fn(prediction, target):
+            if is_grad_enabled():  # (a training step, not an evaluation)
+                seen.append(np.asarray(target).ravel().tolist())
+            return F.mse_loss(prediction, target)
+
+        model = models.Linear(1, 1, rng=0)
+        fit(model, optim.SGD(model.parameters(), lr=1e-3), loss_fn, (X, y), 3, batch_size=40, seed=seed,
+            progress=False)
+        return seen
+
+    first, again, other = orders(0), orders(0), orders(1)
+    assert len(first) == 3 and all(sorted(order) == list(range(40)) for order in first)
+    assert first[0] != first[1] != first[2] != first[0]
+    assert first == again and first != other
