@@ -85,3 +85,11 @@ def test_bad_options_are_refused_before_any_timing(argv, message, capsys, monkey
     with pytest.raises(SystemExit):
         benchmark.main([arg.format(a_file=tmp_path / "a_file") for arg in argv])
     assert message in capsys.readouterr().err
+
+
+def test_batches_take_every_full_batch_before_wrapping_around():
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    batches = Batches(X, y, 3)
+    assert [batches.next()[1].tolist() for _ in range(3)] == [[0, 1, 2], [3, 4, 5], [0, 1, 2]]
+    uneven = Batches(X, y, 4)  # the 2 rows left over are skipped: every batch is full
+    assert [uneven.next()[1].tolist() for _ in range(2)] == [[0, 1, 2, 3], [0, 1, 2, 3]]

@@ -48,6 +48,10 @@ def test_features_are_standardized_with_training_statistics_only():
     assert np.allclose(data.X_train.mean(axis=0), 0, atol=1e-6)
     assert np.allclose(data.X_train.std(axis=0), 1, atol=1e-5)
     assert not np.allclose(data.X_test.mean(axis=0), 0, atol=1e-3)
+    # with a validation split too, the statistics are the training rows' alone, not train + val's
+    data = load_dataset("iris", val_size=0.3, seed=0)
+    assert np.allclose(data.X_train.mean(axis=0), 0, atol=1e-6)
+    assert not np.allclose(data.X_val.mean(axis=0), 0, atol=1e-3)
 
 
 def test_constant_features_are_left_at_zero_not_divided_by_zero():
@@ -202,6 +206,8 @@ def test_batches_cover_every_row_once_and_keep_the_last_partial_batch():
 def test_drop_last_leaves_out_the_partial_batch():
     parts = list(batches(np.zeros((10, 1)), np.zeros(10), 4, rng=0, drop_last=True))
     assert [len(yb) for _, yb in parts] == [4, 4]
+    whole = list(batches(np.zeros((9, 1)), np.zeros(9), 3, rng=0, drop_last=True))  # no partial batch
+    assert [len(yb) for _, yb in whole] == [3, 3, 3]
 
 
 def test_shuffling_is_seeded_and_advances_a_generator():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+
+from minigrad.data import load_dataset
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.py"
 
@@ -40,3 +45,16 @@ def test_a_seed_scikit_learn_cannot_take_is_refused_in_one_line_before_training(
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == ("demo.py: error: argument --seed: must be an integer from 0 to "
                                               "2**32 - 1 = 4294967295, got '-1'")
+
+
+def test_the_accuracy_printed_as_test_is_measured_on_the_test_rows(monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("demo_example", DEMO)
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    evaluated = []
+    real_evaluate = demo.evaluate
+    monkeypatch.setattr(demo, "evaluate", lambda model, split, *rest: evaluated.append(split[0]) or real_evaluate(
+        model, split, *rest))
+    demo.main(["--quick"])
+    expected = load_dataset("digits", val_size=0.1, seed=0).X_test
+    assert len(evaluated) == 1 and np.array_equal(evaluated[0], expected)

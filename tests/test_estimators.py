@@ -341,6 +341,28 @@ def test_without_early_stopping_every_epoch_runs_and_no_validation_is_kept(digit
     assert classifier.validation_scores_ is None and classifier.best_validation_score_ is None
 
 
+def test_the_validation_split_of_a_classifier_is_stratified():
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    classifier = MLPClassifier((4,), epochs=1, validation_fraction=0.1, random_state=0).fit(X, y)
+    _, _, _, y_val = classifier._validation_split(X, y)
+    assert np.bincount(y_val).tolist() == [5, 3, 2]  # a tenth of each class
+
+
+def test_each_fit_and_partial_fit_shuffles_with_a_seed_drawn_from_random_state(monkeypatch):
+    import models.estimators as estimators
+
+    seeds = []
+    real_fit = estimators.fit
+    monkeypatch.setattr(estimators, "fit", lambda *args, seed, **options: seeds.append(seed) or real_fit(
+        *args, seed=seed, **options))
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    for random_state in (0, 1):
+        classifier = MLPClassifier((4,), epochs=1, random_state=random_state).fit(X, y)
+        classifier.partial_fit(X, y)
+    assert len(set(seeds)) == 4  # per call, and per random_state
+
+
 def test_regressor_early_stopping_scores_r2():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 4))
@@ -348,6 +370,8 @@ def test_regressor_early_stopping_scores_r2():
     regressor.fit(X, X.sum(axis=1))
     assert regressor.n_iter_ < 300
     assert 0.9 < regressor.best_validation_score_ <= 1
+    # the best epoch's score, not the last one's (the epochs after it did not improve on it)
+    assert regressor.best_validation_score_ == max(regressor.validation_scores_) > regressor.validation_scores_[-1]
 
 
 # ------------------------------------------------------------------------------- errors
@@ -468,6 +492,8 @@ def test_gridsearch_example_says_when_the_top_ranks_are_within_one_cv_std():
                                         "the best: the folds cannot tell them apart")
     rows[0]["std"] = 0.001
     assert example.resolution(rows) == "no other setting is within one CV standard deviation (0.0010) of the best"
+    edge = [{"rank": 1, "mean": 0.75, "std": 0.25}, {"rank": 2, "mean": 0.5, "std": 0.1}]  # (exact in binary)
+    assert example.near_best(edge) == 2  # exactly one standard deviation below the best is within it
 
 
 def test_gridsearch_example_has_help():

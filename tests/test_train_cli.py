@@ -57,6 +57,7 @@ BAD_OPTIONS = [
     (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
     (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
     (["--epochs", "2.5"], "argument --epochs: expected a whole number, got '2.5'"),
+    (["--val-size", "0.5"], "argument --val-size: must be < 0.5, got 0.5"),
     (["--batch-size", "1e3"], "argument --batch-size: expected a whole number, got '1e3'"),
     (["--out", "taken"], "argument --out: cannot write taken/metrics.json (Is a directory)"),
     (["--model", "linear", "--hidden", "64"], "--hidden gives the hidden layers of an MLP; --model linear has none"),
@@ -137,6 +138,14 @@ def test_every_optimizer_trains_for_an_epoch(train_module, optimizer, capsys):
     train_module.main(["--dataset", "iris", "--hidden", "8", "--optimizer", optimizer, "--epochs", "1",
                        "--no-progress"])
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_the_l2_option_reaches_fit(train_module, monkeypatch, capsys):
+    seen = {}
+    real_fit = train_module.fit
+    monkeypatch.setattr(train_module, "fit", lambda *args, **options: seen.update(options) or real_fit(*args, **options))
+    train_module.main(["--dataset", "diabetes", "--model", "linear", "--epochs", "1", "--l2", "0.25", "--no-progress"])
+    assert seen["l2"] == 0.25
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
