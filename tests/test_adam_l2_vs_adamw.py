@@ -154,15 +154,21 @@ def test_part3_adam_l2_decay_spreads_over_orders_of_magnitude_with_sqrt_v_while_
     assert adamw["median"] == pytest.approx(1e-3 * 1e-2, rel=1e-9)  # γλ
 
 
-def _recorded(tmp_path: Path, configs: list[dict], accuracy) -> RunStore:
-    """A store holding made-up MLP runs: ``accuracy(config)`` is their validation and test
-    accuracy, and ‖W‖ ends at that fraction of its start."""
+def _recorded_runs(tmp_path: Path, configs: list[dict], run) -> RunStore:
+    """A store holding made-up MLP runs: ``run(config)`` gives (validation accuracy, test
+    accuracy, final ‖W‖); ‖W‖ starts at 5."""
     store = RunStore(tmp_path / "results.jsonl")
     for config in configs:
-        value = accuracy(config)
-        store.append(config, {"val_accuracy": value, "test_accuracy": value, "train_accuracy": value,
-                              "train_loss": 0.5, "weight_norms": [5.0, 5.0 * value]}, 0.0)
+        val, test, norm = run(config)
+        store.append(config, {"val_accuracy": val, "test_accuracy": test, "train_accuracy": test,
+                              "train_loss": 0.5, "weight_norms": [5.0, norm]}, 0.0)
     return store
+
+
+def _recorded(tmp_path: Path, configs: list[dict], accuracy) -> RunStore:
+    """Made-up runs whose validation and test accuracy are both ``accuracy(config)``, and whose
+    ‖W‖ ends at that fraction of its start."""
+    return _recorded_runs(tmp_path, configs, lambda c: (accuracy(c), accuracy(c), 5.0 * accuracy(c)))
 
 
 def _grid_report(tmp_path: Path, settings: Settings, accuracy) -> tuple[dict, str]:

@@ -18,18 +18,9 @@ from l2study import equivalences, grid, report, same_number, training, weight_no
 from l2study.runs import RunStore  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
 
+from tests.test_adam_l2_vs_adamw import _rates, _recorded_runs  # noqa: E402
+
 QUICK = Settings(quick=True, seeds=1)
-
-
-def _recorded(tmp_path: Path, configs: list[dict], run) -> RunStore:
-    """A store holding made-up MLP runs: ``run(config)`` gives (validation accuracy, test
-    accuracy, final ‖W‖); ‖W‖ starts at 5."""
-    store = RunStore(tmp_path / "results.jsonl")
-    for config in configs:
-        val, test, norm = run(config)
-        store.append(config, {"val_accuracy": val, "test_accuracy": test, "train_accuracy": test,
-                              "train_loss": 0.5, "weight_norms": [5.0, norm]}, 0.0)
-    return store
 
 
 def _cell(config: dict) -> tuple[str, float, float]:
@@ -43,7 +34,7 @@ def test_the_spread_over_seeds_is_the_sample_standard_deviation(tmp_path):
     assert training._mean_std([0.7]) == (0.7, 0.0)
     configs = training.mlp_configs(Settings(quick=True, seeds=2), "adamw", 1e-2, 0.1)
     test, val, norm = {0: 0.8, 1: 0.9}, {0: 0.7, 1: 0.7}, {0: 4.0, 1: 6.0}
-    store = _recorded(tmp_path, configs, lambda c: (val[c["seed"]], test[c["seed"]], norm[c["seed"]]))
+    store = _recorded_runs(tmp_path, configs, lambda c: (val[c["seed"]], test[c["seed"]], norm[c["seed"]]))
     stats = training.over_seeds(store, configs)
     # test: 0.85 ± √(2·0.05²/1) = 0.05·√2; ‖W‖: 5 ± √(2·1²/1) = √2; validation: 0.7 ± 0
     assert stats["accuracy"] == pytest.approx(0.85) and stats["accuracy_std"] == pytest.approx(0.05 * math.sqrt(2))
@@ -107,16 +98,11 @@ def test_part3_adamw_rates_are_all_gamma_lambda_only_if_uniform_at_gamma_lambda(
     assert elsewhere.startswith("AdamW's rates are not all γλ = 1.0e-05")
 
 
-def _l2_rates(median: float) -> dict:
-    return {"p5": 1e-6, "median": median, "p95": 1e-2, "spread": 1e4, "slope": -1.0, "stationary_error": 0.01,
-            "sqrt_vhat_p5": 1e-4, "sqrt_vhat_p95": 1e-2}
-
-
 def test_part3_small_roots_explain_adam_l2s_rate_only_when_it_exceeds_adamws():
     decay = 1e-3 * 1e-2  # γλ = 1e-5; √v̂ at p95 is 1e-2 < SMALL_ROOT everywhere below
-    larger = report._l2_rates(_l2_rates(median=1e-3), decay)
+    larger = report._l2_rates(_rates(median=1e-3), decay)
     assert larger.endswith("median rate is 100× AdamW's, because √v̂ ≪ 1 here.")
-    smaller = report._l2_rates(_l2_rates(median=5e-6), decay)  # γλ/(√v̂ + ε) > γλ cannot give 0.5×
+    smaller = report._l2_rates(_rates(median=5e-6), decay)  # γλ/(√v̂ + ε) > γλ cannot give 0.5×
     assert smaller.endswith("median rate is 0.5× AdamW's.") and "≪" not in smaller
 
 
@@ -131,14 +117,14 @@ def test_part4_best_cell_is_chosen_on_validation_accuracy_not_test(tmp_path):
             return 0.9, 0.6, 5.0
         return (0.7, 0.97, 5.0) if cell in by_test else (0.5, 0.5, 5.0)
 
-    store = _recorded(tmp_path, grid.configs(QUICK, None), run)
+    store = _recorded_runs(tmp_path, grid.configs(QUICK, None), run)
     assert grid.best_cells(QUICK, store) == {"adam_l2": (1e-2, 1e-2), "adamw": (3e-3, 10.0)}
 
 
 def test_part4_a_tie_for_the_best_cell_goes_to_the_first_cell(tmp_path):
     # the grid is walked by learning rate, then by λ: γ = 3e-3 comes before γ = 3e-2
     tied = {("adam_l2", 3e-3, 1.0), ("adam_l2", 3e-2, 1e-4), ("adamw", 1e-2, 1e-2), ("adamw", 3e-2, 1e-2)}
-    store = _recorded(tmp_path, grid.configs(QUICK, None),
+    store = _recorded_runs(tmp_path, grid.configs(QUICK, None),
                       lambda c: (0.9, 0.8, 5.0) if _cell(c) in tied else (0.5, 0.5, 5.0))
     assert grid.best_cells(QUICK, store) == {"adam_l2": (3e-3, 1.0), "adamw": (1e-2, 1e-2)}
 
@@ -164,7 +150,7 @@ def test_part4_summary_reads_best_and_good_decays_on_validation_and_gives_both_s
         test = 0.97 if wd == wds[kind][-1] else 0.5  # on the test rows the largest λ would win
         return val, test, 5.0
 
-    summary = grid.summarize(settings, _recorded(tmp_path, grid.configs(settings, None), run))
+    summary = grid.summarize(settings, _recorded_runs(tmp_path, grid.configs(settings, None), run))
     l2, w = summary["optimizers"]["adam_l2"], summary["optimizers"]["adamw"]
     assert l2["best_wd_per_lr"] == [1e-3, 1e-5, 1e-3, 1e-5, 1e-4]  # the first of a row's ties
     assert w["best_wd_per_lr"] == [1.0, 1e-3, 0.1, 1e-3, 1e-2]
@@ -216,7 +202,7 @@ def _collapse_at(tmp_path: Path, accuracies: list[float]):
     wds = same_number.weight_decays(QUICK)
     assert wds == (1e-4, 1e-2, 1.0)
     test = dict(zip(wds, accuracies))
-    store = _recorded(tmp_path, same_number.configs(QUICK, None),
+    store = _recorded_runs(tmp_path, same_number.configs(QUICK, None),
                       lambda c: (0.9, test[c["weight_decay"]] if c["optimizer"] == "adam_l2" else 0.95, 5.0))
     optimizers = same_number.summarize(QUICK, store)["optimizers"]
     assert optimizers["adamw"]["collapse_at"] is None
@@ -242,7 +228,7 @@ def test_part6_settings_come_from_the_grid_on_validation_and_undecayed_adam_at_t
         return (0.9, 0.5, 2.0) if _cell(config) in best else (0.5, 0.9, 3.0)
 
     adam_runs = [c for group in weight_norm.adam_configs(QUICK).values() for c in group]
-    store = _recorded(tmp_path, grid.configs(QUICK, None) + adam_runs, run)
+    store = _recorded_runs(tmp_path, grid.configs(QUICK, None) + adam_runs, run)
     assert grid.complete(QUICK, store)
     summary = weight_norm.summarize(QUICK, store)
     assert summary["from_grid"] is True

@@ -111,7 +111,7 @@ def test_one_learning_rate_cannot_serve_two_gradient_scales_but_adaptive_ones_ca
     assert (n["SGD.best_lr_x"], n["SGD.best_lr_y"], n["SGD.lr_ratio"]) == (1.0, 0.01, pytest.approx(100))
     # y is stable only for γ < 2/100, but x needs (1 − γ)^200 · 1.5 < 1e-3, i.e. γ > 0.036.
     assert 1 - (1e-3 / 1.5) ** (1 / 200) > 2 / 100
-    assert n["SGD.lrs_for_both"] == 0
+    assert n["SGD.lrs_for_both"] == 0 and math.isinf(n["SGD.steps_for_both"])  # no one γ brings both in
     for name in ("AdaGrad", "RMSProp", "Adam"):
         assert n[f"{name}.lr_ratio"] == 1 and n[f"{name}.lrs_for_both"] > 0
         error = claim.arrays[f"{name}.final_error"]
