@@ -93,3 +93,33 @@ def test_batches_take_every_full_batch_before_wrapping_around():
     assert [batches.next()[1].tolist() for _ in range(3)] == [[0, 1, 2], [3, 4, 5], [0, 1, 2]]
     uneven = Batches(X, y, 4)  # the 2 rows left over are skipped: every batch is full
     assert [uneven.next()[1].tolist() for _ in range(2)] == [[0, 1, 2, 3], [0, 1, 2, 3]]
+
+
+def test_each_tools_step_time_is_the_median_of_its_blocks(monkeypatch):
+    class Idle:  # a tool whose steps take no time: only the clock below says how long a block took
+        name = "idle"
+
+        def __init__(self, layers, batches):
+            pass
+
+        def steps(self, k):
+            pass
+
+    ticks = iter(np.cumsum([0.0, 1e-6, 0.0, 1e-6, 0.0, 10e-6]))  # blocks of 1, 1 and 10 µs (one step each)
+    monkeypatch.setattr(benchmark, "available_runners", lambda: ([Idle], []))
+    monkeypatch.setattr(benchmark, "steps_per_block", lambda hidden, quick: 1)
+    monkeypatch.setattr(benchmark.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(benchmark.time, "perf_counter", lambda: next(ticks))
+    assert benchmark.time_training_steps(32, 32, rounds=3, quick=True, seed=0) == {"idle": pytest.approx(1.0)}
+
+
+def test_the_report_divides_each_tools_time_by_the_references(monkeypatch):
+    times = {"minigrad": 300.0, "numpy": 150.0, "sklearn": 450.0}
+    monkeypatch.setattr(benchmark, "time_training_steps", lambda hidden, batch, rounds, quick, seed: dict(times))
+    monkeypatch.setattr(benchmark, "matmul_time", lambda hidden, batch, repeats: 30.0)
+    monkeypatch.setattr(benchmark, "per_op_overhead", lambda repeats: 1.0)
+    monkeypatch.setattr(benchmark, "deep_chain_backward", lambda n: 0.1)
+    monkeypatch.setattr(benchmark, "peak_memory", lambda hidden, batch, steps, seed: {})
+    first = benchmark.measure(rounds=1, quick=True, seed=0)["training_steps"][0]
+    assert first["ratio_to_numpy"] == {"minigrad": 2.0, "numpy": 1.0, "sklearn": 3.0}
+    assert first["matmul_share_of_numpy_step"] == pytest.approx(0.2)  # 30 µs of the reference's 150
