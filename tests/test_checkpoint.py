@@ -105,6 +105,14 @@ def test_a_dict_that_would_read_back_as_another_type_is_refused_and_nothing_is_w
     assert read_checkpoint(tmp_path / "run.npz").meta == {"note": {marker: [1, 2], "other": 3}}
 
 
+def test_numpy_scalars_in_the_metadata_come_back_as_the_python_numbers_of_their_kind(tmp_path):
+    # JSON has no numpy types: np.int64(3) is stored as the int 3 (not the float 3.0), np.bool_
+    # as a bool, np.float32(0.5) as the float 0.5 (exact in float32)
+    save_checkpoint(tmp_path / "run.npz", *trained(), count=np.int64(3), flag=np.bool_(True), rate=np.float32(0.5))
+    meta = read_checkpoint(tmp_path / "run.npz").meta
+    assert [(meta[k], type(meta[k])) for k in ("count", "flag", "rate")] == [(3, int), (True, bool), (0.5, float)]
+
+
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links")
 def test_saving_through_a_symbolic_link_replaces_its_target_and_keeps_the_link(tmp_path):
     (tmp_path / "runs").mkdir()

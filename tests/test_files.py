@@ -92,6 +92,16 @@ def test_a_target_whose_name_has_the_longest_length_allowed_is_written(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
+def test_an_ascii_target_name_of_the_longest_length_allowed_gets_a_temporary_name_that_fits(tmp_path):
+    # (a stem of one-byte characters is shortened one byte at a time, so the hidden name's
+    # leading "." must be counted too; a stem of 2-byte "é" can hide that by its parity)
+    name = "a" * 250 + ".json"  # 255 bytes
+    with atomic_path(tmp_path / name) as temporary:
+        assert len(os.fsencode(temporary.name)) <= 255 and temporary.name.startswith(".aaa")
+        temporary.write_text("x")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
 def test_a_target_whose_suffix_alone_is_near_the_length_limit_is_written(tmp_path):
     name = "a." + "x" * 250
     write_text(tmp_path / name, "x")

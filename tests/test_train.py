@@ -184,6 +184,20 @@ def test_parameters_that_overflow_in_the_last_step_of_an_epoch_raise(moons):
         fit(model, optimizer, loss_fn, moons.train, 1, batch_size=None, val_data=moons.val, progress=False)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_parameter_only_partly_infinite_after_the_last_step_of_an_epoch_raises():
+    # one full-batch step of MSE on a row (1e100, 0) with target 0: the loss ŷ² (~1e198) is
+    # finite; the weight's first entry gets a step of lr·2ŷ·1e100 ~ 1e110·1e199 = inf, its second
+    # a step of 0 (its input is 0): the weight is infinite in one entry and finite in the other
+    X, y = np.array([[1e100, 0.0]]), np.zeros((1, 1))
+    model = models.LinearRegression(2, rng=0, dtype=np.float64)
+    with pytest.raises(TrainingDivergedError, match=r"a parameter became infinite or NaN in the last step of "
+                                                    r"epoch 1 \(step 1\)"):
+        fit(model, optim.SGD(model.parameters(), lr=1e110), models.MSELoss(), (X, y), 1, batch_size=None,
+            progress=False)
+    assert np.isinf(model.weight.data[0, 0]) and np.isfinite(model.weight.data[0, 1])
+
+
 def test_evaluate_uses_eval_mode_and_no_graph_and_restores_training_mode(moons):
     model = models.MLP(moons.n_features, (32,), 2, dropout=0.5, rng=0)
     first, second = (evaluate(model, moons.test, models.CrossEntropyLoss()) for _ in range(2))
@@ -239,6 +253,22 @@ def test_callbacks_see_every_epoch_and_returning_true_stops(moons):
 
     history = fit(model, optimizer, loss_fn, moons.train, 10, callbacks=[stop_at_three], progress=False)
     assert seen == [(1, 1), (2, 2), (3, 3)] and history.epoch == [1, 2, 3]
+
+
+def test_every_callback_sees_the_epoch_at_which_an_earlier_one_stops_the_run(moons):
+    model, optimizer, loss_fn = make_run(moons)
+    seen = []
+    callbacks = [lambda epoch, history: epoch == 2, lambda epoch, history: seen.append(epoch)]
+    history = fit(model, optimizer, loss_fn, moons.train, 5, callbacks=callbacks, progress=False)
+    assert seen == [1, 2] and history.epoch == [1, 2]
+
+
+def test_only_a_callback_returning_true_stops_the_run(moons):
+    # "one that returns True stops the run": a truthy 1, dict or string does not
+    model, optimizer, loss_fn = make_run(moons)
+    callbacks = [lambda epoch, history: 1, lambda epoch, history: {"stop": True}, lambda epoch, history: "yes"]
+    history = fit(model, optimizer, loss_fn, moons.train, 3, callbacks=callbacks, progress=False)
+    assert history.epoch == [1, 2, 3]
 
 
 @pytest.mark.parametrize("progress, shown", [(False, False), (True, False), ("always", True)])
@@ -349,6 +379,15 @@ def test_fit_with_bce_records_the_binary_accuracy(moons):
     assert history.val_metric[-1] == np.mean((logits > 0) == (moons.y_val == 1)) > 0.7
 
 
+def test_boolean_targets_are_class_labels_and_get_the_accuracy():
+    from minigrad.train import metric_name
+
+    labels = np.array([True, False, True])
+    assert metric_name(labels) == "accuracy"
+    # one logit per row, > 0 for class 1: 0.3 and -2 are right, -0.1 is wrong
+    assert score(np.array([[0.3], [-2.0], [-0.1]]), labels) == pytest.approx(2 / 3)
+
+
 def test_cross_entropy_reports_accuracy_and_other_losses_follow_the_targets():
     from minigrad.train import metric_name
 
@@ -433,6 +472,16 @@ def test_history_from_dict_names_an_unknown_entry():
         History.from_dict({"loss": [1.0]})
 
 
+def test_history_from_dict_refuses_an_empty_train_loss_but_not_empty_validation_lists():
+    # only val_loss and val_metric may be empty (a run without validation data)
+    values = {"epoch": [1, 2], "train_loss": [0.5, 0.25], "lr": [0.1, 0.1], "weight_norm": [1.0, 2.0],
+              "time": [0.0, 0.0], "val_loss": [], "val_metric": []}
+    assert History.from_dict(values).val_loss == []
+    for key in ("train_loss", "lr", "weight_norm", "time"):
+        with pytest.raises(ValueError, match=f"History entry '{key}' has 0 values for 2 epochs"):
+            History.from_dict({**values, key: []})
+
+
 @pytest.mark.parametrize("where, message", [
     ("missing/run.npz", "there is no folder"),
     ("file/run.npz", "is a file, not a folder"),
@@ -446,6 +495,23 @@ def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_the_first_ep
     epochs = []
     with pytest.raises(ValueError, match=f"cannot save checkpoints at .*{message}"):
         fit(model, optimizer, loss_fn, moons.train, 2, progress=False, checkpoint=tmp_path / where,
+            callbacks=[lambda epoch, history: epochs.append(epoch)])
+    assert epochs == []
+
+
+@pytest.mark.parametrize("where, message", [
+    ("missing/run.npz", "there is no folder"),
+    ("file/run.npz", "is a file, not a folder"),
+])
+def test_a_checkpoint_path_linked_to_where_it_cannot_be_written_is_refused_before_the_first_epoch(
+        moons, tmp_path, where, message):
+    # save_checkpoint writes through the link into its target, so the target's folder counts
+    (tmp_path / "file").write_text("a file")
+    (tmp_path / "run.npz").symlink_to(tmp_path / where)
+    model, optimizer, loss_fn = make_run(moons)
+    epochs = []
+    with pytest.raises(ValueError, match=f"cannot save checkpoints at .*{message}"):
+        fit(model, optimizer, loss_fn, moons.train, 2, progress=False, checkpoint=tmp_path / "run.npz",
             callbacks=[lambda epoch, history: epochs.append(epoch)])
     assert epochs == []
 
@@ -472,6 +538,26 @@ def test_resuming_without_the_scheduler_the_run_had_is_refused(moons, tmp_path):
     model, optimizer, loss_fn = make_run(moons)
     with pytest.raises(ValueError, match=r"scheduler=None \(the checkpoint has StepLR\)"):
         fit(model, optimizer, loss_fn, moons.train, 4, checkpoint=checkpoint, resume=True, progress=False)
+
+
+def test_resuming_a_finished_run_with_the_same_epochs_returns_its_history_and_trains_no_more(moons, tmp_path):
+    checkpoint = tmp_path / "run.npz"
+    model, optimizer, loss_fn = make_run(moons)
+    finished = fit(model, optimizer, loss_fn, moons.train, 2, checkpoint=checkpoint, progress=False)
+    fresh, optimizer, loss_fn = make_run(moons, seed=1)
+    resumed = fit(fresh, optimizer, loss_fn, moons.train, 2, checkpoint=checkpoint, resume=True, progress=False)
+    assert resumed == finished
+    for p, q in zip(model.parameters(), fresh.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_resuming_with_another_seed_is_refused_naming_the_seed(moons, tmp_path):
+    checkpoint = tmp_path / "run.npz"
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 1, seed=0, checkpoint=checkpoint, progress=False)
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=r"seed=1 \(the checkpoint has 0\)"):
+        fit(model, optimizer, loss_fn, moons.train, 2, seed=1, checkpoint=checkpoint, resume=True, progress=False)
 
 
 def test_fit_needs_a_training_row(moons):
