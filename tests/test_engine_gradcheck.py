@@ -274,6 +274,24 @@ def test_gradcheck_catches_a_gradient_off_by_one_percent_or_more(factor):
         gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)])
 
 
+def test_gradcheck_names_a_wrong_element_of_a_matrix_by_its_row_and_column():
+    class SquareWrongAtRow1Column0(minigrad.autograd.Function):
+        """a², with a backward right (2a) everywhere but at [1, 0], where it gives 0."""
+
+        def forward(self, a):
+            self.a = a
+            return a * a
+
+        def backward(self, g):
+            grad = g * 2 * self.a
+            grad[1, 0] = 0.0
+            return (grad,)
+
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), requires_grad=True)
+    with pytest.raises(minigrad.GradcheckError, match=re.escape("input 0 at element (1, 0):")):
+        gradcheck(lambda a: SquareWrongAtRow1Column0.apply(a).sum(), [x])
+
+
 @pytest.mark.parametrize("factor", [1.0, 1.0005])
 def test_gradcheck_passes_a_gradient_within_its_relative_tolerance_of_one_in_a_thousand(factor):
     assert gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)])

@@ -36,6 +36,16 @@ def test_set_default_dtype():
     assert minigrad.get_default_dtype() == np.float32
 
 
+def test_a_complex_default_dtype_is_refused_and_the_default_kept():
+    previous = minigrad.get_default_dtype()
+    try:
+        with pytest.raises(TypeError, match="must be a floating dtype, got complex128"):
+            minigrad.set_default_dtype(np.complex128)
+        assert minigrad.get_default_dtype() == previous
+    finally:
+        minigrad.set_default_dtype(previous)
+
+
 def test_python_numbers_take_the_tensor_dtype_and_are_not_rounded():
     x32 = Tensor(np.array([1.0, 2.0], dtype=np.float32))
     x64 = Tensor(np.array([1.0, 2.0]))

@@ -239,10 +239,13 @@ def test_coefs_and_intercepts_compute_the_classifiers_probabilities(digits, size
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(probabilities, classifier.predict_proba(X_test), rtol=1e-10, atol=1e-15)
-    classifier.coefs_[0][:] = 0  # a copy: the network does not change
+    bias = classifier.model_.children()[0].bias.data.copy()
+    classifier.coefs_[0][:] = 0  # copies: the network, and so its predictions, do not change
     classifier.intercepts_[0][:] = 0
     np.testing.assert_array_equal(classifier.coefs_[0].T, classifier.model_.children()[0].weight.data)
-    assert np.all(classifier.intercepts_[0] == classifier.model_.children()[0].bias.data)
+    np.testing.assert_array_equal(classifier.intercepts_[0], bias)
+    np.testing.assert_array_equal(classifier.model_.children()[0].bias.data, bias)
+    np.testing.assert_allclose(probabilities, classifier.predict_proba(X_test), rtol=1e-10, atol=1e-15)
 
 
 def test_coefs_and_intercepts_load_into_sklearns_own_mlp_and_predict_the_same(digits):
@@ -298,6 +301,18 @@ def test_partial_fit_takes_batches_missing_some_classes_and_refuses_new_labels(d
         classifier.partial_fit(X_train, y_train, classes=range(11))
     with pytest.raises(ValueError, match="features"):
         classifier.partial_fit(X_train[:, :-1], y_train)
+
+
+def test_partial_fit_on_a_batch_missing_a_class_scores_each_row_against_its_own_class():
+    # classes 0, 1, 2 and batches of only 0s and 2s: a 2 is class index 2 of classes_, not index
+    # 1 as among the batch's own labels. One full batch, so the epoch's loss is the
+    # cross-entropy -mean log p(yᵢ) of the probabilities before its one step.
+    X, y = np.random.default_rng(0).normal(size=(12, 3)), np.array([0, 2] * 6)
+    classifier = MLPClassifier((), batch_size=None, random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    probabilities = classifier.predict_proba(X)
+    classifier.partial_fit(X, y)
+    expected = -np.log(probabilities[np.arange(12), y]).mean()
+    assert classifier.loss_curve_[-1] == pytest.approx(expected, rel=1e-9)
 
 
 def test_regressor_partial_fit_learns_from_a_stream():

@@ -72,6 +72,8 @@ def test_an_rng_seed_must_be_at_least_zero():
         models.Linear(2, 2, rng=-1)
     with pytest.raises(TypeError, match="rng must be a numpy Generator, an int seed or None, got float"):
         models.Linear(2, 2, rng=1.5)
+    with pytest.raises(TypeError, match="rng must be a numpy Generator, an int seed or None, got bool"):
+        models.Linear(2, 2, rng=True)  # (a bool is not a seed, though it is an int)
 
 
 @pytest.mark.parametrize("in_features, out_features", [(0, 2), (2, -1), (2.5, 2), (True, 2)])
@@ -163,6 +165,22 @@ def test_loss_modules_match_the_functional_losses():
     for module, function, target in cases:
         expected = function(logits, target, module.reduction).data
         np.testing.assert_array_equal(module(logits, target).data, expected)
+
+
+@pytest.mark.parametrize("reduction, expected", [("sum", 14.0), ("none", [[1.0, 0.0], [4.0, 9.0]])])
+def test_mse_loss_module_applies_its_reduction(reduction, expected):
+    # squared differences (1-0)², (2-2)², (3-5)², (4-1)²: 1, 0, 4, 9
+    prediction = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    loss = models.MSELoss(reduction)(prediction, np.array([[0.0, 2.0], [5.0, 1.0]]))
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-12, strict=True)
+
+
+@pytest.mark.parametrize("reduction, expected", [("sum", math.log(32 / 3)), ("none", [math.log(4 / 3), math.log(8)])])
+def test_cross_entropy_loss_module_applies_its_reduction(reduction, expected):
+    # softmax([0, ln 3]) = [1/4, 3/4] and softmax([ln 7, 0]) = [7/8, 1/8]; both targets are class 1
+    logits = Tensor(np.array([[0.0, math.log(3)], [math.log(7), 0.0]]))
+    loss = models.CrossEntropyLoss(reduction)(logits, np.array([1, 1]))
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-12, strict=True)
 
 
 def test_loss_modules_validate_and_show_their_reduction():

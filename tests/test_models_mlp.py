@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 import models
 from minigrad import Tensor, gradcheck, no_grad
-from models.activations import ACTIVATIONS
+from models.activations import ACTIVATIONS, activation_class
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -79,6 +81,26 @@ def test_unknown_activation_lists_the_known_ones():
         models.MLP(2, (4,), 1, activation="swish")
     for name in ACTIVATIONS:
         assert name in str(error.value)
+
+
+# each name's function, written out from its definition (GELU: x·Φ(x), Φ(x) = (1 + erf(x/√2))/2)
+NAMED_FUNCTIONS = {
+    "relu": lambda x: np.maximum(x, 0),
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "gelu": lambda x: x * 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2))),
+    "leaky_relu": lambda x: np.where(x > 0, x, 0.01 * x),
+    "identity": lambda x: x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_FUNCTIONS))
+def test_each_activation_name_gives_the_class_computing_that_function(name):
+    assert sorted(ACTIVATIONS) == sorted(NAMED_FUNCTIONS)
+    cls = activation_class(name)
+    assert cls is ACTIVATIONS[name]
+    x = np.array([-2.0, -0.5, 0.0, 0.7, 3.0])
+    np.testing.assert_allclose(cls()(Tensor(x)).data, NAMED_FUNCTIONS[name](x), rtol=1e-12, atol=1e-15)
 
 
 def test_mlp_validates_hidden_sizes_and_dropout():

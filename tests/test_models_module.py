@@ -118,6 +118,18 @@ def test_repr_shows_the_layer_tree():
     )
 
 
+def test_repr_of_a_module_with_children_keeps_its_own_arguments_above_them():
+    class Scaled(models.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = models.Identity()
+
+        def extra_repr(self):
+            return "scale=2"
+
+    assert repr(Scaled()) == "Scaled(\n  scale=2\n  (body): Identity()\n)"
+
+
 def test_parameter_requires_grad_and_says_what_it_is():
     param = models.Parameter([1.0, 2.0])
     assert param.requires_grad and param.is_leaf
@@ -155,6 +167,7 @@ def test_load_state_dict_copies_into_the_existing_arrays():
         (lambda sd: sd.update(extra=np.zeros(1)), "unexpected key\\(s\\): extra"),
         (lambda sd: sd.update({"2.weight": np.zeros((3, 2))}), "size mismatch for 2.weight"),
         (lambda sd: sd.update({"2.bias": np.array(["a", "b"])}), "2.bias: expected a real numeric"),
+        (lambda sd: sd.update({"2.bias": np.array([True, False])}), "2.bias: expected a real numeric"),
     ],
 )
 def test_a_bad_state_dict_raises_and_leaves_the_model_unchanged(edit, message):

@@ -74,6 +74,20 @@ def test_param_groups_match_whole_name_parts_or_full_names():
     assert ids(whole_module[0]["params"]) == ids([model.unbiased_gain])
 
 
+def test_param_groups_default_no_decay_matches_the_name_part_bias_not_names_containing_it():
+    class Named(models.Module):
+        def __init__(self):
+            super().__init__()
+            self.biases = models.Parameter(np.ones(2))
+            self.unbiased_w = models.Parameter(np.ones(2))
+            self.head = models.Linear(2, 2, rng=0)
+
+    model = Named()
+    decayed, not_decayed = models.param_groups(model, 0.1)
+    assert ids(decayed["params"]) == ids([model.biases, model.unbiased_w, model.head.weight])
+    assert ids(not_decayed["params"]) == ids([model.head.bias])
+
+
 def test_param_groups_leave_out_an_empty_group():
     model = models.Linear(2, 2, bias=False, rng=0)
     assert models.param_groups(model, 0.1) == [{"params": [model.weight], "weight_decay": 0.1}]
