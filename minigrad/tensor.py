@@ -329,7 +329,16 @@ class Tensor:
 
 
 def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    """The array of a Tensor, or ``x`` itself; a Python int beyond any float is refused by name
+    (numpy would raise a bare OverflowError)."""
+    if isinstance(x, Tensor):
+        return x.data
+    if type(x) is int and abs(x) > _LARGEST_FLOAT_INT:
+        raise ValueError(f"{reprlib.repr(x)} is a number too large for any float")
+    return x
+
+
+_LARGEST_FLOAT_INT = int(np.finfo(np.float64).max)
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:

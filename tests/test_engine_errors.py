@@ -374,3 +374,10 @@ def test_an_integer_beyond_any_float_is_named(make):
 def test_a_clip_bound_beyond_any_float_is_named(bounds):
     with pytest.raises(ValueError, match="clip bounds must fit in a float"):
         Tensor([1.0, 2.0]).clip(*bounds)
+
+
+@pytest.mark.parametrize("use", [lambda x, n: x > n, lambda x, n: x == n], ids=["compare", "equal"])
+def test_a_comparison_with_an_integer_beyond_any_float_is_named(use):
+    with pytest.raises(ValueError, match="a number too large for any float"):
+        use(Tensor([1.0]), 10**400)
+    assert use(Tensor([1.0]), 10**30).tolist() == [False]  # (one that fits)
