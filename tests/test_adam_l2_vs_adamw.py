@@ -85,7 +85,7 @@ def test_part2_report_concludes_penalty_versus_constraint_only_when_the_distance
     text = report._convergence({"rows": [row, row], "steps": 100, "lr": 0.01})
     assert "and only that" not in text and "thus solve different problems" not in text
     assert "farther than 1e-06 in 2 of 2 cases" in text
-    assert "AdamW ended closer to ridge than to the box in 2 of 2 cases" in text
+    assert "AdamW ended no closer to the box than to ridge in 2 of 2 cases" in text
 
 
 def _rates(**changes) -> dict:

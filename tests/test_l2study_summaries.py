@@ -85,6 +85,7 @@ def test_part2_a_tie_between_box_and_ridge_does_not_show_the_constraint():
     rows = [_convergence_row(1e-9, 0.01, 0.5), _convergence_row(1e-9, 0.2, 0.2)]
     verdict = report._convergence_verdict(rows)
     assert "solve different problems" not in verdict
+    assert "AdamW ended no closer to the box than to ridge in 1 of 2 cases" in verdict  # (a tie: not "closer to ridge")
     assert "do not show the constraint" in verdict
     assert "solve different problems" in report._convergence_verdict(rows[:1])
 

@@ -101,7 +101,7 @@ def _convergence_verdict(rs: list[dict[str, Any]]) -> str:
         return ("The two weight decays with the same λ thus solve different problems: a penalty "
                 "(ridge) and a constraint (a box).")
     if closer < len(rs):
-        return (f"Here, though, AdamW ended closer to ridge than to the box in {len(rs) - closer} of "
+        return (f"Here, though, AdamW ended no closer to the box than to ridge in {len(rs) - closer} of "
                 f"{len(rs)} cases, so these runs do not show the constraint this predicts.")
     return "AdamW matched the box in every case, but Adam+L2 did not reach ridge in all of them."
 
