@@ -206,10 +206,7 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
     The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
-    X, y = data
-    X = _model_input(model, X)
-    if np.ndim(X) and len(X) == 0:  # (a loss would say its mean over no rows has no value)
-        raise ValueError("evaluate needs at least one row of data, got none")
+    X, y = _split(model, data, "data", "evaluate")
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
@@ -240,9 +237,10 @@ def _model_input(model: Module, X: Any) -> Any:
     return X.astype(dtypes.pop(), copy=False) if len(dtypes) == 1 else X
 
 
-def _split(model: Module, data: Any, name: str) -> tuple[Any, np.ndarray]:
+def _split(model: Module, data: Any, name: str, caller: str = "fit") -> tuple[Any, np.ndarray]:
     """``data`` = (X, y) as arrays (X in the model's dtype, see ``_model_input``), checked to
-    hold at least one row and a target for each row; errors name the argument."""
+    hold at least one row and a target for each row; errors name the argument (and ``caller``,
+    the function it was given to)."""
     try:
         X, y = data
     except (TypeError, ValueError):
@@ -252,7 +250,7 @@ def _split(model: Module, data: Any, name: str) -> tuple[Any, np.ndarray]:
     if np.ndim(X) == 0 or np.ndim(y) == 0:
         raise ValueError(f"{name} needs arrays of rows, got X of shape {np.shape(X)} and y of shape {np.shape(y)}")
     if len(X) == 0:
-        raise ValueError(f"fit needs at least one row in {name}, got none")
+        raise ValueError(f"{caller} needs at least one row in {name}, got none")
     if len(y) != len(X):
         raise ValueError(f"{name} has {len(X)} rows in X but {len(y)} targets in y")
     return X, y

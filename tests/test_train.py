@@ -233,8 +233,20 @@ def test_score_refuses_labels_the_outputs_cannot_give_and_empty_data(outputs, ta
 @pytest.mark.parametrize("loss_fn", [None, models.CrossEntropyLoss()])
 def test_evaluate_refuses_empty_data_by_name(moons, loss_fn):
     model = models.MLP(moons.n_features, (4,), 2, rng=0)
-    with pytest.raises(ValueError, match="evaluate needs at least one row of data, got none"):
+    with pytest.raises(ValueError, match="evaluate needs at least one row in data, got none"):
         evaluate(model, (moons.X_val[:0], moons.y_val[:0]), loss_fn)
+
+
+@pytest.mark.parametrize("data, error, message", [
+    (lambda X, y: X, TypeError, "data must be a pair (X, y)"),  # (X alone would unpack its rows)
+    (lambda X, y: (X[:5], y[:4]), ValueError, "data has 5 rows in X but 4 targets in y"),
+    (lambda X, y: (X[0, 0], y[0]), ValueError, "data needs arrays of rows"),
+])
+def test_evaluate_names_data_that_is_not_rows_of_x_with_a_target_each(moons, data, error, message):
+    model = models.MLP(moons.n_features, (4,), 2, rng=0)
+    for loss_fn in (None, models.CrossEntropyLoss()):
+        with pytest.raises(error, match=re.escape(message)):
+            evaluate(model, data(*moons.val), loss_fn)
 
 
 def test_evaluate_without_a_loss_refuses_labels_counted_from_one(moons):
