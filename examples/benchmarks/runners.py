@@ -64,7 +64,7 @@ class MinigradRunner:
             loss.backward()
             optimizer.step()
 
-    def gradients(self, x, y):
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         self.model.zero_grad()
         F.cross_entropy(self.model(Tensor(x)), y).backward()
         ps = self.model.parameters()
@@ -82,7 +82,7 @@ class NumpyRunner:
         for _ in range(k):
             self.net.train_step(*self.batches.next())
 
-    def gradients(self, x, y):
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         self.net.loss_and_grad(x, y)
         return [(gw.astype(np.float64), gb.astype(np.float64)) for gw, gb in self.net.grads]
 
@@ -122,7 +122,7 @@ class SklearnRunner:
             warnings.simplefilter("ignore")  # ConvergenceWarning: one epoch is intended
             self.clf.fit(X, y)
 
-    def gradients(self, x, y):
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """The gradients from sklearn's own backprop (a private method) at our weights."""
         from sklearn.preprocessing import LabelBinarizer
 
@@ -170,7 +170,7 @@ class TorchRunner:
             loss.backward()
             self.optimizer.step()
 
-    def gradients(self, x, y):
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         torch = self.torch
         self.optimizer.zero_grad()
         torch.nn.functional.cross_entropy(self.model(torch.from_numpy(x)), torch.from_numpy(y)).backward()

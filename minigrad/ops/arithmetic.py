@@ -14,31 +14,31 @@ from minigrad.autograd import Function
 class Add(Function):
     """out = a + b;  da = g, db = g."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return g, g
 
 
 class Sub(Function):
     """out = a - b;  da = g, db = -g."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return g, (-g if self.needs_grad[1] else None)
 
 
 class Mul(Function):
     """out = a·b;  da = g·b, db = g·a."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         da = g * self.b if self.needs_grad[0] else None
         db = g * self.a if self.needs_grad[1] else None
         return da, db
@@ -47,13 +47,13 @@ class Mul(Function):
 class Div(Function):
     """out = a / b;  da = g / b, db = -g·a / b² = -g·out / b."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.b = b
         with np.errstate(divide="ignore", invalid="ignore"):  # 1/0 = ∞, 0/0 = NaN, silently
             self.out = a / b
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         with np.errstate(divide="ignore", invalid="ignore"):
             da = g / self.b if self.needs_grad[0] else None
             db = -g * self.out / self.b if self.needs_grad[1] else None
@@ -71,13 +71,13 @@ class Pow(Function):
       (at a = 0, a^(b-1) is infinite for b < 1).
     """
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # 0^-1 = ∞ etc., silently
             self.out = a**b
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = self.a, self.b
         da = None
         if self.needs_grad[0]:
@@ -96,8 +96,8 @@ class Pow(Function):
 class Neg(Function):
     """out = -a;  da = -g."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         return -a
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (-g,)

@@ -35,7 +35,7 @@ class MatMul(Function):
     that were broadcast are summed away centrally by ``unbroadcast``.
     """
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul needs tensors with at least one dimension; use * for scalars")
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
@@ -47,7 +47,7 @@ class MatMul(Function):
         self.a, self.b = a, b
         return a @ b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = self.a, self.b
         if a.ndim == 1 and b.ndim == 1:
             return g * b, g * a
@@ -72,7 +72,7 @@ class Linear(Function):
     dx = g @ W,  dW = Gᵀ @ X  (out, in: already C-contiguous),  db = Σ_rows G.
     """
 
-    def forward(self, x, weight, bias=None):
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(
                 f"linear expects input (..., in) and weight (out, in); got input {x.shape} "
@@ -89,7 +89,7 @@ class Linear(Function):
             out += bias
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, w = self.x, self.weight
         dx = g @ w if self.needs_grad[0] else None
         dw = db = None
@@ -109,10 +109,10 @@ class LinearReLU(Linear):
     from there Linear's: dx = (g·m) @ W, dW = (g·m)ᵀ @ X, db = Σ_rows g·m.
     """
 
-    def forward(self, x, weight, bias=None):
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         self.out = super().forward(x, weight, bias)
         np.maximum(self.out, 0, out=self.out)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return super().backward(relu_backward(self.out, g))

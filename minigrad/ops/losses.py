@@ -33,24 +33,24 @@ def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
 class LogSoftmax(Function):
     """out = a - log Σ_axis eᵃ;  da = g - softmax(a)·Σ_axis g."""
 
-    def forward(self, a, axis=-1):
+    def forward(self, a: np.ndarray, axis: int = -1) -> np.ndarray:
         self.axis = axis
         self.out = _log_softmax(a, axis)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
 
 
 class Softmax(Function):
     """out = eᵃ / Σ_axis eᵃ;  da = out·(g - Σ_axis g·out)."""
 
-    def forward(self, a, axis=-1):
+    def forward(self, a: np.ndarray, axis: int = -1) -> np.ndarray:
         self.axis = axis
         self.out = np.exp(_log_softmax(a, axis))
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         out = self.out
         return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
 
@@ -74,7 +74,7 @@ class CrossEntropy(Function):
     the eˢ and Σ eˢ of the forward pass give softmax(a) = eˢ / Σ eˢ in backward for free.
     """
 
-    def forward(self, logits, targets, reduction="mean"):
+    def forward(self, logits: np.ndarray, targets: np.ndarray, reduction: str = "mean") -> np.ndarray:
         shifted, self.exp, self.total = _shifted_exp(logits, axis=1)
         n, classes = logits.shape
         # Position of each aᵢ[tᵢ] in the flattened (N·C) array: one 1-D gather (and, in backward,
@@ -83,7 +83,7 @@ class CrossEntropy(Function):
         self.reduction = reduction
         return _reduce(np.log(self.total[:, 0]) - shifted.reshape(-1)[self.picked], reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         da = self.exp / self.total  # softmax (a new array: backward may run again, retain_graph)
         da.reshape(-1)[self.picked] -= 1
         if self.reduction == "none":
@@ -102,14 +102,14 @@ class BCEWithLogits(Function):
     da = (σ(a) - y) · g   (divided by the number of elements for reduction="mean")
     """
 
-    def forward(self, logits, targets, reduction="mean"):
+    def forward(self, logits: np.ndarray, targets: np.ndarray, reduction: str = "mean") -> np.ndarray:
         e = np.exp(-np.abs(logits))
         self.residual = stable_sigmoid(logits, e) - targets
         self.reduction = reduction
         losses = np.maximum(logits, 0) - logits * targets + np.log1p(e)
         return _reduce(losses, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if self.reduction == "mean":
             return (self.residual * (g / self.residual.size),)
         return (self.residual * g,)

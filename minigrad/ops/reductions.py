@@ -60,25 +60,27 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """out = Σ_R a;  da = g broadcast back over R."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a: np.ndarray, axis: int | Sequence[int] | None = None,
+                keepdims: bool = False) -> np.ndarray:
         axes = self._setup(a, axis, keepdims)
         return a.sum(axis=axes, keepdims=self.keepdims)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (np.broadcast_to(self._expand(g), self.shape),)
 
 
 class Mean(_Reduction):
     """out = (1/n)·Σ_R a with n the number of reduced elements;  da = g/n broadcast over R."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a: np.ndarray, axis: int | Sequence[int] | None = None,
+                keepdims: bool = False) -> np.ndarray:
         axes = self._setup(a, axis, keepdims)
         self.n = int(np.prod([a.shape[i] for i in axes]))
         if self.n == 0:
             raise ValueError("mean of an empty selection")
         return a.mean(axis=axes, keepdims=self.keepdims)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (np.broadcast_to(self._expand(g) / self.n, self.shape),)
 
 
@@ -91,7 +93,8 @@ class _Extremum(_Reduction):
 
     reduce: staticmethod
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a: np.ndarray, axis: int | Sequence[int] | None = None,
+                keepdims: bool = False) -> np.ndarray:
         axes = self._setup(a, axis, keepdims)
         if any(a.shape[i] == 0 for i in axes):
             raise ValueError(f"{type(self).__name__.lower()} over an empty axis (shape {a.shape}) has no value")
@@ -100,7 +103,7 @@ class _Extremum(_Reduction):
         self.count = self.winners.sum(axis=axes, keepdims=True).astype(a.dtype)
         return kept if self.keepdims else np.squeeze(kept, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (self.winners * (self._expand(g) / self.count),)
 
 
@@ -119,7 +122,8 @@ class LogSumExp(_Reduction):
     da = g·e^(a - out) = g·softmax_R(a). An empty sum gives log 0 = −∞, as in PyTorch.
     """
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a: np.ndarray, axis: int | Sequence[int] | None = None,
+                keepdims: bool = False) -> np.ndarray:
         axes = self._setup(a, axis, keepdims)
         m = np.max(a, axis=axes, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0)
@@ -128,5 +132,5 @@ class LogSumExp(_Reduction):
             self.out = m + np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True))
         return self.out if self.keepdims else np.squeeze(self.out, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (self._expand(g) * np.exp(self.a - self.out),)

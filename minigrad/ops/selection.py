@@ -13,11 +13,11 @@ class Where(Function):
     ``cond`` is a boolean array, a constant of the op (it has no gradient).
     """
 
-    def forward(self, a, b, cond):
+    def forward(self, a: np.ndarray, b: np.ndarray, cond: np.ndarray) -> np.ndarray:
         self.cond = np.broadcast_to(cond, np.broadcast_shapes(cond.shape, a.shape, b.shape))
         return np.where(self.cond, a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         da = np.where(self.cond, g, 0) if self.needs_grad[0] else None
         db = np.where(self.cond, 0, g) if self.needs_grad[1] else None
         return da, db
@@ -33,13 +33,13 @@ class Maximum(Function):
     pick = staticmethod(np.greater)
     combine = staticmethod(np.maximum)
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         first = self.pick(a, b) | np.isnan(a)
         self.share_a = (first + 0.5 * (a == b)).astype(np.result_type(a, b))
         self.share_b = 1 - self.share_a
         return self.combine(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return _shared(g, self.share_a), _shared(g, self.share_b)
 
 

@@ -3,6 +3,8 @@ stack. Their backward moves the gradient back the same way."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.autograd import Function
@@ -12,11 +14,11 @@ from minigrad.ops.reductions import normalize_axes, normalize_axis
 class Reshape(Function):
     """out = a viewed with a new shape;  da = g reshaped to a's shape."""
 
-    def forward(self, a, shape=()):
+    def forward(self, a: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
         self.shape = a.shape
         return a.reshape(shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g.reshape(self.shape),)
 
 
@@ -24,7 +26,7 @@ class Transpose(Function):
     """out = a with its axes permuted (reversed when axes is None);  da = g with the inverse
     permutation."""
 
-    def forward(self, a, axes=None):
+    def forward(self, a: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
         if axes is not None:
             # (normalize_axes refuses an axis out of range, or one given twice)
             if len(normalize_axes(tuple(axes), a.ndim)) != a.ndim:
@@ -33,7 +35,7 @@ class Transpose(Function):
         self.axes = axes
         return np.transpose(a, axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if self.axes is None:
             return (np.transpose(g),)
         return (np.transpose(g, np.argsort(self.axes)),)
@@ -54,11 +56,11 @@ class GetItem(Function):
     its gradients (a plain assignment would keep only the last one).
     """
 
-    def forward(self, a, index=()):
+    def forward(self, a: np.ndarray, index: Any = ()) -> np.ndarray:
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         return a[index]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         da = np.zeros(self.shape, dtype=self.dtype)
         if _is_basic(self.index):
             da[self.index] = g
@@ -70,24 +72,24 @@ class GetItem(Function):
 class Concatenate(Function):
     """out = [a₁, a₂, …] joined along ``axis``;  daᵢ = the slice of g that came from aᵢ."""
 
-    def forward(self, *arrays, axis=0):
+    def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         if arrays[0].ndim == 0:
             raise ValueError("cannot concatenate 0-d tensors (stack them instead)")
         self.axis = normalize_axis(axis, arrays[0].ndim)
         self.sizes = [a.shape[self.axis] for a in arrays]
         return np.concatenate(arrays, axis=self.axis)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return tuple(np.split(g, np.cumsum(self.sizes)[:-1], axis=self.axis))
 
 
 class Stack(Function):
     """out = [a₁, a₂, …] stacked along a new ``axis``;  daᵢ = g taken at position i of it."""
 
-    def forward(self, *arrays, axis=0):
+    def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         out = np.stack(arrays, axis=axis)
         self.axis = axis % out.ndim
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return tuple(np.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))

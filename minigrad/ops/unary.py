@@ -21,12 +21,12 @@ def stable_sigmoid(a: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
 class Exp(Function):
     """out = eᵃ;  da = g·out."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):  # e^1000 = ∞, silently
             self.out = np.exp(a)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g * self.out,)
 
 
@@ -37,12 +37,12 @@ class Log(Function):
     than 0/0 = NaN, so an unused branch through ln 0 does not poison the gradient.
     """
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         self.a = a
         with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = -inf, ln(-1) = NaN, silently
             return np.log(a)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         da = np.zeros_like(g)
         with np.errstate(divide="ignore"):  # g / 0 = ±∞ where g is not 0, as forward's ln 0
             np.divide(g, self.a, out=da, where=g != 0)
@@ -56,12 +56,12 @@ class Sqrt(Function):
     than 0·∞ = NaN, so an unused branch through √0 does not poison the gradient.
     """
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):  # √-1 = NaN, silently
             self.out = np.sqrt(a)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         da = np.zeros_like(g)
         with np.errstate(divide="ignore", invalid="ignore"):  # at 0 (∞) and below (NaN), as forward
             np.divide(g, 2 * self.out, out=da, where=g != 0)
@@ -71,22 +71,22 @@ class Sqrt(Function):
 class Abs(Function):
     """out = |a|;  da = g·sign(a)  (0 at a = 0, a subgradient)."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         self.a = a
         return np.abs(a)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g * np.sign(self.a),)
 
 
 class Tanh(Function):
     """out = tanh a;  da = g·(1 - out²)."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = np.tanh(a)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g * (1 - self.out * self.out),)
 
 
@@ -96,22 +96,22 @@ class Sigmoid(Function):
     Computed by ``stable_sigmoid``, which does not overflow at |a| = 1e4.
     """
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = stable_sigmoid(a)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g * self.out * (1 - self.out),)
 
 
 class ReLU(Function):
     """out = max(a, 0);  da = g·[a > 0] = g·sign(out)."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = np.maximum(a, 0)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (relu_backward(self.out, g),)
 
 
@@ -133,11 +133,11 @@ def relu_backward(out: np.ndarray, g: np.ndarray) -> np.ndarray:
 class LeakyReLU(Function):
     """out = a if a > 0 else s·a;  da = g·(1 if a > 0 else s)."""
 
-    def forward(self, a, negative_slope=0.01):
+    def forward(self, a: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
         self.slope = np.where(a > 0, 1, negative_slope).astype(a.dtype)
         return a * self.slope
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (g * self.slope,)
 
 
@@ -147,14 +147,14 @@ class GELU(Function):
     Φ(a) = (1 + erf(a/√2))/2 and φ(a) = e^(-a²/2)/√(2π), the exact form (PyTorch's default).
     """
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         from scipy.special import erf  # scipy comes with scikit-learn; imported only when used
 
         self.a = a
         self.cdf = (0.5 * (1 + erf(a / math.sqrt(2)))).astype(a.dtype)
         return a * self.cdf
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a = self.a
         pdf = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
         return (g * (self.cdf + a * pdf),)
@@ -163,7 +163,7 @@ class GELU(Function):
 class Clip(Function):
     """out = min(max(a, lo), hi);  da = g·[lo ≤ a ≤ hi]  (either bound may be None)."""
 
-    def forward(self, a, lo=None, hi=None):
+    def forward(self, a: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
         for bound in (lo, hi):
             if bound is not None and not is_real(bound):
                 raise TypeError(f"clip bounds must be numbers or None, got {bound!r}")
@@ -186,5 +186,5 @@ class Clip(Function):
             self.inside &= a <= hi
         return np.clip(a, lo, hi)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (np.where(self.inside, g, 0),)  # (not g·inside: that is NaN where g is ±∞)
