@@ -208,6 +208,7 @@ class _MLPEstimator(BaseEstimator):
             self.best_validation_score_ = stopper.best_score
         self.loss_curve_.extend(history.train_loss)
         self.n_iter_ += len(history.epoch)
+        self.t_ += len(X) * len(history.epoch)
         return self
 
     def _validation_split(self, X: np.ndarray, targets: np.ndarray) -> list[np.ndarray]:
@@ -235,6 +236,7 @@ class _MLPEstimator(BaseEstimator):
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
+        self.t_ = 0
         self.validation_scores_: list[float] | None = None
         self.best_validation_score_: float | None = None
 
@@ -247,6 +249,19 @@ class _MLPEstimator(BaseEstimator):
         """The network's Linear layers, input to output (NotFittedError before a fit)."""
         check_is_fitted(self)
         return [layer for layer in self.model_.children() if isinstance(layer, models.Linear)]
+
+    @property
+    def loss_(self) -> float:
+        """The mean training loss of the last epoch (``loss_curve_[-1]``)."""
+        check_is_fitted(self)
+        return self.loss_curve_[-1]
+
+    @property
+    def best_loss_(self) -> float | None:
+        """The lowest epoch loss of ``loss_curve_``; None when ``fit`` stopped early (it kept
+        the epoch of the best validation score instead), as in scikit-learn."""
+        check_is_fitted(self)
+        return None if self.validation_scores_ is not None else min(self.loss_curve_)
 
     @property
     def coefs_(self) -> list[np.ndarray]:
@@ -357,7 +372,10 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     optimizer_, scheduler_ : the optim.Optimizer training it, and its schedule (None if constant);
         ``partial_fit`` continues with both.
     loss_curve_ : list of float, the mean training loss of each epoch (without the l2 term).
+    loss_, best_loss_ : float, the last and the lowest of ``loss_curve_`` (``best_loss_`` is None
+        after ``fit`` with early stopping, as in scikit-learn).
     n_iter_ : int, epochs trained so far (``partial_fit`` adds one per call).
+    t_ : int, training rows seen so far: rows trained on (without the held-out ones) × epochs.
     n_features_in_, feature_names_in_ : as in scikit-learn.
     n_outputs_ : int, the number of logits (the number of classes).
     validation_scores_, best_validation_score_ : per-epoch and best validation accuracy with
@@ -419,9 +437,9 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     Attributes
     ----------
-    model_, optimizer_, scheduler_, loss_curve_, n_iter_, n_features_in_, feature_names_in_,
-    validation_scores_, best_validation_score_, coefs_, intercepts_, n_layers_ : as for
-    ``MLPClassifier`` (validation scores are R²).
+    model_, optimizer_, scheduler_, loss_curve_, loss_, best_loss_, n_iter_, t_, n_features_in_,
+    feature_names_in_, validation_scores_, best_validation_score_, coefs_, intercepts_, n_layers_ :
+    as for ``MLPClassifier`` (validation scores are R²).
     n_outputs_ : int, the number of target columns.
     out_activation_ : str, "identity": the outputs are the predictions.
     """

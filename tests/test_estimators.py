@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import math
 import pickle
 import re
 import subprocess
@@ -286,6 +287,7 @@ def test_partial_fit_continues_the_same_network_and_optimizer(digits):
             classifier.partial_fit(X_train[rows], y_train[rows])
     assert classifier.model_ is model and classifier.optimizer_ is optimizer
     assert classifier.n_iter_ == len(classifier.loss_curve_) == 7
+    assert classifier.t_ == len(halves[0]) + 3 * len(X_train)  # rows seen, one epoch per call
     assert classifier.loss_curve_[-1] < classifier.loss_curve_[0]
     assert classifier.score(X_test, y_test) > 0.9
 
@@ -344,6 +346,9 @@ def test_early_stopping_stops_after_n_iter_no_change_and_keeps_the_best_epoch(di
     best = int(np.argmax(scores))
     assert classifier.n_iter_ == len(scores) == len(classifier.loss_curve_) == best + 1 + 3 < 500
     assert classifier.best_validation_score_ == scores[best] > 0.9
+    assert classifier.best_loss_ is None  # (as scikit-learn: the kept epoch is the best-scoring one)
+    # the held-out rows, ⌈10 %⌉ (train_test_split rounds the test part up), are not trained on
+    assert classifier.t_ == classifier.n_iter_ * (len(X_train) - math.ceil(0.1 * len(X_train)))
     # A run stopped by ``epochs`` at the best epoch has trained exactly the kept weights.
     short = clone(classifier).set_params(epochs=best + 1).fit(X_train, y_train)
     assert np.array_equal(short.predict_proba(X_train), classifier.predict_proba(X_train))
@@ -352,8 +357,20 @@ def test_early_stopping_stops_after_n_iter_no_change_and_keeps_the_best_epoch(di
 def test_without_early_stopping_every_epoch_runs_and_no_validation_is_kept(digits):
     X_train, _, y_train, _ = digits
     classifier = MLPClassifier((8,), epochs=3, random_state=0).fit(X_train, y_train)
-    assert classifier.n_iter_ == 3
+    assert classifier.n_iter_ == 3 and classifier.t_ == 3 * len(X_train)
     assert classifier.validation_scores_ is None and classifier.best_validation_score_ is None
+
+
+def test_loss_is_the_last_epoch_loss_and_best_loss_the_lowest(digits):
+    X_train, _, y_train, _ = digits
+    classifier = MLPClassifier((8,), epochs=1, random_state=0)
+    for name in ("loss_", "best_loss_", "coefs_"):
+        with pytest.raises(NotFittedError):
+            getattr(classifier, name)
+    classifier.fit(X_train, y_train)
+    assert classifier.loss_ == classifier.best_loss_ == classifier.loss_curve_[0]
+    classifier.loss_curve_ = [3.0, 1.0, 2.0]  # a curve whose last epoch is not its lowest
+    assert (classifier.loss_, classifier.best_loss_) == (2.0, 1.0)
 
 
 def test_the_validation_split_of_a_classifier_is_stratified():
