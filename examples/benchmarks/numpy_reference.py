@@ -15,11 +15,14 @@ import numpy as np
 
 from optim import flat
 
+# [(W, b), ...] of an MLP, input to output, W of shape (out, in): how the tools exchange weights.
+Layers = list[tuple[np.ndarray, np.ndarray]]
+
 
 class NumpyMLP:
     """Layers given as a list of (W, b) with W of shape (out, in), copied into flat buffers."""
 
-    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], lr: float = 1e-3,
+    def __init__(self, layers: Layers, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2) -> None:
         dtype = layers[0][0].dtype
@@ -41,7 +44,7 @@ class NumpyMLP:
         self.t = 0
 
     @staticmethod
-    def _views(buffer: np.ndarray, layers) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _views(buffer: np.ndarray, layers: Layers) -> Layers:
         views, offset = [], 0
         for w, b in layers:
             wv = buffer[offset:offset + w.size].reshape(w.shape)

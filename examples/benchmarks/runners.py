@@ -18,7 +18,7 @@ from minigrad import Tensor
 from models import MLP
 from optim import AdamW
 
-from benchmarks.numpy_reference import NumpyMLP
+from benchmarks.numpy_reference import Layers, NumpyMLP
 
 LR, WEIGHT_DECAY = 1e-3, 1e-2
 
@@ -37,7 +37,7 @@ class Batches:
         return self.X[s], self.y[s]
 
 
-def initial_layers(hidden: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def initial_layers(hidden: int, seed: int = 0) -> Layers:
     """The starting weights every tool copies: those of ``models.MLP`` with this seed."""
     ps = MLP(64, (hidden, hidden), 10, rng=seed, dtype=np.float32).parameters()
     return [(ps[i].data.copy(), ps[i + 1].data.copy()) for i in range(0, len(ps), 2)]
@@ -46,7 +46,7 @@ def initial_layers(hidden: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndar
 class MinigradRunner:
     name = "minigrad"
 
-    def __init__(self, layers, batches: Batches) -> None:
+    def __init__(self, layers: Layers, batches: Batches) -> None:
         hidden = layers[0][0].shape[0]
         self.model = MLP(64, (hidden, hidden), 10, dtype=np.float32)
         self.model.load_state_dict(
@@ -64,7 +64,7 @@ class MinigradRunner:
             loss.backward()
             optimizer.step()
 
-    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> Layers:
         self.model.zero_grad()
         F.cross_entropy(self.model(Tensor(x)), y).backward()
         ps = self.model.parameters()
@@ -74,7 +74,7 @@ class MinigradRunner:
 class NumpyRunner:
     name = "numpy"
 
-    def __init__(self, layers, batches: Batches) -> None:
+    def __init__(self, layers: Layers, batches: Batches) -> None:
         self.net = NumpyMLP(layers, lr=LR, weight_decay=WEIGHT_DECAY)
         self.batches = batches
 
@@ -82,7 +82,7 @@ class NumpyRunner:
         for _ in range(k):
             self.net.train_step(*self.batches.next())
 
-    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> Layers:
         self.net.loss_and_grad(x, y)
         return [(gw.astype(np.float64), gb.astype(np.float64)) for gw, gb in self.net.grads]
 
@@ -98,7 +98,7 @@ class SklearnRunner:
 
     name = "sklearn"
 
-    def __init__(self, layers, batches: Batches) -> None:
+    def __init__(self, layers: Layers, batches: Batches) -> None:
         from sklearn.neural_network import MLPClassifier
 
         hidden = layers[0][0].shape[0]
@@ -122,7 +122,7 @@ class SklearnRunner:
             warnings.simplefilter("ignore")  # ConvergenceWarning: one epoch is intended
             self.clf.fit(X, y)
 
-    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> Layers:
         """The gradients from sklearn's own backprop (a private method) at our weights."""
         from sklearn.preprocessing import LabelBinarizer
 
@@ -144,7 +144,7 @@ class TorchRunner:
 
     name = "pytorch"
 
-    def __init__(self, layers, batches: Batches) -> None:
+    def __init__(self, layers: Layers, batches: Batches) -> None:
         import torch
 
         self.torch = torch
@@ -170,7 +170,7 @@ class TorchRunner:
             loss.backward()
             self.optimizer.step()
 
-    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> Layers:
         torch = self.torch
         self.optimizer.zero_grad()
         torch.nn.functional.cross_entropy(self.model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
