@@ -128,10 +128,12 @@ class Tensor:
 
     # ------------------------------------------------------------------------------ autograd
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+        """Accumulate ∂L/∂leaf into ``leaf.grad`` for every leaf that requires grad, where L is
+        this tensor (a loss), or Σ grad·self when ``grad`` is given: each leaf receives the
+        vector–Jacobian product Σᵢ gradᵢ·∂selfᵢ/∂leaf.
 
-        ``grad`` is the gradient flowing into this tensor; it may be omitted only for a
-        one-element tensor (a loss), where it is 1.
+        ``grad`` is the gradient flowing into this tensor, of its shape; it may be omitted only
+        for a one-element tensor (a loss), where it is 1.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -170,36 +172,43 @@ class Tensor:
 
     # ---------------------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
+        """self + other, broadcasting as numpy;  gradient g to each, summed back to its shape."""
         return ops.Add.apply(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
         return ops.Add.apply(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
+        """self − other, broadcasting;  gradient g to self, −g to other."""
         return ops.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return ops.Sub.apply(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
+        """self·other elementwise, broadcasting;  gradient g·other to self, g·self to other."""
         return ops.Mul.apply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return ops.Mul.apply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        """self / other, broadcasting;  gradient g/other to self, −g·self/other² to other."""
         return ops.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.Div.apply(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
+        """self^other, broadcasting;  gradient g·other·self^(other−1) to self,
+        g·self^other·ln(self) to other."""
         return ops.Pow.apply(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
         return ops.Pow.apply(other, self)
 
     def __neg__(self) -> Tensor:
+        """−self;  gradient −g."""
         return ops.Neg.apply(self)
 
     # In place: inside no_grad(), ``x -= y`` changes a leaf's data itself, as in an optimizer
@@ -242,6 +251,8 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
+        """The matrix product self @ other (numpy's rules for 1-D and batched operands);
+        gradient g @ otherᵀ to self, selfᵀ @ g to other."""
         return ops.MatMul.apply(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
@@ -268,56 +279,76 @@ class Tensor:
 
     # ---------------------------------------------------------------------------- reductions
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Σ over ``axis`` (all axes when None);  gradient g broadcast back over the summed axes."""
         return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """(1/n)·Σ over ``axis``, n the number of entries averaged;  gradient g/n broadcast back."""
         return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The largest entry over ``axis``;  gradient g to the entries equal to it, split equally
+        among ties (as ``torch.amax``)."""
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The smallest entry over ``axis``;  gradient g to the entries equal to it, split equally
+        among ties (as ``torch.amin``)."""
         return ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
     # ------------------------------------------------------------------------------- unary
     def exp(self) -> Tensor:
+        """eˣ elementwise;  gradient g·eˣ."""
         return ops.Exp.apply(self)
 
     def log(self) -> Tensor:
+        """ln x elementwise;  gradient g/x."""
         return ops.Log.apply(self)
 
     def sqrt(self) -> Tensor:
+        """√x elementwise;  gradient g/(2√x)."""
         return ops.Sqrt.apply(self)
 
     def abs(self) -> Tensor:
+        """|x| elementwise;  gradient g·sign(x) (0 at x = 0)."""
         return ops.Abs.apply(self)
 
     __abs__ = abs  # abs(x), as for numbers and arrays
 
     def tanh(self) -> Tensor:
+        """tanh x elementwise;  gradient g·(1 − tanh²x)."""
         return ops.Tanh.apply(self)
 
     def sigmoid(self) -> Tensor:
+        """σ(x) = 1/(1 + e⁻ˣ) elementwise, computed without overflow;  gradient g·σ(x)·(1 − σ(x))."""
         return ops.Sigmoid.apply(self)
 
     def relu(self) -> Tensor:
+        """max(x, 0) elementwise;  gradient g where x > 0, else 0."""
         return ops.ReLU.apply(self)
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """min(max(x, lo), hi) elementwise (a bound may be None);  gradient g where lo ≤ x ≤ hi,
+        else 0."""
         return ops.Clip.apply(self, lo=lo, hi=hi)
 
     # ------------------------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same entries in another shape (given as ints or one sequence; −1 once for "the rest");
+        gradient g reshaped back."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = tuple(shape[0])
         return ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        """The axes permuted as ``axes`` says (reversed when none are given);  gradient g permuted back."""
         if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = tuple(axes[0])
         return ops.Transpose.apply(self, axes=axes or None)
 
     def __getitem__(self, index: Any) -> Tensor:
+        """numpy indexing (ints, slices, None, ..., integer or boolean arrays);  gradient g put back
+        at the indexed entries, added up where an index repeats."""
         parts = index if isinstance(index, tuple) else (index,)
         if any(isinstance(p, Tensor) for p in parts):
             raise TypeError(

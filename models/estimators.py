@@ -18,8 +18,8 @@ a fresh random order, in minibatches of ``batch_size``, minimizing
 
     (1/|B|)·Σ_{i∈B} loss_i + λ/2·‖W‖²       (λ = ``l2``; the L2 term only when l2 > 0)
 
-with the softmax cross-entropy (classifier, one logit per class) or the mean squared error
-(regressor, one output per target column) as loss.
+with the softmax cross-entropy (classifier, one logit per class) or the squared error (regressor,
+one output per target column; loss_i is the mean of row i's squared errors over its columns).
 
 Two ways to regularize the weights W (never the biases), which is what an optimizer study
 compares:
@@ -333,7 +333,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         "adam", "adamw", "nadam", "adamax", "radam", "lion" or "muon" (Muon updates the weight
         matrices; the biases, which it does not take, are updated by AdamW at rate 1e-3).
     lr : float or None, default None
-        The learning rate; None takes the optimizer's usual one (1e-3 for Adam and AdamW). With
+        The learning rate; None takes the recipe's rate for the optimizer (``minigrad.recipes.OPTIMIZERS``:
+        1e-3 for Adam and AdamW, 1e-2 for SGD; not always the class's default). With
         "muon", Muon's rate for the weight matrices (the biases keep AdamW's 1e-3).
     weight_decay : float, default 1e-2
         Given to the optimizer, for the weights only: coupled L2 for Adam, SGD, ...;

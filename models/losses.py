@@ -22,7 +22,8 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error: mean of (prediction - target)²; the shapes must match exactly."""
+    """Mean squared error: mean of (prediction - target)² (their sum, or each, with ``reduction``
+    "sum" or "none"); the shapes must match exactly."""
 
     def forward(self, prediction: Tensor, target: Any) -> Tensor:
         return F.mse_loss(prediction, target, self.reduction)
@@ -30,7 +31,7 @@ class MSELoss(_Loss):
 
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits (N, C) against integer classes (N,):
-    mean over i of logsumexp(zᵢ) - zᵢ[yᵢ]."""
+    mean over i of logsumexp(zᵢ) - zᵢ[yᵢ] (the sum, or each, with ``reduction`` "sum" or "none")."""
 
     def forward(self, logits: Tensor, targets: Any) -> Tensor:
         return F.cross_entropy(logits, targets, self.reduction)
@@ -38,7 +39,8 @@ class CrossEntropyLoss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy from logits x against targets y in [0, 1]:
-    mean of -[y·log σ(x) + (1-y)·log(1-σ(x))], computed stably from x."""
+    mean of -[y·log σ(x) + (1-y)·log(1-σ(x))] (the sum, or each, with ``reduction`` "sum" or
+    "none"), computed stably from x."""
 
     def forward(self, logits: Tensor, targets: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(logits, targets, self.reduction)

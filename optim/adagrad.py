@@ -20,7 +20,8 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, sum_sq: np.ndarray, step
         s ← s + g²
         θ ← θ − γ_t · g / (√s + ε)
 
-    With a constant gradient, s = t·g², so the effective rate γ/(√t·|g|) dies like 1/√t.
+    With a constant gradient (and s starting at 0, λ = 0, lr_decay = 0), s = t·g², so the
+    effective rate γ/(√t·|g|) dies like 1/√t.
     """
     g = grad + weight_decay * param if weight_decay != 0 else grad
     lr_t = lr / (1 + (step - 1) * lr_decay)

@@ -28,9 +28,10 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
         m̂ = m / (1 − β1^t),   v̂ = v / (1 − β2^t)
         θ ← θ − γ·m̂ / (√v̂ + ε)
 
-    The last line is computed as Kingma & Ba suggest (section 2), in the equal form
-    θ ← θ − γ·√(1 − β2^t)/(1 − β1^t) · m / (√v + ε·√(1 − β2^t)): the bias corrections become
-    two scalars, which saves a pass (and a division) over the arrays.
+    The last line is computed in the rearranged form Kingma & Ba suggest (section 2),
+    θ ← θ − γ·√(1 − β2^t)/(1 − β1^t) · m / (√v + ε̂), with their ε̂ taken as ε·√(1 − β2^t) so
+    that it stays exactly equal: the bias corrections become two scalars, which saves a pass
+    (and a division) over the arrays.
 
     ``scratch``, an array shaped like ``param`` whose contents do not matter, saves allocating
     one for the intermediates.

@@ -19,7 +19,8 @@ def lion_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, *, lr:
         θ ← θ·(1 − γλ) − γ·sign(c)              (decoupled decay)
         m ← β2·m + (1 − β2)·g
 
-    Every coordinate moves by exactly γ (or 0), so Lion wants a smaller lr than Adam.
+    Without weight decay every coordinate moves by exactly γ (or 0), so Lion wants a smaller lr
+    than Adam; the decay adds γλθ to that move.
     """
     c = beta1 * exp_avg + (1 - beta1) * grad
     param *= 1 - lr * weight_decay

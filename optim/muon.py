@@ -27,10 +27,12 @@ def newton_schulz(update: np.ndarray, steps: int, eps: float) -> np.ndarray:
     pushed quickly towards 1 (roughly into [0.7, 1.2], not exactly to 1).
 
     The normalization is the spec's and Keller Jordan's reference's, ‖U‖_F + eps. PyTorch's
-    ``torch.optim.Muon`` divides by max(‖U‖_F, eps) instead: its steps are larger by a factor
-    of about 1 + eps/‖U‖_F (1e-8 relative for a gradient of norm 10, 3 % at norm 3e-6). The
-    larger difference is precision: PyTorch iterates in bfloat16, this in the update's dtype
-    (its steps differ from these by up to a few percent of their largest entry).
+    ``torch.optim.Muon`` divides by max(‖U‖_F, eps) instead, so its iteration starts from an X
+    larger by 1 + eps/‖U‖_F. The iteration is not linear, so the steps do not simply scale by
+    that factor: they agree to ~1e-7 of the largest entry at ‖U‖_F = 10, and differ by tens of
+    percent when ‖U‖_F comes near eps. The larger difference in practice is precision: PyTorch
+    iterates in bfloat16, this in the update's dtype (its steps differ from these by up to a few
+    percent of their largest entry).
     """
     a, b, c = NS_COEFFICIENTS
     tall = update.shape[0] > update.shape[1]

@@ -22,7 +22,7 @@ def radam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
         ρ∞ = 2/(1 − β2) − 1 ;  ρ_t = ρ∞ − 2t·β2^t/(1 − β2^t)
         if ρ_t > 5:  r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t))
                      θ ← θ − γ·m̂·r·√(1 − β2^t)/(√v + ε)     (ε before bias correction)
-        else:        θ ← θ − γ·m̂                             (plain momentum SGD)
+        else:        θ ← θ − γ·m̂                  (SGD on the bias-corrected average m̂)
     """
     g = grad + weight_decay * param if weight_decay != 0 else grad
     exp_avg *= beta1

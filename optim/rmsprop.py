@@ -26,7 +26,8 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
 
     There is no bias correction: v starts at 0, so the first steps are large. (v − ḡ² ≥ 0 in
     exact arithmetic; rounding can make it slightly negative, which the max keeps from
-    turning into NaN.)
+    turning into NaN. This clamp is the one difference from the spec's d = √(v − ḡ²) + ε and
+    PyTorch's, which give NaN there; everywhere else the numbers are the same.)
     """
     g = grad + weight_decay * param if weight_decay != 0 else grad
     square_avg *= alpha

@@ -43,7 +43,7 @@ def _no_state(param: np.ndarray) -> State:
 
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Transform:
-    """u ← m̂ / (√v̂ + ε), with m, v the bias-corrected moving averages of u and u²."""
+    """u ← m̂ / (√v̂ + ε), with m̂, v̂ the bias-corrected moving averages m, v of u and u²."""
     check_betas((b1, b2))
     check_range("epsilon value", eps)
     # As Python floats they keep the arrays' dtype (a numpy float64 would make float32 state float64).

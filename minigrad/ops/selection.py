@@ -44,7 +44,9 @@ class Maximum(Function):
 
 
 class Minimum(Maximum):
-    """out = min(a, b) elementwise;  da = g·([a < b] + ½[a = b]), db = g·([b < a] + ½[a = b])."""
+    """out = min(a, b) elementwise;  da = g·([a < b] + ½[a = b]), db = g·([b < a] + ½[a = b]).
+
+    As for ``Maximum``: ties split the gradient, and a NaN wins and takes all of it."""
 
     pick = staticmethod(np.less)
     combine = staticmethod(np.minimum)
