@@ -35,22 +35,22 @@ def _check_tensor(loss: str, name: str, x: Any) -> None:
 
 # ------------------------------------------------------------------------------ activations
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0)."""
+    """max(x, 0);  gradient g where x > 0, else 0."""
     return ops.ReLU.apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + e⁻ˣ), stable for any |x|."""
+    """σ(x) = 1 / (1 + e⁻ˣ), stable for any |x|;  gradient g·σ(x)·(1 − σ(x))."""
     return ops.Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    """(eˣ - e⁻ˣ) / (eˣ + e⁻ˣ)."""
+    """(eˣ - e⁻ˣ) / (eˣ + e⁻ˣ);  gradient g·(1 − tanh²x)."""
     return ops.Tanh.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, negative_slope·x otherwise."""
+    """x for x > 0, negative_slope·x otherwise;  gradient g, or negative_slope·g."""
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
     if not math.isfinite(negative_slope):
@@ -59,7 +59,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def gelu(x: Tensor) -> Tensor:
-    """x·Φ(x), Φ the standard normal CDF (the exact form, PyTorch's default)."""
+    """x·Φ(x), Φ the standard normal CDF (the exact form, PyTorch's default);  gradient
+    g·(Φ(x) + x·φ(x)), φ the normal density."""
     return ops.GELU.apply(x)
 
 
@@ -129,7 +130,9 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
-    """-[y·log σ(x) + (1-y)·log(1-σ(x))] from logits x, stable for any |x|; y in [0, 1]."""
+    """-[y·log σ(x) + (1-y)·log(1-σ(x))] from logits x, stable for any |x|; y in [0, 1]. Averaged
+    over all elements ("mean", the default), added up ("sum"), or per element ("none");
+    gradient (σ(x) − y)·g, divided by the number of elements for "mean"."""
     check_reduction(reduction)
     _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
     if isinstance(targets, Tensor) and targets.requires_grad:
@@ -150,7 +153,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Any, reduction: st
 
 def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error (prediction - target)², averaged over all elements ("mean", the default),
-    added up ("sum"), or per element ("none").
+    added up ("sum"), or per element ("none"); gradient 2·(prediction − target)·g, divided by
+    the number of elements for "mean".
 
     The shapes must match exactly: a prediction of shape (N, 1) against a target of shape (N,)
     would broadcast to (N, N) and give a silently wrong loss.
