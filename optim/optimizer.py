@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import reprlib
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -368,12 +369,12 @@ def _restore(saved: Any, expected: Any, where: str) -> Any:
         return np.array(saved, dtype=expected.dtype)
     if isinstance(expected, bool):  # (a flag in a transform's state)
         if not is_bool(saved):
-            raise ValueError(f"{where} is {saved!r}, expected True or False")
+            raise ValueError(f"{where} is {reprlib.repr(saved)}, expected True or False")
         return bool(saved)
     if isinstance(expected, int) and not _is_count(saved):  # the step counts
-        raise ValueError(f"{where} is {saved!r}, expected a whole number from 0 to 2**53")
+        raise ValueError(f"{where} is {reprlib.repr(saved)}, expected a whole number from 0 to 2**53")
     if isinstance(expected, float) and not math.isfinite(as_real(saved)):
-        raise ValueError(f"{where} is {saved!r}, expected a finite number")
+        raise ValueError(f"{where} is {reprlib.repr(saved)}, expected a finite number")
     return type(expected)(saved)
 
 

@@ -27,7 +27,7 @@ def test_every_tool_computes_the_same_gradients_on_the_same_batch():
     assert {"minigrad", "numpy", "sklearn"} <= set(grads)
     reference = grads.pop("numpy")
     for name, tool_grads in grads.items():
-        for (dw, db), (rw, rb) in zip(tool_grads, reference):
+        for (dw, db), (rw, rb) in zip(tool_grads, reference, strict=True):  # (every layer)
             np.testing.assert_allclose(dw, rw, rtol=1e-4, atol=1e-6, err_msg=name)
             np.testing.assert_allclose(db, rb, rtol=1e-4, atol=1e-6, err_msg=name)
 

@@ -1,6 +1,7 @@
 """minigrad.data: datasets split, standardized on training rows only, stratified, seeded; batches."""
 
 import argparse
+import re
 import subprocess
 import sys
 
@@ -119,7 +120,9 @@ def test_an_unknown_name_lists_the_known_datasets():
 
 @pytest.mark.parametrize("test_size, val_size", [(0.0, 0.0), (1.0, 0.0), (0.5, 0.5), (0.2, -0.1)])
 def test_impossible_split_fractions_are_refused(test_size, val_size):
-    with pytest.raises(ValueError, match="test_size"):
+    message = ("need 0 < test_size, 0 <= val_size and test_size + val_size < 1; "
+               f"got test_size={test_size}, val_size={val_size}")
+    with pytest.raises(ValueError, match=re.escape(message)):
         load_dataset("iris", test_size=test_size, val_size=val_size)
 
 
