@@ -22,11 +22,13 @@ import adam_l2_vs_adamw  # noqa: E402
 import models  # noqa: E402
 import optim  # noqa: E402
 from l2study import (convergence, equivalences, grid, per_parameter, plots, report, runs,  # noqa: E402
-                     same_number, study)
+                     same_number, study, training)
 from l2study.data import digits  # noqa: E402
 from l2study.runs import RunStore, config_key  # noqa: E402
 from l2study.settings import Settings  # noqa: E402
 from l2study.training import make_optimizer, run_mlp  # noqa: E402
+from minigrad import Tensor, no_grad  # noqa: E402
+from minigrad.data import load_dataset  # noqa: E402
 
 QUICK = Settings(quick=True, seeds=1)
 
@@ -295,6 +297,18 @@ def test_the_same_config_gives_bit_identical_metrics():
     config = {"kind": "mlp", "optimizer": "adamw", "lr": 1e-2, "weight_decay": 0.1, "seed": 3,
               "hidden": 8, "epochs": 1, "batch_size": 64}
     assert json.dumps(run_mlp(config)) == json.dumps(run_mlp(config))
+
+
+def test_the_test_accuracy_of_an_mlp_run_is_measured_on_the_test_rows(monkeypatch):
+    built = []
+    real_make_mlp = training.make_mlp
+    monkeypatch.setattr(training, "make_mlp", lambda *args: built.append(real_make_mlp(*args)) or built[-1])
+    metrics = run_mlp({"kind": "mlp", "optimizer": "adamw", "lr": 1e-2, "weight_decay": 0.1, "seed": 2,
+                       "hidden": 8, "epochs": 2, "batch_size": 64})
+    data = load_dataset("digits", test_size=0.25, val_size=0.15, seed=2, dtype=np.float64)
+    with no_grad():
+        predicted = built[0](Tensor(data.X_test)).data.argmax(axis=1)
+    assert len(built) == 1 and metrics["test_accuracy"] == np.mean(predicted == data.y_test)
 
 
 # ---------------------------------------------------------------------- the machinery

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import math
 import pickle
 import re
@@ -500,6 +501,19 @@ def _gridsearch_example():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_gridsearch_example_scores_the_refit_best_setting_on_its_held_out_fifth(raw_digits, tmp_path,
+                                                                                 monkeypatch, capsys):
+    example = _gridsearch_example()
+    searches = []
+    monkeypatch.setattr(example, "GridSearchCV", lambda *args, **kwargs: searches.append(
+        GridSearchCV(*args, **kwargs)) or searches[-1])
+    example.main(["--quick", "--seed", "1", "--out", str(tmp_path)])
+    X, y = raw_digits
+    _, X_test, _, y_test = train_test_split(X.astype(np.float32), y, test_size=0.2, stratify=y, random_state=1)
+    accuracy = np.mean(searches[0].best_estimator_.predict(X_test) == y_test)
+    assert json.loads((tmp_path / "results.json").read_text())["test_accuracy"] == accuracy
 
 
 @pytest.mark.parametrize("grid", ["GRID", "QUICK_GRID"])

@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from minigrad import Tensor, no_grad
 from minigrad.checkpoint import read_checkpoint
+from minigrad.data import load_dataset
 from minigrad.recipes import OPTIMIZERS, SCHEDULES
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "train.py"
@@ -123,6 +126,20 @@ def test_out_writes_metrics_json(train_module, tmp_path, capsys):
     assert metrics["config"]["optimizer"] == "adamw" and metrics["history"]["epoch"] == [1, 2, 3, 4]
     assert 0 <= metrics["test"]["accuracy"] <= 1
     assert "metrics.json" in capsys.readouterr().out
+
+
+def test_the_test_accuracy_in_metrics_json_is_measured_on_the_test_rows(train_module, tmp_path, monkeypatch,
+                                                                         capsys):
+    built = []
+    real_build_model = train_module.build_model
+    monkeypatch.setattr(train_module, "build_model", lambda *args, **kwargs: built.append(
+        real_build_model(*args, **kwargs)) or built[-1])
+    train_module.main(["--quick", "--seed", "3", "--no-progress", "--out", str(tmp_path)])
+    data = load_dataset("digits", val_size=0.1, seed=3)
+    with no_grad():
+        predicted = built[0].eval()(Tensor(data.X_test)).data.argmax(axis=1)  # evaluate's mode
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert len(built) == 1 and metrics["test"]["accuracy"] == np.mean(predicted == data.y_test)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "lion"])
