@@ -22,8 +22,9 @@ import optim
 from l2study.data import TEST_FRACTION, VAL_FRACTION, digits
 from l2study.runs import Config, RunStore
 from l2study.settings import Settings
-from minigrad import Tensor, no_grad
+from minigrad import Tensor
 from minigrad.data import Dataset, batches
+from minigrad.train import evaluate
 from optim.lr_scheduler import CosineAnnealingLR
 
 OPTIMIZERS = ("adam", "adam_l2", "adamw")
@@ -50,9 +51,9 @@ def weight_norm(model: models.Module) -> float:
 
 
 def accuracy(model: models.Module, x: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of rows whose largest logit is the true class."""
-    with no_grad():
-        return float(np.mean(model(Tensor(x)).data.argmax(axis=1) == y))
+    """Fraction of rows whose largest logit is the true class (measured by ``evaluate``: in eval
+    mode, without recording a graph)."""
+    return evaluate(model, (x, y))["accuracy"]
 
 
 def make_mlp(data: Dataset, hidden: int, seed: int) -> models.MLP:
