@@ -29,7 +29,6 @@ import json
 import math
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
@@ -237,14 +236,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         model = build_model(args.model, data, args.hidden, seed=args.seed)
         optimizer = build_optimizer(args.optimizer, model, args.lr, args.weight_decay)
         scheduler = build_scheduler(args.schedule, optimizer, args.epochs)
-        start = time.perf_counter()
         history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
                       scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
                       progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
                       config=run_config(args, base_lr(optimizer)))
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
-    seconds = time.perf_counter() - start
+    seconds = sum(history.time)  # (all the epochs', those of a run resumed from included)
     test = evaluate(model, data.test, loss_fn)
     metric = history.metric
     print(f"{data!r}")

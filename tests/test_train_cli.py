@@ -308,8 +308,12 @@ def test_quick_sets_epochs_and_hidden_only_where_they_are_not_given(train_module
 
 def test_a_quick_run_resumes_to_the_epochs_given(train_module, tmp_path, capsys):
     common = ["--dataset", "iris", "--quick", "--no-progress", "--checkpoint", str(tmp_path / "run.npz")]
-    train_module.main(common)
-    assert train_module.main([*common, "--resume", "--epochs", "3"])["history"]["epoch"] == [1, 2, 3]
+    first = train_module.main(common)
+    resumed = train_module.main([*common, "--resume", "--epochs", "3"])
+    assert resumed["history"]["epoch"] == [1, 2, 3]
+    # the time reported is that of all three epochs, the two of the first run included
+    assert resumed["history"]["time"][:2] == first["history"]["time"]
+    assert resumed["seconds"] == sum(resumed["history"]["time"])
 
 
 def test_a_new_run_refuses_to_replace_a_checkpoint_unless_told_to_overwrite(train_module, two_epoch_checkpoint,
