@@ -409,26 +409,28 @@ def test_regressor_early_stopping_scores_r2():
 
 # ------------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("params, message", [
-    ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+    ({"hidden_layer_sizes": (16, 0)}, re.escape("hidden_layer_sizes must be a positive integer or a sequence of "
+                                                "positive integers, got (16, 0)")),
     ({"hidden_layer_sizes": 64.0}, "hidden_layer_sizes must be a positive integer or a sequence of positive "
                                    "integers, got 64.0"),
     ({"hidden_layer_sizes": None}, "hidden_layer_sizes must be .*, got None"),
     ({"hidden_layer_sizes": np.array(8)}, "hidden_layer_sizes must be .*, got array"),
-    ({"epochs": 0}, "epochs"),
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
     ({"optimizer": "adamx"}, "unknown optimizer 'adamx'; known: sgd"),
-    ({"schedule": "linear"}, "unknown schedule"),
+    ({"schedule": "linear"}, "unknown schedule 'linear'; known: constant"),
     ({"schedule": "warmup-cosine"}, "warmup-cosine needs epochs >= 2"),  # the classifier has epochs=1
-    ({"activation": "softplus"}, "unknown activation"),
-    ({"lr": -1.0}, "learning rate"),
-    ({"weight_decay": -0.1}, "weight_decay"),
-    ({"l2": -0.1}, "l2"),
+    ({"activation": "softplus"}, "unknown activation 'softplus'; known activations: relu"),
+    ({"lr": -1.0}, "Invalid learning rate: -1.0"),
+    ({"weight_decay": -0.1}, "weight_decay must be a finite number >= 0, got -0.1"),
+    ({"l2": -0.1}, "l2 must be a finite number >= 0, got -0.1"),
     ({"l2": None}, "l2 must be a finite number"),
     ({"l2": "0.1"}, "l2 must be a finite number"),
     ({"l2": np.inf}, "l2 must be a finite number"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"early_stopping": True, "validation_fraction": 1.5}, "validation_fraction"),
+    ({"batch_size": 0}, "batch_size must be a positive integer or None, got 0"),
+    ({"early_stopping": True, "validation_fraction": 1.5},
+     re.escape("validation_fraction must be in (0, 1) with early_stopping, got 1.5")),
     ({"early_stopping": True, "validation_fraction": "x"}, "validation_fraction must be in"),
-    ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change"),
+    ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change must be a positive integer, got 0"),
     # checked with early stopping off too, as scikit-learn does
     ({"validation_fraction": 7}, re.escape("validation_fraction must be in [0, 1), got 7")),
     ({"validation_fraction": -0.1}, re.escape("validation_fraction must be in [0, 1), got -0.1")),
