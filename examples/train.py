@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         history = fit(model, optimizer, loss_fn, data.train, args.epochs, val_data=data.val,
                       scheduler=scheduler, l2=args.l2, batch_size=args.batch_size, seed=args.seed,
                       progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
-                      config=run_config(args, base_lr(optimizer)))
+                      overwrite=args.overwrite, config=run_config(args, base_lr(optimizer)))
     except (TrainingDivergedError, CheckpointError, ValueError) as error:
         sys.exit(f"train.py: error: {error}")
     seconds = sum(history.time)  # (all the epochs', those of a run resumed from included)

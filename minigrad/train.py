@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import math
 import os
 import reprlib
@@ -54,7 +55,7 @@ from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
     Checkpoint, CheckpointError, generator_from_state, load_checkpoint, save_checkpoint,
 )
-from minigrad.checks import is_int, is_nonnegative, is_real
+from minigrad.checks import is_bool, is_int, is_nonnegative, is_real
 from minigrad.data import Split, batches, check_seed
 from minigrad.files import check_target
 from minigrad.tensor import as_numbers
@@ -253,7 +254,22 @@ def _split(model: Module, data: Any, name: str, caller: str = "fit") -> tuple[An
         raise ValueError(f"{caller} needs at least one row in {name}, got none")
     if len(y) != len(X):
         raise ValueError(f"{name} has {len(X)} rows in X but {len(y)} targets in y")
+    for part, values in (("X", X), ("y", y)):
+        _check_finite(values, f"{name}'s {part}")
     return X, y
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """No NaN or ±∞ in ``values`` (rows of data), or a ValueError naming the first row with one.
+    (Training on it would only report a diverged loss, and a metric would take it as a number.)"""
+    if values.dtype.kind != "f":
+        return
+    bad_rows = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if bad_rows.any():
+        narrow = "" if values.dtype.itemsize >= 8 else (
+            f"; the model computes in {values.dtype}, where a number beyond ±{np.finfo(values.dtype).max:.3g} "
+            f"is infinite")
+        raise ValueError(f"{what} holds NaN or infinite values, first in row {int(bad_rows.argmax())}{narrow}")
 
 
 def weight_norm(model: Module) -> float:
@@ -278,6 +294,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     config: dict[str, Any] | None = None,
 ) -> History:
     """Train ``model`` on ``train_data`` = (X, y) until ``epochs`` epochs are done; return the
@@ -287,12 +304,13 @@ def fit(
     - ``progress``: a tqdm bar over the epochs, on stderr, shown when stderr is a terminal
       (True), always ("always") or never (False);
     - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch (epochs
-      count from 1); one that returns True stops the run there;
+      count from 1); one that returns True (Python's or numpy's) stops the run there;
     - ``checkpoint``: a path where the run is saved after every epoch; with ``resume=True``
       the run continues from that file (which must exist) up to ``epochs`` in total (which may
       be more than the first run asked for), with the same ``batch_size``, ``l2``, ``seed`` and
       ``config`` as the run that wrote it; its folder must exist and be writable (a
-      ValueError says so before the first epoch);
+      ValueError says so before the first epoch). A file already there is another run's: a new
+      run refuses to replace it unless given ``overwrite=True``;
     - ``config``: the settings that made the run and that ``fit`` cannot see (e.g. the dataset,
       the layer sizes, the optimizer's name and learning rate), as JSON-like values; it is
       saved in the checkpoint, and a resume whose ``config`` differs is refused, naming each
@@ -302,6 +320,12 @@ def fit(
     infinite (that step is not taken), or when a parameter is after an epoch's last step; numpy's
     overflow warnings in the steps are silenced.
     """
+    _check_parts(model, optimizer, loss_fn, scheduler, callbacks, config)
+    for name, flag in (("resume", resume), ("overwrite", overwrite)):
+        if not is_bool(flag):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if not (is_bool(progress) or progress == "always"):
+        raise ValueError(f"progress must be True, False or 'always', got {progress!r}")
     X, y = _split(model, train_data, "train_data")
     if val_data is not None:
         val_data = _split(model, val_data, "val_data")
@@ -314,9 +338,12 @@ def fit(
         raise ValueError("resume=True needs the checkpoint path to resume from")
     if checkpoint is not None:
         _check_checkpoint_path(checkpoint)
+        if not (resume or overwrite) and os.path.lexists(checkpoint):
+            raise ValueError(f"the checkpoint {checkpoint} exists: pass resume=True to continue that run, "
+                             f"or overwrite=True to start a new run over it")
     batch_size = len(X) if batch_size is None else batch_size
     settings = {"batch_size": batch_size, "l2": l2, "seed": seed}
-    config = dict(config or {})
+    config = dict(config or {})  # (a dict: _check_parts made sure)
     rng = np.random.default_rng(seed)
     history = History(metric=metric_name(y, loss_fn))
     if resume:
@@ -336,7 +363,7 @@ def fit(
                 # TrainingDivergedError (the next loss, or the check after the epoch's steps).
                 with np.errstate(over="ignore", invalid="ignore"):
                     optimizer.zero_grad()
-                    loss = loss_fn(model(Tensor(xb)), yb)
+                    loss = _checked_loss(loss_fn(model(Tensor(xb)), yb))
                     objective = loss + models.l2_penalty(penalized, l2) if penalized else loss
                     tracker.check(objective.item(), epoch + 1, step)
                     objective.backward()
@@ -351,9 +378,58 @@ def fit(
                 save_checkpoint(checkpoint, model, optimizer, scheduler, epoch=epoch + 1,
                                 rng_state=rng.bit_generator.state, history=history.to_dict(), config=config,
                                 **settings)
-            if any([callback(epoch + 1, history) is True for callback in callbacks or ()]):
+            if any([_stops(callback(epoch + 1, history)) for callback in callbacks or ()]):
                 break
     return history
+
+
+def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler: LRScheduler | None,
+                 callbacks: Sequence[Callback] | None, config: dict[str, Any] | None) -> None:
+    """Before any training: each part of the run is of its kind, and they belong together (an
+    optimizer made for another model would train nothing of this one, without an error)."""
+    for name, value, kind in (("model", model, Module), ("optimizer", optimizer, Optimizer)):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be a {kind.__module__}.{kind.__name__}, got {type(value).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function or loss module of (outputs, y), got {type(loss_fn).__name__}")
+    ours = {id(p) for p in model.parameters()}
+    strangers = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in ours]
+    if strangers:
+        raise ValueError(f"the optimizer holds {len(strangers)} parameters that are not the model's (of shapes "
+                         f"{reprlib.repr([s.shape for s in strangers])}): make it from model.parameters()")
+    if scheduler is not None:
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError(f"scheduler must be an optim.lr_scheduler scheduler or None, got "
+                            f"{type(scheduler).__name__}")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError("the scheduler schedules another optimizer than the one given: make it from this one")
+    if callable(callbacks) or not isinstance(callbacks, (list, tuple, type(None))):
+        raise TypeError(f"callbacks must be a list of functions, got {type(callbacks).__name__} "
+                        f"(for one function f, pass [f])")
+    for callback in callbacks or ():
+        if not callable(callback):
+            raise TypeError(f"callbacks must be functions of (epoch, history), got {reprlib.repr(callback)}")
+    if config is not None:
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a dict of settings, got {type(config).__name__}")
+        try:
+            json.dumps(config, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"config must hold JSON values (numbers, strings, lists, dicts), to be "
+                             f"saved in checkpoints: {error}") from None
+
+
+def _checked_loss(loss: Any) -> Tensor:
+    """The value of ``loss_fn``, once it is a one-element Tensor that backward can start from."""
+    if not isinstance(loss, Tensor) or loss.size != 1:
+        got = f"a Tensor of shape {loss.shape}" if isinstance(loss, Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a one-element Tensor (the batch's mean loss), got {got}")
+    return loss
+
+
+def _stops(answer: Any) -> bool:
+    """Whether a callback's return value asks the run to stop: True, Python's or numpy's."""
+    return is_bool(answer) and bool(answer)
 
 
 class _LossTracker:
@@ -476,7 +552,9 @@ def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:
     symbolic link into its target)."""
     target = Path(os.path.realpath(path))
     try:
-        if target.is_dir():
+        if str(path) == "":
+            raise ValueError("the path is empty")
+        if target.is_dir() or str(path).endswith(("/", os.sep)):
             raise ValueError("it is a folder")
         writable_folder(target.parent)
     except ValueError as error:

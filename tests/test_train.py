@@ -276,11 +276,14 @@ def test_every_callback_sees_the_epoch_at_which_an_earlier_one_stops_the_run(moo
 
 
 def test_only_a_callback_returning_true_stops_the_run(moons):
-    # "one that returns True stops the run": a truthy 1, dict or string does not
+    # "one that returns True stops the run": a truthy 1, dict or string does not, numpy's True does
     model, optimizer, loss_fn = make_run(moons)
     callbacks = [lambda epoch, history: 1, lambda epoch, history: {"stop": True}, lambda epoch, history: "yes"]
     history = fit(model, optimizer, loss_fn, moons.train, 3, callbacks=callbacks, progress=False)
     assert history.epoch == [1, 2, 3]
+    model, optimizer, loss_fn = make_run(moons)
+    at_two = [lambda epoch, history: np.float64(epoch) >= 2]  # (a comparison of numpy numbers: np.True_)
+    assert fit(model, optimizer, loss_fn, moons.train, 3, callbacks=at_two, progress=False).epoch == [1, 2]
 
 
 @pytest.mark.parametrize("progress, shown", [(False, False), (True, False), ("always", True)])
@@ -526,6 +529,101 @@ def test_a_checkpoint_path_linked_to_where_it_cannot_be_written_is_refused_befor
         fit(model, optimizer, loss_fn, moons.train, 2, progress=False, checkpoint=tmp_path / "run.npz",
             callbacks=[lambda epoch, history: epochs.append(epoch)])
     assert epochs == []
+
+
+@pytest.mark.parametrize("where, message", [("", "the path is empty"), ("folder/", "it is a folder")])
+def test_an_empty_checkpoint_path_or_one_ending_in_a_slash_is_refused_before_the_first_epoch(
+        moons, tmp_path, monkeypatch, where, message):
+    monkeypatch.chdir(tmp_path)  # ("folder/" does not exist: the slash alone says it is one)
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=f"cannot save checkpoints at {where}: {message}"):
+        fit(model, optimizer, loss_fn, moons.train, 1, progress=False, checkpoint=where)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_run_does_not_replace_a_checkpoint_unless_told_to_overwrite(moons, tmp_path):
+    path = tmp_path / "run.npz"
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 2, progress=False, checkpoint=path)
+    saved = path.read_bytes()
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=re.escape(f"the checkpoint {path} exists: pass resume=True to "
+                                                   "continue that run, or overwrite=True")):
+        fit(model, optimizer, loss_fn, moons.train, 1, progress=False, checkpoint=path)
+    assert path.read_bytes() == saved
+    fit(model, optimizer, loss_fn, moons.train, 1, progress=False, checkpoint=path, overwrite=True)
+    assert read_checkpoint(path).epoch == 1
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda run: {**run, "model": None}, TypeError, "model must be a models.module.Module, got NoneType"),
+    (lambda run: {**run, "optimizer": "adam"}, TypeError, "optimizer must be a optim.optimizer.Optimizer, got str"),
+    (lambda run: {**run, "loss_fn": None}, TypeError, "loss_fn must be a function or loss module"),
+    (lambda run: {**run, "scheduler": "cosine"}, TypeError, "scheduler must be an optim.lr_scheduler scheduler"),
+    (lambda run: {**run, "scheduler": StepLR(make_run(run["data"])[1], 1)}, ValueError,
+     "the scheduler schedules another optimizer"),
+    (lambda run: {**run, "callbacks": lambda epoch, history: None}, TypeError,
+     "callbacks must be a list of functions, got function (for one function f, pass [f])"),
+    (lambda run: {**run, "callbacks": [None]}, TypeError, "callbacks must be functions of (epoch, history)"),
+    (lambda run: {**run, "config": [1, 2]}, TypeError, "config must be a dict of settings, got list"),
+    (lambda run: {**run, "config": {"model": object()}}, ValueError, "config must hold JSON values"),
+    (lambda run: {**run, "config": {"lr": math.nan}}, ValueError, "config must hold JSON values"),
+    (lambda run: {**run, "resume": "yes"}, TypeError, "resume must be True or False, got 'yes'"),
+    (lambda run: {**run, "overwrite": 1}, TypeError, "overwrite must be True or False, got 1"),
+    (lambda run: {**run, "progress": "yes"}, ValueError, "progress must be True, False or 'always', got 'yes'"),
+], ids=["model", "optimizer", "loss", "scheduler", "other scheduler", "one callback", "callback", "config",
+        "config object", "config NaN", "resume", "overwrite", "progress"])
+def test_parts_of_the_wrong_kind_are_refused_by_name_before_the_first_epoch(moons, change, error, message):
+    model, optimizer, loss_fn = make_run(moons)
+    run = change({"data": moons, "model": model, "optimizer": optimizer, "loss_fn": loss_fn})
+    del run["data"]
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(error, match=re.escape(message)):
+        fit(train_data=moons.train, epochs=1, **run)
+    for p, b in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_an_optimizer_made_for_another_model_is_refused_as_it_would_train_nothing(moons):
+    model, _, loss_fn = make_run(moons)
+    _, optimizer, _ = make_run(moons)
+    with pytest.raises(ValueError, match=re.escape("the optimizer holds 4 parameters that are not the model's")):
+        fit(model, optimizer, loss_fn, moons.train, 1, progress=False)
+
+
+@pytest.mark.parametrize("loss_fn, got", [
+    (lambda outputs, y: 0.5, "float"),
+    (lambda outputs, y: models.CrossEntropyLoss(reduction="none")(outputs, y), "a Tensor of shape (32,)"),
+])
+def test_a_loss_that_is_not_a_one_element_tensor_is_named(moons, loss_fn, got):
+    model, optimizer, _ = make_run(moons)
+    with pytest.raises(ValueError, match=re.escape(f"loss_fn must return a one-element Tensor (the batch's mean "
+                                                   f"loss), got {got}")):
+        fit(model, optimizer, loss_fn, moons.train, 1, progress=False)
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda X, y: (X, y), "train_data's X holds NaN or infinite values, first in row 3"),
+    (lambda X, y: (X * 1e39, y), "train_data's X holds NaN or infinite values, first in row 0; the model "
+                                 "computes in float32, where a number beyond ±3.4e+38 is infinite"),
+])
+def test_training_data_with_nan_or_infinite_values_is_named_not_taken_for_a_divergence(moons, spoil, message):
+    X, y = moons.train
+    X = X.astype(np.float64)  # (float64 data, cast to the float32 model's dtype)
+    X[3, 1] = np.nan
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fit(model, optimizer, loss_fn, spoil(X, y), 1, progress=False)
+
+
+def test_validation_targets_with_nan_are_named(moons):
+    model, optimizer, _ = make_run(moons)
+    X, y = moons.val
+    targets = y.astype(np.float64)
+    targets[5] = np.nan
+    with pytest.raises(ValueError, match=re.escape("val_data's y holds NaN or infinite values, first in row 5")):
+        fit(model, optimizer, models.MSELoss(), (moons.X_train, moons.y_train.astype(np.float64)), 1,
+            val_data=(X, targets), progress=False)
 
 
 def test_writable_folder_accepts_a_folder_it_could_make_without_making_it_and_refuses_one_it_cannot_write_in(
