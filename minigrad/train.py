@@ -152,11 +152,13 @@ def score(outputs: np.ndarray, targets: np.ndarray, metric: str | None = None) -
     as the single column (N, 1) (so (N,) targets go with a model's (N, 1) outputs); any other
     difference raises a ValueError.
     """
+    outputs, targets = as_numbers(outputs, None, "score's outputs"), as_numbers(targets, None, "score's targets")
     metric = metric_name(targets) if metric is None else metric
-    outputs, targets = np.asarray(outputs), np.asarray(targets)
     if outputs.size == 0 or targets.size == 0:
         raise ValueError(f"{metric} needs at least one row, got outputs of shape {outputs.shape} "
                          f"and targets of shape {targets.shape}")
+    for what, values in (("outputs", outputs), ("targets", targets)):
+        _check_finite(np.atleast_1d(values), f"score's {what}")
     if metric == "accuracy":
         return _accuracy(outputs, targets)
     if metric == "r2":

@@ -220,7 +220,8 @@ def test_score_is_accuracy_for_labels_and_r2_for_targets():
     (np.eye(3), np.array([1, 2, 3]), None, "class labels 0 to 2 for 3 output columns; got labels from 1 to 3"),
     (np.eye(3), np.array([0, -1, 2]), None, "got labels from -1 to 2"),
     (np.eye(3), np.array([0.0, 0.5, 2.0]), "accuracy", "got labels from 0.0 to 2.0"),
-    (np.eye(3), np.array([0.0, np.nan, 2.0]), "accuracy", "class labels 0 to 2"),
+    (np.eye(3), np.array([0.0, np.nan, 2.0]), "accuracy",
+     "score's targets holds NaN or infinite values, first in row 1"),
     (np.array([[1.0], [1.0], [-1.0]]), np.array([2, 1, 0]), None, "targets in [0, 1]; got targets from 0 to 2"),
     (np.zeros((0, 3)), np.zeros(0, dtype=int), None, "accuracy needs at least one row"),
     (np.zeros((0, 1)), np.zeros((0, 1)), None, "r2 needs at least one row"),
@@ -306,6 +307,21 @@ def test_bad_arguments_are_refused(moons, kwargs, message):
     arguments = {"epochs": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         fit(model, optimizer, loss_fn, moons.train, progress=False, **arguments)
+
+
+@pytest.mark.parametrize("outputs, targets, error, message", [
+    (np.zeros((4, 1)), [[1.0], [2.0], [np.nan], [4.0]], ValueError,
+     "score's targets holds NaN or infinite values, first in row 2"),  # (R² took it as 0.0)
+    (np.array([[0.0, 1.0], [np.nan, 0.0]]), [1, 0], ValueError,
+     "score's outputs holds NaN or infinite values, first in row 1"),
+    (None, None, TypeError, "cannot make score's outputs from NoneType"),
+    (np.zeros((2, 2)), ["a", "b"], TypeError, "cannot make score's targets from list"),
+])
+def test_score_names_outputs_or_targets_that_are_not_finite_numbers(outputs, targets, error, message):
+    from minigrad.train import score
+
+    with pytest.raises(error, match=re.escape(message)):
+        score(outputs, targets)
 
 
 def test_r2_of_constant_targets_is_finite_as_in_scikit_learn():
