@@ -25,8 +25,10 @@ their previous state back before the error is raised.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import reprlib
 import zipfile
 import zlib
 from pathlib import Path
@@ -34,6 +36,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from minigrad.checks import is_int
 from minigrad.files import atomic_path
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
@@ -90,8 +93,15 @@ def save_checkpoint(
     when a value cannot be stored (TypeError), when two arrays would get the same entry name
     (ValueError: e.g. ``a={"b": array}`` and a key ``"a/b"`` holding an array), or when a dict's
     only key is one the file format uses itself ("__array__", "__tuple__", "__int_keys__";
-    ValueError: it would come back as something else).
+    ValueError: it would come back as something else). Nor is anything written for arguments
+    that ``load_checkpoint`` would refuse: ``model`` not a Module, ``optimizer`` not an
+    Optimizer, ``scheduler`` neither a scheduler nor None (TypeError), ``epoch`` neither an
+    integer ≥ 0 nor None, or an ``rng_state`` that ``generator_from_state`` does not take
+    (ValueError).
     """
+    _check_parts_to_save(model, optimizer, scheduler)
+    if not (epoch is None or is_int(epoch, 0)):
+        raise ValueError(f"epoch must be an integer >= 0 or None, got {reprlib.repr(epoch)}")
     arrays: dict[str, np.ndarray] = {}
     header = {
         "format": FORMAT,
@@ -102,14 +112,29 @@ def save_checkpoint(
         "model": _encode(model.state_dict(), "model", arrays),
         "optimizer": _encode(optimizer.state_dict(), "optimizer", arrays),
         "scheduler": None if scheduler is None else _encode(scheduler.state_dict(), "scheduler", arrays),
-        "epoch": epoch,
+        "epoch": None if epoch is None else int(epoch),
         "rng_state": _encode(rng_state, "rng_state", arrays),
         "meta": _encode(meta, "meta", arrays),
     }
+    if rng_state is not None:  # (checked as load_checkpoint will read it back)
+        try:
+            generator_from_state(_decode(header["rng_state"], arrays))
+        except CheckpointError as error:
+            raise ValueError(f"rng_state must be a numpy bit_generator.state: {error}") from None
     arrays[_HEADER] = np.array(json.dumps(header))
     with atomic_path(path) as temporary, open(temporary, "wb") as file:
         np.savez(file, **arrays)
     return Path(path)
+
+
+def _check_parts_to_save(model: Any, optimizer: Any, scheduler: Any) -> None:
+    """Raise TypeError unless model, optimizer and scheduler (or None) are each of their kind."""
+    for name, value, kind, wanted in (("model", model, Module, "a models.Module"),
+                                      ("optimizer", optimizer, Optimizer, "an optim.Optimizer")):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be {wanted}, got {type(value).__name__}")
+    if not (scheduler is None or isinstance(scheduler, LRScheduler)):
+        raise TypeError(f"scheduler must be an optim.lr_scheduler scheduler or None, got {type(scheduler).__name__}")
 
 
 # The JSON document stands in for the arrays and the two Python types JSON lacks:
@@ -184,8 +209,11 @@ def load_checkpoint(
     nothing) when the file is truncated, corrupted or not a checkpoint, or when a state does not
     fit; ``FileNotFoundError`` when there is no file. ``check``, when given, is called with the
     epoch, RNG state and metadata before anything is loaded, and may raise to refuse the file
-    (``fit(resume=True)`` checks so that the run it continues is the same; the file is read once).
+    (``fit(resume=True)`` checks so that the run it continues is the same; the file is read once);
+    anything else that is not None is refused (TypeError) before the file is read.
     """
+    if not (check is None or callable(check)):
+        raise TypeError(f"check must be a function of the Checkpoint read, or None, got {reprlib.repr(check)}")
     path = Path(path)
     parts, saved = _read_and_decode(path)
     if check is not None:
@@ -231,7 +259,11 @@ def _read_and_decode(path: Path) -> tuple[dict[str, tuple[Any, str | None]], Che
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Every array of the archive (read in full, so that a bad CRC shows now) and the header."""
-    if path.exists() and not zipfile.is_zipfile(path):
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "No checkpoint file", str(path))
+    if path.is_dir():
+        raise CheckpointError(f"cannot read checkpoint {path}: it is a folder, not a checkpoint file")
+    if not zipfile.is_zipfile(path):
         raise CheckpointError(f"cannot read checkpoint {path}: not an .npz (zip) archive, truncated or corrupted?")
     try:
         with np.load(path, allow_pickle=False) as archive:

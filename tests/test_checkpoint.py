@@ -132,6 +132,39 @@ def test_two_arrays_with_the_same_entry_name_are_refused_and_nothing_is_written(
     assert list(tmp_path.iterdir()) == []
 
 
+BAD_SAVES = [  # (how save_checkpoint is called, given model, optimizer, scheduler; error; message)
+    (lambda m, o, s: (o, m), TypeError, "model must be a models.Module, got Adam"),
+    (lambda m, o, s: (m, None), TypeError, "optimizer must be an optim.Optimizer, got NoneType"),
+    (lambda m, o, s: (m, o, "cosine"), TypeError, "scheduler must be an optim.lr_scheduler scheduler or None, got str"),
+    (lambda m, o, s: (m, o, s, "x"), ValueError, "epoch must be an integer >= 0 or None, got 'x'"),
+    (lambda m, o, s: (m, o, s, -1), ValueError, "epoch must be an integer >= 0 or None, got -1"),
+    (lambda m, o, s: (m, o, s, 1.5), ValueError, "epoch must be an integer >= 0 or None, got 1.5"),
+    (lambda m, o, s: (m, o, s, True), ValueError, "epoch must be an integer >= 0 or None, got True"),
+    (lambda m, o, s: (m, o, s, 1, {"a": 1}), ValueError,
+     "rng_state must be a numpy bit_generator.state: unknown bit generator None in RNG state"),
+    (lambda m, o, s: (m, o, s, 1, {"bit_generator": "PCG64", "state": 5}), ValueError,
+     "rng_state must be a numpy bit_generator.state: invalid PCG64 RNG state"),
+]
+
+
+@pytest.mark.parametrize("arguments, error, message", BAD_SAVES)
+def test_arguments_load_checkpoint_would_refuse_are_refused_and_the_previous_file_is_kept(
+        tmp_path, arguments, error, message):
+    # each was saved, replacing a good checkpoint with one that load_checkpoint refused
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained(), epoch=1)
+    before = path.read_bytes()
+    with pytest.raises(error, match=re.escape(message)):
+        save_checkpoint(path, *arguments(*trained(seed=1)))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+def test_a_numpy_integer_epoch_is_saved_as_an_int(tmp_path):
+    save_checkpoint(tmp_path / "run.npz", *trained(), epoch=np.int64(3))
+    assert read_checkpoint(tmp_path / "run.npz").epoch == 3
+
+
 # --------------------------------------------------------------------------------- atomicity
 def crash_while_writing(monkeypatch, exception):
     """Make np.savez write half an archive and then fail, as a crash or Ctrl-C would."""
@@ -264,8 +297,8 @@ def test_a_checkpoint_of_another_format_version_is_refused_naming_it_and_changes
 
 def test_a_corrupt_rng_state_is_refused_before_anything_is_loaded(tmp_path):
     path = tmp_path / "run.npz"
-    rng_state = {**np.random.default_rng(0).bit_generator.state, "state": "garbage"}
-    save_checkpoint(path, *trained(seed=0), rng_state=rng_state)
+    save_checkpoint(path, *trained(seed=0))  # (save_checkpoint refuses to write such a state itself)
+    rewrite_header(path, rng_state={**np.random.default_rng(0).bit_generator.state, "state": "garbage"})
     target = trained(seed=1)
     before = states(*target)
     with pytest.raises(CheckpointError, match=re.escape(f"{path}: invalid PCG64 RNG state")):
@@ -282,7 +315,8 @@ def test_an_rng_state_numpy_cannot_take_is_a_checkpoint_error_naming_the_file(tm
     path = tmp_path / "run.npz"
     rng_state = np.random.default_rng(0).bit_generator.state
     damage(rng_state)
-    save_checkpoint(path, *trained(seed=0), rng_state=rng_state)
+    save_checkpoint(path, *trained(seed=0))  # (save_checkpoint refuses to write such a state itself)
+    rewrite_header(path, rng_state=rng_state)
     with pytest.raises(CheckpointError, match=re.escape(f"{path}: invalid {rng_state['bit_generator']} RNG state")):
         read_checkpoint(path)
 
@@ -299,9 +333,28 @@ def test_an_npz_with_pickled_objects_is_refused_without_unpickling(tmp_path):
         load_checkpoint(tmp_path / "evil.npz", *trained())
 
 
-def test_a_missing_file_is_a_file_not_found_error(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        load_checkpoint(tmp_path / "nothing.npz", *trained())
+@pytest.mark.parametrize("read", [lambda path: load_checkpoint(path, *trained()), read_checkpoint])
+def test_a_missing_file_is_a_file_not_found_error_naming_it_raised_before_numpy_is_called(
+        tmp_path, monkeypatch, read):
+    monkeypatch.setattr(checkpoint_module.np, "load", None)  # (numpy's own error named no checkpoint)
+    path = tmp_path / "nothing.npz"
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No checkpoint file: '{path}'")) as error:
+        read(path)
+    assert error.value.filename == str(path)
+
+
+def test_a_folder_is_named_as_one(tmp_path):
+    # it was called "not an .npz (zip) archive, truncated or corrupted?"
+    with pytest.raises(CheckpointError, match=re.escape(f"cannot read checkpoint {tmp_path}: it is a folder")):
+        load_checkpoint(tmp_path, *trained())
+
+
+def test_a_check_that_is_not_a_function_is_refused_by_name_before_the_file_is_read(tmp_path, monkeypatch):
+    # it was "'int' object is not callable", once the file was read
+    save_checkpoint(tmp_path / "run.npz", *trained())
+    monkeypatch.setattr(checkpoint_module, "_read", None)
+    with pytest.raises(TypeError, match=re.escape("check must be a function of the Checkpoint read, or None, got 5")):
+        load_checkpoint(tmp_path / "run.npz", *trained(), check=5)
 
 
 def mismatched_architecture(tmp_path):
