@@ -1,10 +1,11 @@
 """The argument tests that minigrad, models and optim all need (each names its own argument in
-its own error message)."""
+its own error message), and ``check_flag``, the one that raises its own."""
 
 from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,13 @@ def is_int(value: Any, low: int) -> bool:
 def is_bool(value: Any) -> bool:
     """True or False, Python or numpy."""
     return isinstance(value, (bool, np.bool_))
+
+
+def check_flag(name: str, value: Any) -> None:
+    """Raise TypeError unless ``value``, the switch called ``name``, ``is_bool``: a string such
+    as "no" would otherwise count as True."""
+    if not is_bool(value):
+        raise TypeError(f"Invalid {name}: {reprlib.repr(value)} (expected True or False)")
 
 
 def is_real(value: Any) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 
 import minigrad.functional as F
 from minigrad import Tensor, get_default_dtype
-from minigrad.checks import is_int
+from minigrad.checks import check_flag, is_int
 from minigrad.random import as_generator
 from models.module import Module, Parameter
 
@@ -48,6 +48,7 @@ class Linear(Module):
         super().__init__()
         check_size("in_features", in_features)
         check_size("out_features", out_features)
+        check_flag("bias", bias)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         generator = as_generator(rng)

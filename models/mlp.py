@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Iterable
 from typing import Any, Sequence
 
 import numpy as np
@@ -43,14 +45,7 @@ class MLP(Sequential):
         rng: np.random.Generator | int | None = None,
         dtype: Any = None,
     ) -> None:
-        if isinstance(hidden_sizes, (int, np.integer)):
-            raise TypeError(
-                f"hidden_sizes must be a sequence of layer widths such as ({hidden_sizes},), "
-                f"got the int {hidden_sizes}"
-            )
-        hidden_sizes = tuple(hidden_sizes)  # (a generator would be used up by the checks below)
-        for i, size in enumerate(hidden_sizes):
-            check_size(f"hidden_sizes[{i}]", size)
+        hidden_sizes = _layer_widths(hidden_sizes)
         make_activation = activation_class(activation)
         check_probability(dropout)
         generator = as_generator(rng)
@@ -78,6 +73,25 @@ class MLP(Sequential):
                 x = layer(x)
                 i += 1
         return x
+
+
+def _layer_widths(hidden_sizes: Any) -> tuple[int, ...]:
+    """``hidden_sizes`` as a tuple (a generator would be used up by the checks), once it is a
+    sequence of positive integers."""
+    if isinstance(hidden_sizes, (int, np.integer)):
+        raise TypeError(
+            f"hidden_sizes must be a sequence of layer widths such as ({hidden_sizes},), "
+            f"got the int {hidden_sizes}"
+        )
+    if isinstance(hidden_sizes, str) or not isinstance(hidden_sizes, Iterable):
+        raise TypeError(
+            f"hidden_sizes must be a sequence of layer widths such as (64, 64), or () for none, "
+            f"got {reprlib.repr(hidden_sizes)}"
+        )
+    widths = tuple(hidden_sizes)
+    for i, size in enumerate(widths):
+        check_size(f"hidden_sizes[{i}]", size)
+    return widths
 
 
 def _is_plain(layer: object, cls: type) -> bool:

@@ -29,6 +29,14 @@ def test_linear_without_bias_has_only_a_weight():
     np.testing.assert_allclose(layer(Tensor(np.eye(3, dtype=np.float32))).data, layer.weight.data.T)
 
 
+@pytest.mark.parametrize("make", [models.Linear, models.LinearRegression, models.LogisticRegression])
+@pytest.mark.parametrize("bias", ["no", 0, None, np.array([True])])
+def test_bias_must_be_true_or_false(make, bias):
+    # "no" counted as True and made a bias
+    with pytest.raises(TypeError, match=re.escape(f"Invalid bias: {bias!r} (expected True or False)")):
+        make(3, 2, bias=bias)
+
+
 def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():
     layer = models.Linear(16, 400, rng=0)
     bound = 1 / np.sqrt(16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -115,6 +116,22 @@ def test_mlp_validates_hidden_sizes_and_dropout():
 def test_a_hidden_size_that_is_not_a_positive_integer_is_named():
     with pytest.raises(ValueError, match=r"hidden_sizes\[1\] must be a positive integer, got 3.0"):
         models.MLP(2, [4, 3.0], 1)
+
+
+@pytest.mark.parametrize("hidden_sizes", [None, 1.5, "64"])
+def test_hidden_sizes_that_are_not_a_sequence_are_named(hidden_sizes):
+    # None gave "'NoneType' object is not iterable"; "64" gave layers of widths '6' and '4'
+    message = f"hidden_sizes must be a sequence of layer widths such as (64, 64), or () for none, got {hidden_sizes!r}"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        models.MLP(3, hidden_sizes, 2)
+
+
+@pytest.mark.parametrize("bias", ["no", 0, None])
+def test_bias_must_be_true_or_false(bias):
+    # "no" gave every layer a bias
+    with pytest.raises(TypeError, match=re.escape(f"Invalid bias: {bias!r} (expected True or False)")):
+        models.MLP(3, (4,), 2, bias=bias)
+    assert all(layer.bias is None for layer in models.MLP(3, (4,), 2, bias=np.False_)[::2])
 
 
 class ShiftedLinear(models.Linear):
