@@ -8,6 +8,7 @@ layers is invisible, which is what ``ModuleList`` is for.
 
 from __future__ import annotations
 
+import reprlib
 import textwrap
 import threading
 from typing import Any, Mapping, NamedTuple
@@ -15,7 +16,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from minigrad import Tensor
-from minigrad.checks import is_bool
+from minigrad.checks import check_flag, is_bool
 
 
 class Parameter(Tensor):
@@ -155,6 +156,7 @@ class Module:
     # ------------------------------------------------------------------- training state
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget accumulated gradients: ``grad = None``, or zeros in place."""
+        check_flag("set_to_none", set_to_none)
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
@@ -196,9 +198,10 @@ class Module:
 
         Everything is checked before anything is copied, so on error the model is unchanged
         and the error lists every problem: missing and unexpected keys (only when ``strict``),
-        shape mismatches, non-numeric values, values too large for the parameter's dtype and a
-        shared parameter given different values under two of its names (always). A shared
-        parameter needs only one of its names. Copying into the existing arrays keeps every
+        keys that are not strings, shape mismatches, values that are not rectangular arrays of
+        numbers, values too large for the parameter's dtype and a shared parameter given
+        different values under two of its names (always). A shared parameter needs only one of
+        its names. Copying into the existing arrays keeps every
         reference to them (an optimizer's, for instance) valid. A ``state_dict`` that is not a
         mapping (a list of arrays, say) is a TypeError, as in PyTorch.
         """
@@ -207,14 +210,15 @@ class Module:
                 f"Expected state_dict to be dict-like (parameter name -> array, as state_dict() "
                 f"gives), got {type(state_dict)}"
             )
+        check_flag("strict", strict)
         paths = self._parameter_paths()
         names_of: dict[int, list[str]] = {}
         for name, param in paths:
             names_of.setdefault(id(param), []).append(name)
         missing = [name for name, param in paths if not any(n in state_dict for n in names_of[id(param)])]
         own = dict(paths)
-        unexpected = [name for name in state_dict if name not in own]
-        problems = []
+        unexpected = [name for name in state_dict if isinstance(name, str) and name not in own]
+        problems = _non_string_keys(state_dict)
         if strict and missing:
             problems.append(f"missing key(s): {', '.join(missing)}")
         if strict and unexpected:
@@ -223,26 +227,16 @@ class Module:
         for name, param in paths:
             if name not in state_dict:
                 continue
-            value = np.asarray(state_dict[name])
-            if value.dtype.kind not in "fiu":
-                problems.append(f"{name}: expected a real numeric array, got dtype {value.dtype}")
-            elif value.shape != param.shape:
+            cast, problem = _cast_for(name, state_dict[name], param)
+            if problem:
+                problems.append(problem)
+            elif id(param) not in values:
+                values[id(param)] = name, cast
+            elif not np.array_equal(values[id(param)][1], cast, equal_nan=True):
                 problems.append(
-                    f"size mismatch for {name}: the state dict has shape {value.shape}, "
-                    f"the model has {param.shape}"
+                    f"{values[id(param)][0]} and {name} name one shared parameter but hold "
+                    f"different values"
                 )
-            else:
-                with np.errstate(over="ignore"):
-                    cast = value.astype(param.data.dtype)
-                if np.any(np.isinf(cast) & ~np.isinf(value)):
-                    problems.append(f"{name}: values too large for {param.data.dtype} (they would become inf)")
-                elif id(param) not in values:
-                    values[id(param)] = name, cast
-                elif not np.array_equal(values[id(param)][1], cast, equal_nan=True):
-                    problems.append(
-                        f"{values[id(param)][0]} and {name} name one shared parameter but hold "
-                        f"different values"
-                    )
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
@@ -266,3 +260,32 @@ class Module:
         lines += [f"({name}): {child!r}" for name, child in children]
         body = textwrap.indent("\n".join(lines), "  ")
         return f"{type(self).__name__}(\n{body}\n)"
+
+
+def _non_string_keys(state_dict: Mapping[Any, Any]) -> list[str]:
+    """The problem of a state dict with keys that are not strings (no parameter is named by
+    one), or none."""
+    keys = [key for key in state_dict if not isinstance(key, str)]
+    if not keys:
+        return []
+    return [f"key(s) that are not strings: {reprlib.repr(keys)} (the keys are parameter names, "
+            f"such as 'weight' or '0.bias')"]
+
+
+def _cast_for(name: str, value: Any, param: Parameter) -> tuple[np.ndarray | None, str | None]:
+    """``value``, the state dict's entry ``name``, as an array of ``param``'s dtype, or the
+    problem that stops it from being loaded into ``param``."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # (numpy: "setting an array element with a sequence")
+        return None, f"{name}: not a rectangular array of numbers, got {reprlib.repr(value)}"
+    if array.dtype.kind not in "fiu":
+        return None, f"{name}: expected a real numeric array, got dtype {array.dtype}"
+    if array.shape != param.shape:
+        return None, (f"size mismatch for {name}: the state dict has shape {array.shape}, "
+                      f"the model has {param.shape}")
+    with np.errstate(over="ignore"):
+        cast = array.astype(param.data.dtype)
+    if np.any(np.isinf(cast) & ~np.isinf(array)):
+        return None, f"{name}: values too large for {param.data.dtype} (they would become inf)"
+    return cast, None

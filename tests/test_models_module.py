@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -168,6 +170,11 @@ def test_load_state_dict_copies_into_the_existing_arrays():
         (lambda sd: sd.update({"2.weight": np.zeros((3, 2))}), "size mismatch for 2.weight"),
         (lambda sd: sd.update({"2.bias": np.array(["a", "b"])}), "2.bias: expected a real numeric"),
         (lambda sd: sd.update({"2.bias": np.array([True, False])}), "2.bias: expected a real numeric"),
+        # these two were numpy's and Python's words: "setting an array element with a sequence",
+        # "sequence item 0: expected str instance, int found"
+        (lambda sd: sd.update({"2.bias": [[1.0], [2.0, 3.0]]}),
+         re.escape("2.bias: not a rectangular array of numbers, got [[1.0], [2.0, 3.0]]")),
+        (lambda sd: sd.update({0: np.zeros(2)}), re.escape("key(s) that are not strings: [0] (the keys are parameter names")),
     ],
 )
 def test_a_bad_state_dict_raises_and_leaves_the_model_unchanged(edit, message):
@@ -399,3 +406,24 @@ def test_load_state_dict_refuses_anything_but_a_mapping_as_pytorch_does(not_a_di
     layer = models.Linear(2, 2, rng=0)
     with pytest.raises(TypeError, match=f"Expected state_dict to be dict-like .*got {type(not_a_dict)}"):
         layer.load_state_dict(not_a_dict)
+
+
+def test_a_key_that_is_not_a_string_is_refused_also_when_not_strict():
+    model = models.Linear(2, 2, rng=0)
+    with pytest.raises(RuntimeError, match=re.escape("key(s) that are not strings: [0, 1.5]")):
+        model.load_state_dict({**model.state_dict(), 0: np.zeros(2), 1.5: np.zeros(2)}, strict=False)
+
+
+@pytest.mark.parametrize("value", ["no", 1, None, np.array([True])])
+def test_strict_and_set_to_none_must_be_true_or_false(value):
+    # "no" counted as True: strict="no" was strict, set_to_none="no" set the gradients to None
+    model = models.Linear(2, 2, rng=0)
+    model.weight.grad = np.ones((2, 2), np.float32)
+    message = "(expected True or False)"
+    with pytest.raises(TypeError, match=re.escape(f"Invalid strict: {value!r} {message}")):
+        model.load_state_dict(model.state_dict(), strict=value)
+    with pytest.raises(TypeError, match=re.escape(f"Invalid set_to_none: {value!r} {message}")):
+        model.zero_grad(set_to_none=value)
+    assert model.weight.grad is not None
+    model.zero_grad(set_to_none=np.False_)
+    assert model.load_state_dict(model.state_dict(), strict=np.True_).missing_keys == []
