@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from minigrad.checks import as_real, is_int
+from minigrad.checks import as_real, check_flag, is_int
 from minigrad.dtypes import get_default_dtype
 from minigrad.random import as_generator
 
@@ -278,6 +279,18 @@ def _per_target(values: np.ndarray) -> float | np.ndarray:
     return float(values[0]) if len(values) == 1 else values
 
 
+def _rows(name: str, value: Any) -> np.ndarray:
+    """``value`` (the argument ``name``) as an array (lists too: rows are picked by arrays of
+    positions), once it is a rectangular one with rows."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # (numpy: "setting an array element with a sequence")
+        raise ValueError(f"{name} must be a rectangular array of rows, got {reprlib.repr(value)}") from None
+    if array.ndim == 0:
+        raise TypeError(f"{name} must be an array (or list) of rows, got {reprlib.repr(value)}")
+    return array
+
+
 def batches(
     X: np.ndarray,
     y: np.ndarray,
@@ -293,11 +306,14 @@ def batches(
     whose state advances, an int seed, or None for minigrad's default generator); without it
     the rows come in order and ``rng`` is not touched. The last batch holds the remaining
     N mod batch_size rows, unless ``drop_last`` leaves it out. The arguments are checked and
-    the permutation drawn at the call, not at the first batch.
+    the permutation drawn at the call, not at the first batch: X and y must be rectangular
+    arrays of at least one dimension, ``shuffle`` and ``drop_last`` True or False.
     """
     if not is_int(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    X, y = np.asarray(X), np.asarray(y)  # (lists too: rows are picked by arrays of positions)
+    check_flag("shuffle", shuffle)
+    check_flag("drop_last", drop_last)
+    X, y = _rows("X", X), _rows("y", y)
     n = len(X)
     if len(y) != n:
         raise ValueError(f"X has {n} rows but y has {len(y)}")

@@ -245,6 +245,29 @@ def test_rows_of_x_and_y_must_match():
         batches(np.zeros((4, 1)), np.zeros(3), 2)
 
 
+@pytest.mark.parametrize("option", ["shuffle", "drop_last"])
+@pytest.mark.parametrize("value", ["no", 0, None, np.array([True])])
+def test_shuffle_and_drop_last_must_be_true_or_false(option, value):
+    # "no" counted as True: drop_last="no" dropped rows, shuffle="no" shuffled
+    with pytest.raises(TypeError, match=re.escape(f"Invalid {option}: {value!r} (expected True or False)")):
+        batches(np.zeros((4, 1)), np.zeros(4), 3, **{option: value})
+
+
+def test_numpy_bools_are_taken_as_shuffle_and_drop_last():
+    parts = list(batches(np.arange(5), np.arange(5), 2, shuffle=np.False_, drop_last=np.True_))
+    assert [list(xb) for xb, _ in parts] == [[0, 1], [2, 3]]
+
+
+@pytest.mark.parametrize("X, y, error, message", [
+    (None, None, TypeError, "X must be an array (or list) of rows, got None"),  # was "len() of unsized object"
+    (np.zeros((4, 1)), 7, TypeError, "y must be an array (or list) of rows, got 7"),
+    ([[1.0], [2.0, 3.0]], [0, 1], ValueError, "X must be a rectangular array of rows, got [[1.0], [2.0, 3.0]]"),
+])
+def test_x_and_y_that_are_not_arrays_of_rows_are_named(X, y, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        batches(X, y, 3)
+
+
 def test_batches_take_lists_as_arrays():
     given = list(batches([[1.0], [2.0], [3.0]], [1, 2, 3], 2, shuffle=False))
     expected = list(batches(np.array([[1.0], [2.0], [3.0]]), np.array([1, 2, 3]), 2, shuffle=False))
