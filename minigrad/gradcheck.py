@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import math
+import reprlib
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 
+from minigrad.checks import as_real, is_nonnegative
 from minigrad.ops.linalg import DtypeMismatchError
 from minigrad.tensor import Tensor
 
@@ -37,8 +41,17 @@ def gradcheck(
     parameters, passed as inputs and used by the model). Each leaf gets its ``data`` and
     ``grad`` back at the end. (A non-leaf input is replaced by a float64 leaf copy.)
 
+    ``inputs`` is the list (or tuple) of ``fn``'s arguments: ``[x]`` for one Tensor ``x``. An
+    element passes when |analytic − numeric| ≤ atol + rtol·|numeric|: ``eps`` must be a finite
+    number > 0 (how large is the caller's choice: a large one measures a secant, not the
+    derivative), ``atol`` a finite number ≥ 0 (in the units of the gradient, so no bound fits
+    every function) and ``rtol`` a number with 0 ≤ rtol < 1 (from 1 on, an analytic gradient of
+    0, a backward that was never written, passes against any numerical one); anything else is
+    refused (TypeError for ``fn`` and ``inputs``, ValueError for the numbers) naming it.
+
     Returns True, or raises GradcheckError naming the input, the element and both values.
     """
+    _check_arguments(fn, inputs, eps, atol, rtol)
     leaves = list({id(x): x for x in inputs if isinstance(x, Tensor) and x.is_leaf}.values())
     saved = [(x, x.data, x.grad) for x in leaves]
     try:
@@ -51,6 +64,21 @@ def gradcheck(
         for x, data, grad in saved:
             x.data, x.grad = data, grad
     return True
+
+
+def _check_arguments(fn: Any, inputs: Any, eps: Any, atol: Any, rtol: Any) -> None:
+    """Raise, naming the argument, unless each is of the kind ``gradcheck`` describes."""
+    if not callable(fn):
+        raise TypeError(f"gradcheck's fn must be a function, got {reprlib.repr(fn)}")
+    if isinstance(inputs, str) or not isinstance(inputs, Sequence):
+        raise TypeError(f"gradcheck's inputs must be a list (or tuple) of fn's arguments, got a "
+                        f"{type(inputs).__name__}; for one Tensor x, pass [x]")
+    if not 0 < as_real(eps) < math.inf:
+        raise ValueError(f"gradcheck's eps must be a finite number > 0, got {reprlib.repr(eps)}")
+    if not is_nonnegative(atol):
+        raise ValueError(f"gradcheck's atol must be a finite number >= 0, got {reprlib.repr(atol)}")
+    if not 0 <= as_real(rtol) < 1:
+        raise ValueError(f"gradcheck's rtol must be a number with 0 <= rtol < 1, got {reprlib.repr(rtol)}")
 
 
 def _float64_copy(data: np.ndarray) -> np.ndarray:

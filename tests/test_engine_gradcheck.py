@@ -297,6 +297,43 @@ def test_gradcheck_passes_a_gradient_within_its_relative_tolerance_of_one_in_a_t
     assert gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)])
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("rtol", float("inf"), "gradcheck's rtol must be a number with 0 <= rtol < 1, got inf"),  # passed a wrong gradient
+    ("rtol", 1.0, "gradcheck's rtol must be a number with 0 <= rtol < 1, got 1.0"),  # passes a gradient of 0
+    ("rtol", -0.1, "gradcheck's rtol must be a number with 0 <= rtol < 1, got -0.1"),
+    ("atol", -1, "gradcheck's atol must be a finite number >= 0, got -1"),  # failed a right gradient
+    ("atol", float("inf"), "gradcheck's atol must be a finite number >= 0, got inf"),
+    ("atol", "0", "gradcheck's atol must be a finite number >= 0, got '0'"),
+    ("eps", -1, "gradcheck's eps must be a finite number > 0, got -1"),
+    ("eps", 0, "gradcheck's eps must be a finite number > 0, got 0"),  # was a ZeroDivisionError
+    ("eps", float("nan"), "gradcheck's eps must be a finite number > 0, got nan"),
+    ("eps", "1e-6", "gradcheck's eps must be a finite number > 0, got '1e-6'"),  # was numpy's UFuncTypeError
+])
+def test_gradcheck_refuses_tolerances_and_steps_that_cannot_judge_a_gradient(option, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gradcheck(square_with_gradient_times(1.0), [leaf((2, 2), 0)], **{option: value})
+
+
+def test_gradcheck_takes_numpy_numbers_as_tolerances_and_a_large_eps():
+    # (a large eps measures a secant, exact for a square: it is the caller's choice)
+    x = leaf((2, 2), 0)
+    assert gradcheck(square_with_gradient_times(1.0), (x,), eps=np.float32(1e3), atol=np.float64(0), rtol=np.float32(0.5))
+
+
+@pytest.mark.parametrize("inputs, kind", [(Tensor(np.ones((3, 2)), requires_grad=True), "Tensor"),
+                                          (np.ones(3), "ndarray")])
+def test_gradcheck_refuses_one_input_not_in_a_list_saying_to_wrap_it(inputs, kind):
+    # gradcheck ran fn on the rows: "takes 1 positional argument but 3 were given"
+    message = f"gradcheck's inputs must be a list (or tuple) of fn's arguments, got a {kind}; for one Tensor x, pass [x]"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        gradcheck(lambda a: (a * a).sum(), inputs)
+
+
+def test_gradcheck_refuses_an_fn_that_is_not_a_function():
+    with pytest.raises(TypeError, match=re.escape("gradcheck's fn must be a function, got 5")):
+        gradcheck(5, [leaf((2, 2), 0)])
+
+
 def test_gradcheck_of_a_scalar_output_reports_the_gradient_of_fn_itself():
     # (the random weights that reduce a non-scalar output are not applied to a scalar one)
     square = square_with_gradient_times(1.5)
