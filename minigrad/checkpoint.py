@@ -99,7 +99,7 @@ def save_checkpoint(
     integer ≥ 0 nor None, or an ``rng_state`` that ``generator_from_state`` does not take
     (ValueError).
     """
-    _check_parts_to_save(model, optimizer, scheduler)
+    check_run_parts(model, optimizer, scheduler)
     if not (epoch is None or is_int(epoch, 0)):
         raise ValueError(f"epoch must be an integer >= 0 or None, got {reprlib.repr(epoch)}")
     arrays: dict[str, np.ndarray] = {}
@@ -127,7 +127,7 @@ def save_checkpoint(
     return Path(path)
 
 
-def _check_parts_to_save(model: Any, optimizer: Any, scheduler: Any) -> None:
+def check_run_parts(model: Any, optimizer: Any, scheduler: Any) -> None:
     """Raise TypeError unless model, optimizer and scheduler (or None) are each of their kind."""
     for name, value, kind, wanted in (("model", model, Module, "a models.Module"),
                                       ("optimizer", optimizer, Optimizer, "an optim.Optimizer")):

@@ -53,9 +53,9 @@ from tqdm import tqdm
 import models
 from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
-    Checkpoint, CheckpointError, generator_from_state, load_checkpoint, save_checkpoint,
+    Checkpoint, CheckpointError, check_run_parts, generator_from_state, load_checkpoint, save_checkpoint,
 )
-from minigrad.checks import is_bool, is_int, is_nonnegative, is_real
+from minigrad.checks import check_flag, is_bool, is_int, is_nonnegative, is_real
 from minigrad.data import Split, batches, check_seed
 from minigrad.files import check_target
 from minigrad.tensor import as_numbers
@@ -323,9 +323,8 @@ def fit(
     overflow warnings in the steps are silenced.
     """
     _check_parts(model, optimizer, loss_fn, scheduler, callbacks, config)
-    for name, flag in (("resume", resume), ("overwrite", overwrite)):
-        if not is_bool(flag):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    check_flag("resume", resume)
+    check_flag("overwrite", overwrite)
     if not (is_bool(progress) or progress == "always"):
         raise ValueError(f"progress must be True, False or 'always', got {progress!r}")
     X, y = _split(model, train_data, "train_data")
@@ -389,9 +388,7 @@ def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler
                  callbacks: Sequence[Callback] | None, config: dict[str, Any] | None) -> None:
     """Before any training: each part of the run is of its kind, and they belong together (an
     optimizer made for another model would train nothing of this one, without an error)."""
-    for name, value, kind in (("model", model, Module), ("optimizer", optimizer, Optimizer)):
-        if not isinstance(value, kind):
-            raise TypeError(f"{name} must be a {kind.__module__}.{kind.__name__}, got {type(value).__name__}")
+    check_run_parts(model, optimizer, scheduler)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function or loss module of (outputs, y), got {type(loss_fn).__name__}")
     ours = {id(p) for p in model.parameters()}
@@ -399,12 +396,8 @@ def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler
     if strangers:
         raise ValueError(f"the optimizer holds {len(strangers)} parameters that are not the model's (of shapes "
                          f"{reprlib.repr([s.shape for s in strangers])}): make it from model.parameters()")
-    if scheduler is not None:
-        if not isinstance(scheduler, LRScheduler):
-            raise TypeError(f"scheduler must be an optim.lr_scheduler scheduler or None, got "
-                            f"{type(scheduler).__name__}")
-        if scheduler.optimizer is not optimizer:
-            raise ValueError("the scheduler schedules another optimizer than the one given: make it from this one")
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError("the scheduler schedules another optimizer than the one given: make it from this one")
     if callable(callbacks) or not isinstance(callbacks, (list, tuple, type(None))):
         raise TypeError(f"callbacks must be a list of functions, got {type(callbacks).__name__} "
                         f"(for one function f, pass [f])")
