@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import reprlib
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -63,8 +63,11 @@ def check_flags(group: dict[str, Any], *names: str) -> None:
             raise ValueError(f"Invalid {name}: {group[name]!r} (expected True or False)")
 
 
-def refuse_unordered(params: Any) -> None:
+def check_param_collection(params: Any) -> None:
     """Parameters must come in an ordered collection (state dicts refer to them by position)."""
+    if not isinstance(params, Iterable):
+        raise TypeError(f"parameters must be given as a list of Tensors (or of parameter groups), "
+                        f"got {type(params).__name__}")
     if isinstance(params, (set, frozenset)):
         raise TypeError(
             "parameters must be given in an ordered collection such as a list, not a set: state "

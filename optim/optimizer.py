@@ -30,7 +30,7 @@ import numpy as np
 
 from minigrad import Tensor
 from minigrad.checks import as_real, is_bool
-from optim._checks import refuse_unordered, require_dict
+from optim._checks import check_param_collection, require_dict
 from optim.flat import FlatGroup
 
 ParamGroup = dict[str, Any]
@@ -53,7 +53,7 @@ class Optimizer:
     _schedulers_made = 0  # counted by optim.lr_scheduler: the last one made drives the rates
 
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
-        refuse_unordered(params)
+        check_param_collection(params)
         if isinstance(params, (Tensor, dict)):
             raise TypeError(
                 "params should be an iterable of Tensors or of dicts (parameter groups), "
@@ -95,7 +95,7 @@ class Optimizer:
         if "params" not in group:
             raise ValueError("a parameter group must have a 'params' entry")
         params = group["params"]
-        refuse_unordered(params)
+        check_param_collection(params)
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
@@ -138,6 +138,9 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. A closure re-evaluates the loss
         (and its gradients) first; its result is returned."""
+        if not (closure is None or callable(closure)):
+            raise TypeError(f"closure must be a function that computes the loss and its gradients, got "
+                            f"{type(closure).__name__}")
         loss = closure() if closure is not None else None
         with_grads = [[p for p in group["params"] if p.grad is not None] for group in self.param_groups]
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):

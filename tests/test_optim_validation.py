@@ -225,3 +225,20 @@ def test_a_gradient_of_another_dtype_is_refused_before_any_group_is_stepped(grad
 def test_muon_refuses_a_set_of_parameters_in_a_group():
     with pytest.raises(TypeError, match="not a set"):
         optim.Muon([{"params": {matrix()[0], matrix()[0]}}])
+
+
+@pytest.mark.parametrize("params", [None, 3, [{"params": None}]], ids=["None", "a number", "a group of None"])
+def test_parameters_that_are_not_a_collection_are_named(params):
+    with pytest.raises(TypeError, match=re.escape("parameters must be given as a list of Tensors (or of "
+                                                  "parameter groups), got")):
+        optim.SGD(params, lr=0.1)
+
+
+def test_a_closure_that_is_not_a_function_is_refused_before_any_change():
+    params = matrix()
+    opt = optim.SGD(params, lr=0.1)
+    params[0].grad = np.ones((2, 3))
+    with pytest.raises(TypeError, match="closure must be a function that computes the loss and its gradients, "
+                                        "got int"):
+        opt.step(closure=1)
+    np.testing.assert_array_equal(params[0].data, 0.0)
