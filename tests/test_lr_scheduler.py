@@ -344,6 +344,9 @@ def test_a_state_dict_holds_no_bookkeeping_and_loads_into_a_fresh_scheduler(name
     (lambda opt: LinearLR(opt, total_iters=0), "Invalid total_iters: 0"),
     (lambda opt: SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[]), "Invalid milestones"),
     (lambda opt: SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[0]), "Invalid milestones"),
+    # (a repeated milestone would leave the scheduler between them no epoch)
+    (lambda opt: SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3), StepLR(opt, 4)], milestones=[3, 3]),
+     "Invalid milestones: [3, 3]"),
     (lambda opt: SequentialLR(opt, [StepLR(optimizer(), 2), StepLR(opt, 3)], milestones=[3]),
      "same optimizer"),
     (lambda opt: warmup_cosine(opt, 10, 10), "Invalid warmup_epochs: 10"),
@@ -362,6 +365,7 @@ def test_invalid_arguments_raise_naming_them(make, message):
     ((2, 10.5), "Invalid total_epochs: 10.5"),
     ((2.5, 10), "Invalid warmup_epochs: 2.5"),
     ((None, 10), "Invalid warmup_epochs: None"),
+    ((1, 1), "Invalid total_epochs: 1"),  # (a warm-up and a cosine need two epochs at least)
     ((2, 10, 0.01, -1.0), "Invalid eta_min: -1.0"),  # refused after the warm-up was made
 ])
 def test_warmup_cosine_names_a_bad_argument_and_leaves_the_optimizer_as_it_was(args, message):
@@ -427,10 +431,19 @@ def test_a_state_dict_with_invalid_values_is_refused_and_changes_nothing(change,
     assert [g["lr"] for g in opt.param_groups] == rates
 
 
+def overwrite_numbers_in_lists(value) -> None:
+    """Set every number in the lists of a state dict (its inner state dicts' too) to 5.0, in place."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        overwrite_numbers_in_lists(child)
+    if isinstance(value, list):
+        value[:] = [5.0 if isinstance(v, (int, float)) else v for v in value]
+
+
 @pytest.mark.parametrize("name", SCHEDULERS)
 def test_the_rates_after_a_load_are_the_schedules_not_those_written_in_the_dict(name):
     # a hand-edited _last_lr would have trained the next epoch at its rate
-    expected = follow(SCHEDULERS[name], epochs=6)[5]
+    expected = follow(SCHEDULERS[name], epochs=7)[5:]
     scheduler = SCHEDULERS[name](optimizer())
     for _ in range(5):
         scheduler.step()
@@ -438,7 +451,14 @@ def test_the_rates_after_a_load_are_the_schedules_not_those_written_in_the_dict(
     fresh_opt = optimizer()
     fresh = SCHEDULERS[name](fresh_opt)
     fresh.load_state_dict(edited)
-    assert [g["lr"] for g in fresh_opt.param_groups] == fresh.get_last_lr() == expected
+    assert [g["lr"] for g in fresh_opt.param_groups] == fresh.get_last_lr() == expected[0]
+    # and the dict shares no list with the scheduler that saved it or the one that loaded it:
+    # editing (or reusing) it afterwards changes neither
+    overwrite_numbers_in_lists(edited)
+    assert edited["base_lrs"] == [5.0, 5.0]
+    scheduler.step()
+    fresh.step()
+    assert scheduler.get_last_lr() == fresh.get_last_lr() == expected[1]
 
 
 def test_a_load_whose_schedule_fails_at_the_restored_epoch_changes_nothing():

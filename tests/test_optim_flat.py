@@ -100,6 +100,36 @@ def test_replaced_parameter_data_is_laid_out_again_not_left_stale():
     np.testing.assert_array_equal(params[0].data, np.full(SHAPES[0], -0.5))
 
 
+def test_a_state_array_replaced_in_the_state_dict_is_used_not_the_flat_buffer_it_replaced():
+    # (as a user restarting the momentum would do, between two flat steps)
+    params = make_params()
+    opt = optim.SGD(params, lr=1.0, momentum=0.5)
+    for step in range(2):
+        set_gradients(params, step)
+        opt.step()
+    before = [p.data.copy() for p in params]
+    for p in params:
+        opt.state[p]["momentum_buffer"] = np.zeros(p.shape)
+    set_gradients(params, 2)
+    opt.step()
+    for p, b, g in zip(params, before, gradients(2)):  # b ← 0.5·0 + g, θ ← θ − 1·b
+        np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], g)
+        np.testing.assert_array_equal(p.data, b - g)
+
+
+def test_a_parameter_appended_to_a_groups_list_after_a_flat_step_is_updated_too():
+    params = make_params()
+    opt = optim.SGD(params[:2], lr=0.5)
+    for p in params:
+        p.grad = np.ones(p.shape)
+    opt.step()
+    opt.param_groups[0]["params"].append(params[2])
+    before = [p.data.copy() for p in params]
+    opt.step()
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.data, b - 0.5)
+
+
 def test_loaded_state_is_used_after_a_flat_step():
     params = make_params()
     opt = optim.Adam(params, lr=0.01)
@@ -177,14 +207,18 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
         np.testing.assert_array_equal(p.data, b)
 
 
-@pytest.mark.parametrize("shapes, block_bytes, expected", [
-    (SHAPES, 160, [(0, 12, [1, 2]), (12, 24, [0])]),
-    (SHAPES, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
-    (MANY_SMALL, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
+@pytest.mark.parametrize("shapes, dtype, block_bytes, expected", [
+    (SHAPES, np.float64, 160, [(0, 12, [1, 2]), (12, 24, [0])]),
+    (SHAPES, np.float64, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
+    (MANY_SMALL, np.float64, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
+    # the same blocks of 8 elements, of 4 bytes each
+    (MANY_SMALL, np.float32, 32, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
+    # exactly half a block (4 of 8) is large: a block of its own; one element less shares one
+    ([(4,), (3,), (1,)], np.float64, 64, [(0, 4, [1, 2]), (4, 8, [0])]),
 ])
-def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, block_bytes, expected, monkeypatch):
+def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, dtype, block_bytes, expected, monkeypatch):
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
-    params = make_params(shapes=shapes)
+    params = [Tensor(p.data.astype(dtype), requires_grad=True) for p in make_params(shapes=shapes)]
     layout = flat.FlatGroup(params, [{"step": 0} for _ in params])
     assert [(int(lo), int(hi), members) for lo, hi, members in layout._cut()] == expected
 

@@ -14,12 +14,13 @@ from minigrad import Tensor
 from minigrad.recipes import build_optimizer, build_scheduler, sgdr_periods
 
 
-def rates(name: str, epochs: int) -> list[float]:
-    """The learning rate of each of ``epochs`` epochs under schedule ``name`` (γ₀ = 1)."""
+def rates(name: str, epochs: int, steps: int | None = None) -> list[float]:
+    """The learning rate of each of ``epochs`` epochs under schedule ``name`` (γ₀ = 1), or of
+    the first ``steps`` epochs of it (more than ``epochs``: past its end)."""
     optimizer = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=1.0)
     scheduler = build_scheduler(name, optimizer, epochs)
     seen = []
-    for _ in range(epochs):
+    for _ in range(epochs if steps is None else steps):
         seen.append(optimizer.param_groups[0]["lr"])
         if scheduler is not None:  # (the constant schedule has none)
             scheduler.step()
@@ -48,6 +49,23 @@ def test_an_optimizer_recipe_is_its_class_with_the_given_rate_and_decay_and_else
     assert [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups] == [expected]
 
 
+class KernelMatrixGain(models.Module):
+    """A 3-D kernel, a matrix and a scalar gain, none named bias (so all in the decayed group)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernel = models.Parameter(np.ones((2, 2, 2)))
+        self.weight = models.Parameter(np.ones((2, 3)))
+        self.gain = models.Parameter(np.ones(()))
+
+
+def test_the_muon_recipe_gives_muon_the_2d_parameters_only_not_those_of_more_or_fewer_dimensions():
+    model = KernelMatrixGain()
+    optimizer = build_optimizer("muon", model, weight_decay=0.01)
+    assert [([id(p) for p in g["params"]], g["use_muon"]) for g in optimizer.param_groups] == [
+        ([id(model.weight)], True), ([id(model.kernel), id(model.gain)], False)]
+
+
 def test_the_muon_recipe_puts_what_is_not_a_matrix_in_an_adamw_group_at_adamws_rate():
     model = models.MLP(2, (3,), 1, rng=0)
     optimizer = build_optimizer("muon", model, lr=0.05, weight_decay=0.01)
@@ -58,11 +76,21 @@ def test_the_muon_recipe_puts_what_is_not_a_matrix_in_an_adamw_group_at_adamws_r
         ([id(p) for p in weights], True, 0.05, 0.01), ([id(p) for p in biases], False, 1e-3, 0.0)]
 
 
-# The spec's (PyTorch's) default rates, which the recipes of these optimizers take when given none
-@pytest.mark.parametrize("name, lr", [("adagrad", 1e-2), ("adam", 1e-3), ("adamw", 1e-3), ("nadam", 2e-3),
-                                      ("adamax", 2e-3), ("radam", 1e-3), ("lion", 1e-4)])
+@pytest.mark.parametrize("name, lr", [
+    # the spec's (PyTorch's) default rates, which the recipes of these optimizers take when given none
+    ("adagrad", 1e-2), ("adam", 1e-3), ("adamw", 1e-3), ("nadam", 2e-3), ("adamax", 2e-3), ("radam", 1e-3),
+    ("lion", 1e-4),
+    # the recipes' own where the class's default differs: SGD's 1e-2 (as the estimators' docstring
+    # says), RMSprop's 1e-3 (Keras's default, Hinton's suggestion), and Muon's 0.02, the rate of
+    # Keller Jordan's reference implementation
+    ("sgd", 1e-2), ("rmsprop", 1e-3), ("muon", 2e-2)])
 def test_an_optimizer_recipe_given_no_rate_takes_the_usual_one(name, lr):
     assert build_optimizer(name, bias_free_model()).param_groups[0]["lr"] == lr
+
+
+def test_an_optimizer_recipe_given_a_rate_of_zero_keeps_it():
+    # (zero is a rate, not "none given")
+    assert build_optimizer("adam", bias_free_model(), lr=0.0).param_groups[0]["lr"] == 0.0
 
 
 def warmup_then_cosine(warmup: int, epochs: int) -> list[float]:
@@ -77,8 +105,12 @@ def warmup_then_cosine(warmup: int, epochs: int) -> list[float]:
     ("step", 9, [1.0] * 3 + [0.1] * 3 + [0.1**2] * 3),  # ×0.1 after each third
     ("cosine", 8, [(1 + math.cos(math.pi * e / 8)) / 2 for e in range(8)]),
     ("warmup-cosine", 20, warmup_then_cosine(2, 20)),  # a warm-up over the first tenth,
-    ("warmup-cosine", 5, warmup_then_cosine(1, 5)),  # of at least one epoch
-], ids=["constant", "step", "cosine", "warmup-cosine", "warmup-cosine-short"])
+    ("warmup-cosine", 5, warmup_then_cosine(1, 5)),  # of at least one epoch,
+    ("warmup-cosine", 15, warmup_then_cosine(1, 15)),  # of the whole epochs in it (1 of 1.5),
+    ("warmup-cosine", 2, warmup_then_cosine(1, 2)),  # and over 2 epochs, the fewest it takes
+    ("step", 10, [1.0] * 4 + [0.1] * 3 + [0.1**2] * 3),  # from epoch 10/3 = 3.3 on, and 20/3 = 6.7
+], ids=["constant", "step", "cosine", "warmup-cosine", "warmup-cosine-short", "warmup-cosine-15",
+        "warmup-cosine-2", "step-10"])
 def test_each_schedule_gives_the_rates_its_description_states(name, epochs, expected):
     assert rates(name, epochs) == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
@@ -107,6 +139,10 @@ def test_a_schedule_over_no_whole_number_of_epochs_is_refused_by_name(name, epoc
     optimizer = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=1.0)
     with pytest.raises(ValueError, match=f"a schedule needs epochs >= 1, got epochs={epochs}"):
         build_scheduler(name, optimizer, epochs)
+
+
+def test_the_step_schedule_stays_at_a_hundredth_past_its_epochs():
+    assert rates("step", 6, steps=9) == pytest.approx([1.0] * 2 + [0.1] * 2 + [0.1**2] * 5, rel=1e-12)
 
 
 def test_sgdr_past_its_epochs_goes_on_with_cycles_twice_as_long():
