@@ -42,8 +42,10 @@ SCHEDULES = ("constant", "step", "cosine", "warmup-cosine", "sgdr")
 def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), seed: int = 0) -> Module:
     """An ``MLP`` with the given hidden widths, or the linear model of the task
     (``LogisticRegression`` or ``LinearRegression``), sized for ``data``."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a minigrad.data.Dataset (from load_dataset), got {type(data).__name__}")
     if kind == "mlp":
-        return models.MLP(data.n_features, tuple(hidden), data.n_outputs, rng=seed)
+        return models.MLP(data.n_features, hidden, data.n_outputs, rng=seed)
     if kind == "linear" and data.task == "classification":
         return models.LogisticRegression(data.n_features, data.n_classes, rng=seed)
     if kind == "linear":
@@ -53,7 +55,10 @@ def build_model(kind: str, data: Dataset, hidden: Iterable[int] = (128,), seed: 
 
 def loss_for(task: str) -> Module:
     """Cross-entropy for classification, mean squared error for regression."""
-    return models.CrossEntropyLoss() if task == "classification" else models.MSELoss()
+    losses = {"classification": models.CrossEntropyLoss, "regression": models.MSELoss}
+    if task not in losses:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(losses)}")
+    return losses[task]()
 
 
 def build_optimizer(name: str, model: Module, lr: float | None = None, weight_decay: float = 0.0) -> Optimizer:
@@ -63,7 +68,7 @@ def build_optimizer(name: str, model: Module, lr: float | None = None, weight_de
     Muon takes matrices only: with "muon", every parameter that is not 2-D (the biases) is in a
     ``use_muon=False`` group, updated by AdamW at AdamW's recipe rate (1e-3, scaled by the same
     schedule); ``lr`` is Muon's rate for the matrices."""
-    if name not in OPTIMIZERS:
+    if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
     cls, default_lr, settings = OPTIMIZERS[name]
     groups = models.param_groups(model, weight_decay)
@@ -93,6 +98,8 @@ def sgdr_periods(epochs: int) -> tuple[int, ...]:
     """The cycle lengths of the "sgdr" schedule over ``epochs``: three cycles in the proportion
     1 : 2 : 4 (two, 1 : 2, below 7 epochs; one below 3), each rounded to whole epochs at its
     end so that they add up to ``epochs`` exactly."""
+    if not is_int(epochs, 1):
+        raise ValueError(f"sgdr needs a positive whole number of epochs, got {epochs!r}")
     cycles = min(3, (epochs + 1).bit_length() - 1)  # the most with 2**cycles - 1 <= epochs
     units = 2**cycles - 1
     ends = [(2 * epochs * (2**i - 1) + units) // (2 * units) for i in range(cycles + 1)]  # rounded half up

@@ -19,9 +19,10 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import reprlib
 from typing import Any, Callable, Sequence
 
-from minigrad.checks import is_int
+from minigrad.checks import is_int, is_real
 from optim._checks import check_int, check_range, require_dict
 from optim.optimizer import Optimizer
 
@@ -277,7 +278,7 @@ class LambdaLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         if isinstance(self.lr_lambda, list):
             raise TypeError("this LambdaLR has one function per parameter group; it has no single lr_at")
-        return base_lr * self.lr_lambda(epoch)
+        return base_lr * _factor(self.lr_lambda, epoch)
 
     def _group_rates(self, base_lrs: list[float], epoch: int) -> list[float]:
         if not isinstance(self.lr_lambda, list):
@@ -287,7 +288,16 @@ class LambdaLR(LRScheduler):
                 f"LambdaLR got {len(self.lr_lambda)} lr_lambdas for {len(base_lrs)} parameter groups; "
                 f"give one function per group, or a single function for all"
             )
-        return [base * function(epoch) for base, function in zip(base_lrs, self.lr_lambda)]
+        return [base * _factor(function, epoch) for base, function in zip(base_lrs, self.lr_lambda)]
+
+
+def _factor(lr_lambda: Callable[[int], float], epoch: int) -> float:
+    """``lr_lambda(epoch)``, once it is a number (a string or None would fail deep inside the
+    arithmetic; the rate it gives is checked as every scheduler's is)."""
+    factor = lr_lambda(epoch)
+    if not is_real(factor):
+        raise TypeError(f"lr_lambda returned {reprlib.repr(factor)} at epoch {epoch}; it must return a number")
+    return factor
 
 
 class SequentialLR(LRScheduler):
@@ -301,6 +311,12 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
+        for name, value in (("schedulers", schedulers), ("milestones", milestones)):
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"SequentialLR's {name} must be a list, got {type(value).__name__}")
+        if not all(isinstance(s, LRScheduler) for s in schedulers):
+            raise TypeError(f"SequentialLR's schedulers must be schedulers (of optim.lr_scheduler), got "
+                            f"{reprlib.repr(list(schedulers))}")
         self.schedulers, self.milestones = list(schedulers), list(milestones)
         if any(s.optimizer is not optimizer for s in self.schedulers):
             raise ValueError("every scheduler of a SequentialLR must drive the same optimizer")

@@ -526,3 +526,23 @@ def test_a_rate_that_overflows_is_named():
     with pytest.raises(ValueError, match="Invalid learning rate at epoch 31: it overflows"):
         scheduler.step()
     assert scheduler.last_epoch == 30
+
+
+@pytest.mark.parametrize("factor", ["x", None, True], ids=["text", "None", "bool"])
+def test_a_lambda_returning_no_number_is_named_with_its_epoch(factor):
+    # (text and None failed deep in the arithmetic)
+    with pytest.raises(TypeError, match=re.escape(f"lr_lambda returned {factor!r} at epoch 0; it must return a "
+                                                  "number")):
+        LambdaLR(optimizer(), lambda epoch: factor)
+
+
+@pytest.mark.parametrize("schedulers, milestones, message", [
+    (lambda opt: [StepLR(opt, 1), StepLR(opt, 1)], 3, "SequentialLR's milestones must be a list, got int"),
+    (lambda opt: StepLR(opt, 1), [3], "SequentialLR's schedulers must be a list, got StepLR"),
+    (lambda opt: [1, 2], [3], "SequentialLR's schedulers must be schedulers (of optim.lr_scheduler), got [1, 2]"),
+])
+def test_sequential_lr_names_schedulers_or_milestones_that_are_not_lists_of_their_kind(schedulers, milestones,
+                                                                                      message):
+    opt = optimizer()
+    with pytest.raises(TypeError, match=re.escape(message)):
+        SequentialLR(opt, schedulers(opt), milestones)

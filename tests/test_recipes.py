@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 
 import numpy as np
 import pytest
 
 import models
 import optim
-from minigrad import Tensor
+from minigrad import Tensor, recipes
+from minigrad.data import load_dataset
 from minigrad.recipes import build_optimizer, build_scheduler, sgdr_periods
 
 
@@ -157,3 +159,18 @@ def test_sgdr_past_its_epochs_goes_on_with_cycles_twice_as_long():
     restored.step()
     scheduler.step()
     assert restored.get_last_lr() == scheduler.get_last_lr() != [1.0]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: recipes.loss_for("clf"), ValueError, "unknown task 'clf'; known: classification, regression"),
+    (lambda: sgdr_periods(0), ValueError, "sgdr needs a positive whole number of epochs, got 0"),
+    (lambda: sgdr_periods(-3), ValueError, "sgdr needs a positive whole number of epochs, got -3"),
+    (lambda: build_optimizer(["adam"], models.MLP(2, (3,), 2)), ValueError, "unknown optimizer ['adam']; known: sgd"),
+    (lambda: recipes.build_model("mlp", None), TypeError, "data must be a minigrad.data.Dataset"),
+    (lambda: recipes.build_model("mlp", load_dataset("iris"), hidden=5), TypeError,
+     "hidden_sizes must be a sequence of layer widths such as (5,), got the int 5"),
+], ids=["task", "sgdr 0", "sgdr -3", "optimizer list", "data None", "hidden int"])
+def test_recipes_name_what_they_do_not_know(call, error, message):
+    # (each gave Python's words: a silent MSELoss for 'clf', (-3,) cycles, 'unhashable type', ...)
+    with pytest.raises(error, match=re.escape(message)):
+        call()
