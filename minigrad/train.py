@@ -237,7 +237,10 @@ def _model_input(model: Module, X: Any) -> Any:
     compute in float64."""
     X = X.data if isinstance(X, Tensor) else as_numbers(X, None, "the model's input X")
     dtypes = {p.data.dtype for p in model.parameters()}
-    return X.astype(dtypes.pop(), copy=False) if len(dtypes) == 1 else X
+    if len(dtypes) != 1:
+        return X
+    with np.errstate(over="ignore"):  # (what overflows becomes ±∞, which _split names)
+        return X.astype(dtypes.pop(), copy=False)
 
 
 def _split(model: Module, data: Any, name: str, caller: str = "fit") -> tuple[Any, np.ndarray]:
