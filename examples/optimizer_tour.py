@@ -22,7 +22,7 @@ import sys
 
 from minigrad.cli import exit_on_interrupt
 from minigrad.data import parse_seed
-from minigrad.train import output_folder_for
+from minigrad.cli import output_folder_for
 from tour import plots, runner
 from tour.claim import Claim, figure_file
 

@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from minigrad.checkpoint import CheckpointError, read_checkpoint
-from minigrad.cli import exit_on_interrupt
+from minigrad.cli import exit_on_interrupt, output_folder_for
 from minigrad.data import DATASETS, Dataset, load_dataset, parse_seed
 from minigrad.files import make_folder, write_text
 from minigrad.recipes import (
     OPTIMIZERS, SCHEDULES, build_model, build_optimizer, build_scheduler, loss_for, plot_history,
 )
-from minigrad.train import TrainingDivergedError, evaluate, fit, output_folder_for
+from minigrad.train import TrainingDivergedError, evaluate, fit
 from optim.optimizer import Optimizer
 
 

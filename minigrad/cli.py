@@ -1,6 +1,7 @@
-"""What the example command lines share: Ctrl-C in their ``main`` ends them with one line, not
-a traceback. (During the scripts' own imports, before ``main`` runs, Python's default handling
-still prints one.)
+"""What the example command lines share: output folder options checked before any work starts
+(``output_folder``, ``output_folder_for``), and Ctrl-C in their ``main`` ending them with one
+line, not a traceback. (During the scripts' own imports, before ``main`` runs, Python's
+default handling still prints one.)
 
     with exit_on_interrupt("train.py") as interruption:     # around the whole body of main
         args = parse_args(argv)
@@ -10,10 +11,15 @@ still prints one.)
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import errno
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
+
+from minigrad.files import check_target, writable_folder
 
 INTERRUPTED = 130  # the exit status of a program stopped by SIGINT (128 + 2), as shells report it
 
@@ -38,3 +44,33 @@ def exit_on_interrupt(prog: str) -> Iterator[Interruption]:
         hint = interruption.hint() if callable(interruption.hint) else interruption.hint
         print(f"{prog}: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
         raise SystemExit(INTERRUPTED) from None
+
+
+def output_folder(text: str) -> Path:
+    """An argparse ``type`` for an output folder option: the folder once ``writable_folder``
+    found that it could be made and written in, so that a bad folder is refused before any work
+    starts; it is not made here (the command makes it when it writes its files), so a command
+    refused later leaves no empty folder. (argparse applies it to a string default too.)"""
+    try:
+        return writable_folder(text, creatable=True)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def output_folder_for(*files: str) -> Callable[[str], Path]:
+    """An argparse ``type`` like ``output_folder``, for a folder the command will write ``files``
+    in: it also refuses the folder when one of them could not be written there (a folder by that
+    name, a read-only file), before any work starts rather than after it."""
+
+    def parse(text: str) -> Path:
+        folder = output_folder(text)
+        for name in files:
+            try:
+                target = check_target(folder / name)
+                if folder.is_dir() and not target.parent.is_dir():  # (through a symbolic link)
+                    raise FileNotFoundError(errno.ENOENT, f"its folder {target.parent} does not exist")
+            except OSError as error:
+                raise argparse.ArgumentTypeError(f"cannot write {folder / name} ({error.strerror})") from None
+        return folder
+
+    return parse

@@ -36,6 +36,7 @@ import os
 import secrets
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -159,3 +160,28 @@ def save_figure(figure: Any, path: str | os.PathLike[str], **options: Any) -> Pa
     with atomic_path(path) as temporary:
         figure.savefig(temporary, **options)
     return Path(path)
+
+
+def writable_folder(folder: str | os.PathLike[str], creatable: bool = False) -> Path:
+    """``folder`` as a Path, once a file could be created in it, or with ``creatable``, once it
+    could be made and a file created in it: its nearest existing ancestor is a folder where a
+    file can be created (a symbolic link to nothing is refused: mkdir could not go through it).
+    Otherwise a ValueError naming it and why. Nothing is left behind:
+    check the folders a run will write to before it starts, and make them when it writes."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder")
+    if not (creatable or folder.is_dir()):
+        raise ValueError(f"there is no folder {folder}")
+    verb = "write in" if folder.is_dir() else "create"
+    existing = next(path for path in [folder, *folder.absolute().parents] if os.path.lexists(path))
+    if not existing.exists():
+        raise ValueError(f"cannot {verb} the folder {folder} ({existing} is a symbolic link to "
+                         f"{os.readlink(existing)}, which does not exist)")
+    if not existing.is_dir():
+        raise ValueError(f"cannot {verb} the folder {folder} ({os.strerror(errno.ENOTDIR)})")
+    try:
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as error:
+        raise ValueError(f"cannot {verb} the folder {folder} ({error.strerror})") from None
+    return folder

@@ -29,19 +29,16 @@ The metric is chosen by the loss, and without a loss by the targets: ``CrossEntr
 integer class labels give the accuracy (the arg-max of the logits, or logit > 0 when the model
 has a single output); ``BCEWithLogitsLoss`` gives the binary accuracy (logit > 0 against
 target > 0.5, float 0/1 targets included); ``MSELoss`` and float targets with any other loss
-give R².
+give R² (``minigrad.metrics``).
 """
 
 from __future__ import annotations
 
-import argparse
-import errno
 import json
 import math
 import os
 import reprlib
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -57,13 +54,13 @@ from minigrad.checkpoint import (
 )
 from minigrad.checks import check_flag, is_bool, is_int, is_nonnegative, is_real
 from minigrad.data import Split, batches, check_seed
-from minigrad.files import check_target
+from minigrad.files import writable_folder
+from minigrad.metrics import LossFn, check_finite, metric_name, score
 from minigrad.tensor import as_numbers
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
 from optim.optimizer import Optimizer
 
-LossFn = Callable[[Tensor, np.ndarray], Tensor]
 Callback = Callable[[int, "History"], Any]
 
 
@@ -129,82 +126,6 @@ class History:
 
 
 # ------------------------------------------------------------------------------- evaluation
-def metric_name(targets: np.ndarray, loss_fn: LossFn | None = None) -> str:
-    """"accuracy" for ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``, "r2" for ``MSELoss``
-    (integer targets included: a regression on counts); for any other loss or none,
-    "accuracy" for integer class labels and "r2" for float targets."""
-    if isinstance(loss_fn, (models.CrossEntropyLoss, models.BCEWithLogitsLoss)):
-        return "accuracy"
-    if isinstance(loss_fn, models.MSELoss):
-        return "r2"
-    return "accuracy" if np.asarray(targets).dtype.kind in "iub" else "r2"
-
-
-def score(outputs: np.ndarray, targets: np.ndarray, metric: str | None = None) -> float:
-    """``metric`` ("accuracy" or "r2"; by default ``metric_name(targets)``) of ``outputs``.
-
-    - accuracy: with several output columns and one label per row, the arg-max of the logits
-      against the labels; otherwise, entry by entry, logit > 0 against target > 0.5 (a single
-      binary logit, or several independent ones);
-    - R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per output column, averaged over the columns.
-
-    Outputs and targets must have the same shape, except that a 1-D array of N values counts
-    as the single column (N, 1) (so (N,) targets go with a model's (N, 1) outputs); any other
-    difference raises a ValueError.
-    """
-    outputs, targets = as_numbers(outputs, None, "score's outputs"), as_numbers(targets, None, "score's targets")
-    metric = metric_name(targets) if metric is None else metric
-    if outputs.size == 0 or targets.size == 0:
-        raise ValueError(f"{metric} needs at least one row, got outputs of shape {outputs.shape} "
-                         f"and targets of shape {targets.shape}")
-    for what, values in (("outputs", outputs), ("targets", targets)):
-        _check_finite(np.atleast_1d(values), f"score's {what}")
-    if metric == "accuracy":
-        return _accuracy(outputs, targets)
-    if metric == "r2":
-        return _r2(*_as_columns(outputs, targets))
-    raise ValueError(f"unknown metric {metric!r}; known: accuracy, r2")
-
-
-def _as_columns(outputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``outputs`` and ``targets`` with a 1-D array of N values made the column (N, 1); their
-    shapes must then be equal."""
-    columns = [a.reshape(len(a), 1) if a.ndim == 1 else a for a in (outputs, targets)]
-    if columns[0].shape != columns[1].shape:
-        raise ValueError(
-            f"outputs of shape {outputs.shape} and targets of shape {targets.shape} do not match: "
-            f"they need the same shape (a 1-D array of N values counts as shape (N, 1))"
-        )
-    return columns[0], columns[1]
-
-
-def _accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """The arg-max of several logits against one label per row, or else logit > 0 against
-    target > 0.5 entry by entry. Labels the outputs cannot give (a class without a column, a
-    binary target outside [0, 1]) raise a ValueError, as the losses do."""
-    if outputs.ndim == 2 and outputs.shape[1] > 1 and targets.size == len(outputs):
-        labels, classes = targets.reshape(-1), outputs.shape[1]
-        if not np.all((labels >= 0) & (labels < classes) & (labels == np.round(labels))):
-            raise ValueError(f"accuracy needs class labels 0 to {classes - 1} for {classes} output columns; "
-                             f"got labels from {labels.min()} to {labels.max()}")
-        return float(np.mean(outputs.argmax(axis=1) == labels))
-    logits, labels = _as_columns(outputs, targets)
-    if not np.all((labels >= 0) & (labels <= 1)):
-        raise ValueError(f"accuracy of single logits needs targets in [0, 1]; got targets from "
-                         f"{labels.min()} to {labels.max()}")
-    return float(np.mean((logits > 0) == (labels > 0.5)))
-
-
-def _r2(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """R² of (N, K) outputs against (N, K) targets, averaged over the K columns."""
-    residual = ((targets - outputs) ** 2).sum(axis=0)
-    total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
-    # Constant targets leave R² undefined; as scikit-learn does, a perfect fit counts 1, else 0.
-    safe_total = np.where(total > 0, total, 1)
-    r2 = np.where(total > 0, 1 - residual / safe_total, np.where(residual == 0, 1.0, 0.0))
-    return float(np.mean(r2))
-
-
 def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[str, float]:
     """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
@@ -260,21 +181,8 @@ def _split(model: Module, data: Any, name: str, caller: str = "fit") -> tuple[An
     if len(y) != len(X):
         raise ValueError(f"{name} has {len(X)} rows in X but {len(y)} targets in y")
     for part, values in (("X", X), ("y", y)):
-        _check_finite(values, f"{name}'s {part}")
+        check_finite(values, f"{name}'s {part}")
     return X, y
-
-
-def _check_finite(values: np.ndarray, what: str) -> None:
-    """No NaN or ±∞ in ``values`` (rows of data), or a ValueError naming the first row with one.
-    (Training on it would only report a diverged loss, and a metric would take it as a number.)"""
-    if values.dtype.kind != "f":
-        return
-    bad_rows = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
-    if bad_rows.any():
-        narrow = "" if values.dtype.itemsize >= 8 else (
-            f"; the model computes in {values.dtype}, where a number beyond ±{np.finfo(values.dtype).max:.3g} "
-            f"is infinite")
-        raise ValueError(f"{what} holds NaN or infinite values, first in row {int(bad_rows.argmax())}{narrow}")
 
 
 def weight_norm(model: Module) -> float:
@@ -488,61 +396,6 @@ def _summary(history: History) -> dict[str, str]:
     if history.val_metric:
         shown[f"val_{history.metric}"] = f"{history.val_metric[-1]:.4f}"
     return shown
-
-
-def writable_folder(folder: str | os.PathLike[str], creatable: bool = False) -> Path:
-    """``folder`` as a Path, once a file could be created in it, or with ``creatable``, once it
-    could be made and a file created in it: its nearest existing ancestor is a folder where a
-    file can be created (a symbolic link to nothing is refused: mkdir could not go through it).
-    Otherwise a ValueError naming it and why. Nothing is left behind:
-    check the folders a run will write to before it starts, and make them when it writes."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder} is a file, not a folder")
-    if not (creatable or folder.is_dir()):
-        raise ValueError(f"there is no folder {folder}")
-    verb = "write in" if folder.is_dir() else "create"
-    existing = next(path for path in [folder, *folder.absolute().parents] if os.path.lexists(path))
-    if not existing.exists():
-        raise ValueError(f"cannot {verb} the folder {folder} ({existing} is a symbolic link to "
-                         f"{os.readlink(existing)}, which does not exist)")
-    if not existing.is_dir():
-        raise ValueError(f"cannot {verb} the folder {folder} ({os.strerror(errno.ENOTDIR)})")
-    try:
-        tempfile.TemporaryFile(dir=existing).close()
-    except OSError as error:
-        raise ValueError(f"cannot {verb} the folder {folder} ({error.strerror})") from None
-    return folder
-
-
-def output_folder(text: str) -> Path:
-    """An argparse ``type`` for an output folder option: the folder once ``writable_folder``
-    found that it could be made and written in, so that a bad folder is refused before any work
-    starts; it is not made here (the command makes it when it writes its files), so a command
-    refused later leaves no empty folder. (argparse applies it to a string default too.)"""
-    try:
-        return writable_folder(text, creatable=True)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def output_folder_for(*files: str) -> Callable[[str], Path]:
-    """An argparse ``type`` like ``output_folder``, for a folder the command will write ``files``
-    in: it also refuses the folder when one of them could not be written there (a folder by that
-    name, a read-only file), before any work starts rather than after it."""
-
-    def parse(text: str) -> Path:
-        folder = output_folder(text)
-        for name in files:
-            try:
-                target = check_target(folder / name)
-                if folder.is_dir() and not target.parent.is_dir():  # (through a symbolic link)
-                    raise FileNotFoundError(errno.ENOENT, f"its folder {target.parent} does not exist")
-            except OSError as error:
-                raise argparse.ArgumentTypeError(f"cannot write {folder / name} ({error.strerror})") from None
-        return folder
-
-    return parse
 
 
 def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:

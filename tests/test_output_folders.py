@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from minigrad.train import output_folder, output_folder_for
+from minigrad.cli import output_folder, output_folder_for
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))

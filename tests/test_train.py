@@ -14,7 +14,9 @@ import minigrad.functional as F
 from minigrad import Tensor, is_grad_enabled
 from minigrad.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from minigrad.data import load_dataset
-from minigrad.train import History, TrainingDivergedError, evaluate, fit, score, weight_norm, writable_folder
+from minigrad.files import writable_folder
+from minigrad.metrics import metric_name, score
+from minigrad.train import History, TrainingDivergedError, evaluate, fit, weight_norm
 from optim.lr_scheduler import StepLR
 from tests.test_checkpoint import rewrite_header
 
@@ -319,15 +321,11 @@ def test_bad_arguments_are_refused(moons, kwargs, message):
     (np.zeros((2, 2)), ["a", "b"], TypeError, "cannot make score's targets from list"),
 ])
 def test_score_names_outputs_or_targets_that_are_not_finite_numbers(outputs, targets, error, message):
-    from minigrad.train import score
-
     with pytest.raises(error, match=re.escape(message)):
         score(outputs, targets)
 
 
 def test_r2_of_constant_targets_is_finite_as_in_scikit_learn():
-    from minigrad.train import score
-
     constant = np.full((4, 1), 2.0)
     assert score(constant, constant) == 1.0
     assert score(constant + 1, constant) == 0.0
@@ -412,8 +410,6 @@ def test_fit_with_bce_records_the_binary_accuracy(moons):
 
 
 def test_boolean_targets_are_class_labels_and_get_the_accuracy():
-    from minigrad.train import metric_name
-
     labels = np.array([True, False, True])
     assert metric_name(labels) == "accuracy"
     # one logit per row, > 0 for class 1: 0.3 and -2 are right, -0.1 is wrong
@@ -421,8 +417,6 @@ def test_boolean_targets_are_class_labels_and_get_the_accuracy():
 
 
 def test_cross_entropy_reports_accuracy_and_other_losses_follow_the_targets():
-    from minigrad.train import metric_name
-
     floats = np.zeros(3)
     assert metric_name(floats, models.CrossEntropyLoss()) == "accuracy"
     assert metric_name(floats, models.BCEWithLogitsLoss()) == "accuracy"
