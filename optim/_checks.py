@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from minigrad.checks import as_real, is_bool, is_int
+from minigrad.checks import as_real, check_flag, is_int
 
 
 def check_range(what: str, value: float, low: float = 0.0, high: float = math.inf,
@@ -56,11 +56,9 @@ def check_betas(betas: Sequence[float]) -> None:
 
 
 def check_flags(group: dict[str, Any], *names: str) -> None:
-    """Switches (nesterov, amsgrad, ...) must be True or False: a string such as "no" would
-    otherwise count as True."""
+    """The group's switches (nesterov, amsgrad, ...) are True or False (``check_flag``)."""
     for name in names:
-        if not is_bool(group[name]):
-            raise ValueError(f"Invalid {name}: {group[name]!r} (expected True or False)")
+        check_flag(name, group[name])
 
 
 def check_param_collection(params: Any) -> None:

@@ -115,7 +115,6 @@ def test_muon_checks_a_group_switched_to_use_muon_before_stepping_it():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(use_muon="no"), "Invalid use_muon: 'no' (expected True or False)"),
     (dict(adamw_betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
     (dict(adamw_eps=-1.0), "Invalid adamw_eps value: -1.0"),
 ])
@@ -167,6 +166,14 @@ def test_the_spec_defaults():
     (optim.Adam, dict(amsgrad=1), "Invalid amsgrad: 1 (expected True or False)"),
     (optim.AdamW, dict(maximize="yes"), "Invalid maximize: 'yes' (expected True or False)"),
     (optim.RMSprop, dict(centered=None), "Invalid centered: None (expected True or False)"),
+    (optim.Muon, dict(use_muon="no"), "Invalid use_muon: 'no' (expected True or False)"),
+])
+def test_switches_must_be_booleans(cls, kwargs, message):
+    with pytest.raises(TypeError, match="^" + re.escape(message)):
+        cls([{"params": matrix(), **kwargs}])  # (use_muon is a group's setting only)
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
     (optim.Muon, dict(ns_steps=True), "Invalid ns_steps value: True"),
     (optim.SGD, dict(lr=float("inf")), "Invalid learning rate: inf (expected a finite number)"),
     (optim.Adam, dict(lr="0.1"), "Invalid learning rate: '0.1' (expected a finite number)"),
@@ -176,7 +183,7 @@ def test_the_spec_defaults():
     (optim.Adam, dict(betas=(Fraction(9, 10), 0.999)), "Invalid beta parameter at index 0: Fraction(9, 10)"),
     (optim.SGD, dict(lr=10**400), "Invalid learning rate: 1000"),  # too large for a float
 ])
-def test_switches_must_be_booleans_and_numbers_finite_numbers(cls, kwargs, message):
+def test_numbers_must_be_finite_numbers(cls, kwargs, message):
     with raises_exactly(message):
         cls(matrix(), **kwargs)
 
