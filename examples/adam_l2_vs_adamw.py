@@ -22,9 +22,8 @@ import time
 from l2study import plots, report, study
 from l2study.runs import StoreError
 from l2study.settings import Settings
-from minigrad.cli import exit_on_interrupt
+from minigrad.cli import exit_on_interrupt, output_folder_for
 from minigrad.data import parse_seed
-from minigrad.cli import output_folder_for
 
 PART_HELP = """parts:
   equivalences   1. float64 trajectories: Adam(weight_decay) vs Adam + L2 penalty; SGD's three

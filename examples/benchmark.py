@@ -31,10 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmarks.runners import Batches, available_runners, initial_layers  # noqa: E402
 
 from minigrad import Tensor  # noqa: E402
-from minigrad.cli import exit_on_interrupt  # noqa: E402
+from minigrad.cli import exit_on_interrupt, output_folder_for  # noqa: E402
 from minigrad.data import parse_seed  # noqa: E402
 from minigrad.files import make_folder, save_figure, write_text  # noqa: E402
-from minigrad.cli import output_folder_for  # noqa: E402
 
 SIZES = [(32, 32), (256, 64), (1024, 256)]  # (hidden width H, batch size)
 

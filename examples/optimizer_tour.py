@@ -20,9 +20,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from minigrad.cli import exit_on_interrupt
+from minigrad.cli import exit_on_interrupt, output_folder_for
 from minigrad.data import parse_seed
-from minigrad.cli import output_folder_for
 from tour import plots, runner
 from tour.claim import Claim, figure_file
 

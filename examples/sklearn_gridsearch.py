@@ -43,10 +43,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
-from minigrad.cli import exit_on_interrupt
+from minigrad.cli import exit_on_interrupt, output_folder_for
 from minigrad.data import parse_seed
 from minigrad.files import make_folder, save_figure, write_text
-from minigrad.cli import output_folder_for
 from models.estimators import MLPClassifier
 
 def per_optimizer(lrs: list[float], weight_decays: dict[str, list[float]]) -> list[dict[str, list[Any]]]:

@@ -94,7 +94,7 @@ def save_checkpoint(
     (ValueError: e.g. ``a={"b": array}`` and a key ``"a/b"`` holding an array), or when a dict's
     only key is one the file format uses itself ("__array__", "__tuple__", "__int_keys__";
     ValueError: it would come back as something else). Nor is anything written for arguments
-    that ``load_checkpoint`` would refuse: ``model`` not a Module, ``optimizer`` not an
+    that a load or a resume (``fit``) would refuse: ``model`` not a Module, ``optimizer`` not an
     Optimizer, ``scheduler`` neither a scheduler nor None (TypeError), ``epoch`` neither an
     integer ≥ 0 nor None, or an ``rng_state`` that ``generator_from_state`` does not take
     (ValueError).
@@ -141,6 +141,18 @@ def check_run_parts(model: Any, optimizer: Any, scheduler: Any) -> None:
 #   ndarray → {"__array__": entry name}, tuple → {"__tuple__": [...]},
 #   dict with int keys (optimizer state by parameter index) → {"__int_keys__": [[k, v], ...]}.
 _MARKERS = ("__array__", "__tuple__", "__int_keys__")
+
+
+def check_storable(value: Any, where: str) -> None:
+    """Raise TypeError or ValueError, naming ``where``, unless ``save_checkpoint`` can store
+    ``value`` (numbers, strings, None, numpy scalars and arrays of numbers, lists, tuples, dicts
+    with string or integer keys), and with no NaN in it (a NaN setting never equals itself, so a
+    run saved with one could not be resumed)."""
+    encoded = _encode(value, where, {})
+    try:
+        json.dumps(encoded, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"{where} holds a NaN or infinite number: {reprlib.repr(value)}") from None
 
 
 def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:

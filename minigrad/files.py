@@ -25,7 +25,8 @@ and the link stays. The file gets the permissions ``open()`` would give it: thos
 it replaces, or for a new file 0o666 without the bits of the process's umask. What ``open()``
 would refuse is refused before the writer runs (``check_target``): a folder, a read-only file,
 an empty path. The folder must exist: a missing one is a FileNotFoundError naming that folder
-(``make_folder`` makes it).
+(``make_folder`` makes it). ``writable_folder`` checks, before any work, that a folder could be
+written in (or made).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def _refuse_a_write_elsewhere(temporary: Path, path: str | os.PathLike[str]) -> 
 
 def make_folder(folder: str | os.PathLike[str]) -> None:
     """Make ``folder`` and its missing parents, unless it exists: a command's output folder is
-    checked while its options are read (``minigrad.train.output_folder``) and made this way just
+    checked while its options are read (``minigrad.cli.output_folder``) and made this way just
     before the command writes into it, so that a command refused on the way leaves none."""
     Path(folder).mkdir(parents=True, exist_ok=True)
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -41,20 +42,22 @@ def score(outputs: np.ndarray, targets: np.ndarray, metric: str | None = None) -
 
     Outputs and targets must have the same shape, except that a 1-D array of N values counts
     as the single column (N, 1) (so (N,) targets go with a model's (N, 1) outputs); any other
-    difference raises a ValueError.
+    difference raises a ValueError. Outputs that are not all finite (a diverged model) score NaN;
+    targets must be finite.
     """
     outputs, targets = as_numbers(outputs, None, "score's outputs"), as_numbers(targets, None, "score's targets")
     metric = metric_name(targets) if metric is None else metric
     if outputs.size == 0 or targets.size == 0:
         raise ValueError(f"{metric} needs at least one row, got outputs of shape {outputs.shape} "
                          f"and targets of shape {targets.shape}")
-    for what, values in (("outputs", outputs), ("targets", targets)):
-        check_finite(np.atleast_1d(values), f"score's {what}")
+    check_finite(np.atleast_1d(targets), "score's targets")
     if metric == "accuracy":
-        return _accuracy(outputs, targets)
-    if metric == "r2":
-        return _r2(*_as_columns(outputs, targets))
-    raise ValueError(f"unknown metric {metric!r}; known: accuracy, r2")
+        value = _accuracy(outputs, targets)
+    elif metric == "r2":
+        value = _r2(*_as_columns(outputs, targets))
+    else:
+        raise ValueError(f"unknown metric {metric!r}; known: accuracy, r2")
+    return value if np.isfinite(outputs).all() else math.nan
 
 
 def _as_columns(outputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,6 @@ give R² (``minigrad.metrics``).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import reprlib
@@ -50,7 +49,8 @@ from tqdm import tqdm
 import models
 from minigrad import Tensor, no_grad
 from minigrad.checkpoint import (
-    Checkpoint, CheckpointError, check_run_parts, generator_from_state, load_checkpoint, save_checkpoint,
+    Checkpoint, CheckpointError, check_run_parts, check_storable, generator_from_state, load_checkpoint,
+    save_checkpoint,
 )
 from minigrad.checks import check_flag, is_bool, is_int, is_nonnegative, is_real
 from minigrad.data import Split, batches, check_seed
@@ -238,6 +238,10 @@ def fit(
     check_flag("overwrite", overwrite)
     if not (is_bool(progress) or progress == "always"):
         raise ValueError(f"progress must be True, False or 'always', got {progress!r}")
+    progress = progress if progress == "always" else bool(progress)  # (numpy's True: on a terminal only)
+    if resume and overwrite:
+        raise ValueError("give resume=True (continue the run in the checkpoint) or overwrite=True (replace "
+                         "it), not both")
     X, y = _split(model, train_data, "train_data")
     if val_data is not None:
         val_data = _split(model, val_data, "val_data")
@@ -302,7 +306,9 @@ def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler
     check_run_parts(model, optimizer, scheduler)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function or loss module of (outputs, y), got {type(loss_fn).__name__}")
-    ours = {id(p) for p in model.parameters()}
+    # (a loss module may have parameters of its own to train, such as a temperature)
+    trained = [*model.parameters(), *(loss_fn.parameters() if isinstance(loss_fn, Module) else [])]
+    ours = {id(p) for p in trained}
     strangers = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in ours]
     if strangers:
         raise ValueError(f"the optimizer holds {len(strangers)} parameters that are not the model's (of shapes "
@@ -318,11 +324,7 @@ def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler
     if config is not None:
         if not isinstance(config, dict):
             raise TypeError(f"config must be a dict of settings, got {type(config).__name__}")
-        try:
-            json.dumps(config, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"config must hold JSON values (numbers, strings, lists, dicts), to be "
-                             f"saved in checkpoints: {error}") from None
+        check_storable(config, "config")  # (saved in checkpoints, compared on resume)
 
 
 def _checked_loss(loss: Any) -> Tensor:

@@ -22,6 +22,8 @@ import math
 import reprlib
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from minigrad.checks import is_int, is_real
 from optim._checks import check_int, check_range, require_dict
 from optim.optimizer import Optimizer
@@ -295,6 +297,8 @@ def _factor(lr_lambda: Callable[[int], float], epoch: int) -> float:
     """``lr_lambda(epoch)``, once it is a number (a string or None would fail deep inside the
     arithmetic; the rate it gives is checked as every scheduler's is)."""
     factor = lr_lambda(epoch)
+    if isinstance(factor, np.ndarray) and factor.ndim == 0:  # (as np.where gives a number back)
+        factor = factor[()]
     if not is_real(factor):
         raise TypeError(f"lr_lambda returned {reprlib.repr(factor)} at epoch {epoch}; it must return a number")
     return factor
@@ -312,7 +316,7 @@ class SequentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
         for name, value in (("schedulers", schedulers), ("milestones", milestones)):
-            if not isinstance(value, (list, tuple)):
+            if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
                 raise TypeError(f"SequentialLR's {name} must be a list, got {type(value).__name__}")
         if not all(isinstance(s, LRScheduler) for s in schedulers):
             raise TypeError(f"SequentialLR's schedulers must be schedulers (of optim.lr_scheduler), got "

@@ -162,7 +162,8 @@ def test_arguments_load_checkpoint_would_refuse_are_refused_and_the_previous_fil
 
 def test_a_numpy_integer_epoch_is_saved_as_an_int(tmp_path):
     save_checkpoint(tmp_path / "run.npz", *trained(), epoch=np.int64(3))
-    assert read_checkpoint(tmp_path / "run.npz").epoch == 3
+    epoch = read_checkpoint(tmp_path / "run.npz").epoch
+    assert epoch == 3 and type(epoch) is int
 
 
 # --------------------------------------------------------------------------------- atomicity

@@ -546,3 +546,13 @@ def test_sequential_lr_names_schedulers_or_milestones_that_are_not_lists_of_thei
     opt = optimizer()
     with pytest.raises(TypeError, match=re.escape(message)):
         SequentialLR(opt, schedulers(opt), milestones)
+
+
+def test_a_lambda_may_return_a_0d_array_and_milestones_may_be_any_sequence():
+    # (np.where gives a 0-d array back; a range or an array of milestones is a sequence too)
+    opt = optimizer()
+    LambdaLR(opt, lambda epoch: np.where(epoch < 5, 0.5, 0.1))
+    assert [g["lr"] for g in opt.param_groups] == [0.5 * base for base in BASE_LRS]
+    for milestones in (range(2, 3), np.array([2])):
+        opt = optimizer()
+        SequentialLR(opt, [StepLR(opt, 10), StepLR(opt, 10, gamma=0.5)], milestones)

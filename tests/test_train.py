@@ -315,14 +315,21 @@ def test_bad_arguments_are_refused(moons, kwargs, message):
 @pytest.mark.parametrize("outputs, targets, error, message", [
     (np.zeros((4, 1)), [[1.0], [2.0], [np.nan], [4.0]], ValueError,
      "score's targets holds NaN or infinite values, first in row 2"),  # (R² took it as 0.0)
-    (np.array([[0.0, 1.0], [np.nan, 0.0]]), [1, 0], ValueError,
-     "score's outputs holds NaN or infinite values, first in row 1"),
     (None, None, TypeError, "cannot make score's outputs from NoneType"),
     (np.zeros((2, 2)), ["a", "b"], TypeError, "cannot make score's targets from list"),
 ])
 def test_score_names_outputs_or_targets_that_are_not_finite_numbers(outputs, targets, error, message):
     with pytest.raises(error, match=re.escape(message)):
         score(outputs, targets)
+
+
+@pytest.mark.parametrize("outputs, targets", [
+    (np.array([[0.0, 1.0], [np.nan, 0.0]]), [1, 0]),  # (the arg-max took the NaN as a class)
+    (np.array([[1.0], [np.inf]]), [[1.0], [2.0]]),
+])
+def test_outputs_that_are_not_finite_score_nan(outputs, targets):
+    # a diverged model has no accuracy or R²; its evaluation still reports, as NaN
+    assert math.isnan(score(outputs, targets))
 
 
 def test_r2_of_constant_targets_is_finite_as_in_scikit_learn():
@@ -579,13 +586,19 @@ def test_a_new_run_does_not_replace_a_checkpoint_unless_told_to_overwrite(moons,
      "callbacks must be a list of functions, got function (for one function f, pass [f])"),
     (lambda run: {**run, "callbacks": [None]}, TypeError, "callbacks must be functions of (epoch, history)"),
     (lambda run: {**run, "config": [1, 2]}, TypeError, "config must be a dict of settings, got list"),
-    (lambda run: {**run, "config": {"model": object()}}, ValueError, "config must hold JSON values"),
-    (lambda run: {**run, "config": {"lr": math.nan}}, ValueError, "config must hold JSON values"),
+    (lambda run: {**run, "config": {"model": object()}}, TypeError,
+     "config/model: cannot store a object in a checkpoint"),
+    (lambda run: {**run, "config": {1: "a", "b": 2}}, TypeError,
+     "config: dict keys must be all strings or all integers"),
+    (lambda run: {**run, "config": {"lr": math.nan}}, ValueError, "config holds a NaN or infinite number"),
+    (lambda run: {**run, "resume": True, "overwrite": True, "checkpoint": "run.npz"}, ValueError,
+     "give resume=True (continue the run in the checkpoint) or overwrite=True (replace it), not both"),
     (lambda run: {**run, "resume": "yes"}, TypeError, "Invalid resume: 'yes' (expected True or False)"),
     (lambda run: {**run, "overwrite": 1}, TypeError, "Invalid overwrite: 1 (expected True or False)"),
     (lambda run: {**run, "progress": "yes"}, ValueError, "progress must be True, False or 'always', got 'yes'"),
 ], ids=["model", "optimizer", "loss", "scheduler", "other scheduler", "one callback", "callback", "config",
-        "config object", "config NaN", "resume", "overwrite", "progress"])
+        "config object", "config keys", "config NaN", "resume and overwrite", "resume", "overwrite",
+        "progress"])
 def test_parts_of_the_wrong_kind_are_refused_by_name_before_the_first_epoch(moons, change, error, message):
     model, optimizer, loss_fn = make_run(moons)
     run = change({"data": moons, "model": model, "optimizer": optimizer, "loss_fn": loss_fn})
@@ -595,6 +608,38 @@ def test_parts_of_the_wrong_kind_are_refused_by_name_before_the_first_epoch(moon
         fit(train_data=moons.train, epochs=1, **run)
     for p, b in zip(model.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
+
+
+class TemperedCrossEntropy(models.Module):
+    """Cross-entropy of logits / T with a learnable temperature T: a loss with a parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.temperature = models.Parameter(np.ones(1, np.float32))
+
+    def forward(self, logits, y):
+        return F.cross_entropy(logits / self.temperature, y)
+
+
+def test_an_optimizer_may_train_the_loss_modules_parameters_too(moons):
+    model, _, _ = make_run(moons)
+    loss_fn = TemperedCrossEntropy()
+    optimizer = optim.SGD([*model.parameters(), *loss_fn.parameters()], lr=0.1)
+    fit(model, optimizer, loss_fn, moons.train, 1, progress=False)
+    assert loss_fn.temperature.data[0] != 1.0  # trained
+
+
+def test_config_may_hold_numpy_numbers_and_arrays_as_checkpoints_store_them(moons, tmp_path):
+    model, optimizer, loss_fn = make_run(moons)
+    config = {"hidden": np.int64(16), "lr": np.float32(0.1), "sizes": np.array([16])}
+    fit(model, optimizer, loss_fn, moons.train, 1, progress=False, config=config, checkpoint=tmp_path / "run.npz")
+    assert read_checkpoint(tmp_path / "run.npz").meta["config"]["hidden"] == 16
+
+
+def test_numpy_true_as_progress_shows_the_bar_only_on_a_terminal_as_true_does(moons, capsys):
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 1, progress=np.True_)
+    assert capsys.readouterr().err == ""  # (pytest's stderr is not a terminal)
 
 
 def test_an_optimizer_made_for_another_model_is_refused_as_it_would_train_nothing(moons):
