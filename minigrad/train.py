@@ -34,6 +34,7 @@ give R² (``minigrad.metrics``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import reprlib
@@ -220,8 +221,8 @@ def fit(
       count from 1); one that returns True (Python's or numpy's) stops the run there;
     - ``checkpoint``: a path where the run is saved after every epoch; with ``resume=True``
       the run continues from that file (which must exist) up to ``epochs`` in total (which may
-      be more than the first run asked for), with the same ``batch_size``, ``l2``, ``seed`` and
-      ``config`` as the run that wrote it; its folder must exist and be writable (a
+      be more than the first run asked for), with the same training rows, ``batch_size``, ``l2``,
+      ``seed`` and ``config`` as the run that wrote it; its folder must exist and be writable (a
       ValueError says so before the first epoch). A file already there is another run's: a new
       run refuses to replace it unless given ``overwrite=True``;
     - ``config``: the settings that made the run and that ``fit`` cannot see (e.g. the dataset,
@@ -259,6 +260,8 @@ def fit(
                              f"or overwrite=True to start a new run over it")
     batch_size = len(X) if batch_size is None else batch_size
     settings = {"batch_size": batch_size, "l2": l2, "seed": seed}
+    if checkpoint is not None:  # (saved, and compared on resume, with the settings)
+        settings["train_data"] = _fingerprint(X, y)
     config = dict(config or {})  # (a dict: _check_parts made sure)
     rng = np.random.default_rng(seed)
     history = History(metric=metric_name(y, loss_fn))
@@ -440,7 +443,10 @@ def _check_resumable(path: str | os.PathLike[str], saved: Checkpoint, scheduler:
     if len(history.epoch) != saved.epoch:
         raise CheckpointError(f"cannot resume from {path}: it is at epoch {saved.epoch} but its history "
                               f"has {len(history.epoch)} epochs")
-    problems = _differences(settings, {k: saved.meta.get(k) for k in settings})
+    saved_settings = {k: saved.meta.get(k) for k in settings}
+    if "train_data" not in saved.meta:  # (written before the training rows' fingerprint was saved)
+        saved_settings["train_data"] = settings["train_data"]
+    problems = _differences(settings, saved_settings)
     schedule = None if scheduler is None else type(scheduler).__name__
     if schedule != saved.scheduler_class:
         problems.append(f"scheduler={schedule} (the checkpoint has {saved.scheduler_class})")
@@ -450,6 +456,18 @@ def _check_resumable(path: str | os.PathLike[str], saved: Checkpoint, scheduler:
         problems.append(f"epochs={epochs} (the checkpoint is at epoch {saved.epoch})")
     if problems:
         raise ValueError(f"cannot resume from {path} with {', '.join(problems)}")
+
+
+def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
+    """A short SHA-256 of the training rows (X in the model's dtype, y as int64 or float64, with
+    their shapes): a run resumed on other rows would mix two trainings."""
+    digest = hashlib.sha256()
+    labels = np.asarray(y, np.int64 if np.asarray(y).dtype.kind in "biu" else np.float64)
+    for values in (X, labels):
+        values = np.ascontiguousarray(values)
+        digest.update(f"{values.dtype.str}{values.shape}".encode())
+        digest.update(values)
+    return "sha256:" + digest.hexdigest()[:16]
 
 
 def _differences(ours: dict[str, Any], saved: dict[str, Any]) -> list[str]:

@@ -719,6 +719,37 @@ def test_resuming_a_finished_run_with_the_same_epochs_returns_its_history_and_tr
         np.testing.assert_array_equal(p.data, q.data)
 
 
+def test_resuming_on_other_training_rows_is_refused_and_on_the_same_rows_in_other_forms_is_not(moons, tmp_path):
+    checkpoint = tmp_path / "run.npz"
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 1, seed=0, checkpoint=checkpoint, progress=False)
+    X, y = moons.train
+    model, optimizer, loss_fn = make_run(moons)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"cannot resume from .* with train_data='sha256:[0-9a-f]{16}' \(the "
+                                         r"checkpoint has 'sha256:[0-9a-f]{16}'\)"):
+        fit(model, optimizer, loss_fn, (X[1:], y[1:]), 2, seed=0, checkpoint=checkpoint, resume=True,
+            progress=False)
+    for p, b in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+    same_rows = (X.astype(np.float64).tolist(), y.astype(np.int32))  # (cast to the model's dtype, int64)
+    history = fit(model, optimizer, loss_fn, same_rows, 2, seed=0, checkpoint=checkpoint, resume=True,
+                  progress=False)
+    assert history.epoch == [1, 2]
+
+
+def test_a_checkpoint_saved_before_the_rows_fingerprint_still_resumes(moons, tmp_path):
+    checkpoint = tmp_path / "run.npz"
+    model, optimizer, loss_fn = make_run(moons)
+    fit(model, optimizer, loss_fn, moons.train, 1, seed=0, checkpoint=checkpoint, progress=False)
+    saved = read_checkpoint(checkpoint)
+    meta = {k: v for k, v in saved.meta.items() if k != "train_data"}
+    save_checkpoint(checkpoint, model, optimizer, epoch=saved.epoch, rng_state=saved.rng_state, **meta)
+    model, optimizer, loss_fn = make_run(moons)
+    assert fit(model, optimizer, loss_fn, moons.train, 2, seed=0, checkpoint=checkpoint, resume=True,
+               progress=False).epoch == [1, 2]
+
+
 def test_resuming_with_another_seed_is_refused_naming_the_seed(moons, tmp_path):
     checkpoint = tmp_path / "run.npz"
     model, optimizer, loss_fn = make_run(moons)
