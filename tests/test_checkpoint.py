@@ -160,10 +160,12 @@ def test_arguments_load_checkpoint_would_refuse_are_refused_and_the_previous_fil
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
 
 
-def test_a_numpy_integer_epoch_is_saved_as_an_int(tmp_path):
-    save_checkpoint(tmp_path / "run.npz", *trained(), epoch=np.int64(3))
+@pytest.mark.parametrize("given, saved", [(np.int64(3), 3), (0, 0)], ids=["numpy", "zero"])
+def test_a_numpy_integer_epoch_or_epoch_0_is_saved_as_an_int(tmp_path, given, saved):
+    # (epoch 0: saved before any training; "an integer >= 0" includes it)
+    save_checkpoint(tmp_path / "run.npz", *trained(), epoch=given)
     epoch = read_checkpoint(tmp_path / "run.npz").epoch
-    assert epoch == 3 and type(epoch) is int
+    assert epoch == saved and type(epoch) is int
 
 
 # --------------------------------------------------------------------------------- atomicity

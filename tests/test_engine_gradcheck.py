@@ -321,7 +321,7 @@ def test_gradcheck_takes_numpy_numbers_as_tolerances_and_a_large_eps():
 
 
 @pytest.mark.parametrize("inputs, kind", [(Tensor(np.ones((3, 2)), requires_grad=True), "Tensor"),
-                                          (np.ones(3), "ndarray")])
+                                          (np.ones(3), "ndarray"), ("ab", "str")])
 def test_gradcheck_refuses_one_input_not_in_a_list_saying_to_wrap_it(inputs, kind):
     # gradcheck ran fn on the rows: "takes 1 positional argument but 3 were given"
     message = f"gradcheck's inputs must be a list (or tuple) of fn's arguments, got a {kind}; for one Tensor x, pass [x]"

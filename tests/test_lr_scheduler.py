@@ -538,6 +538,7 @@ def test_a_lambda_returning_no_number_is_named_with_its_epoch(factor):
 
 @pytest.mark.parametrize("schedulers, milestones, message", [
     (lambda opt: [StepLR(opt, 1), StepLR(opt, 1)], 3, "SequentialLR's milestones must be a list, got int"),
+    (lambda opt: [StepLR(opt, 1), StepLR(opt, 1)], "3", "SequentialLR's milestones must be a list, got str"),
     (lambda opt: StepLR(opt, 1), [3], "SequentialLR's schedulers must be a list, got StepLR"),
     (lambda opt: [1, 2], [3], "SequentialLR's schedulers must be schedulers (of optim.lr_scheduler), got [1, 2]"),
 ])

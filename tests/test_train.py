@@ -319,8 +319,9 @@ def test_bad_arguments_are_refused(moons, kwargs, message):
     (np.zeros((2, 2)), ["a", "b"], TypeError, "cannot make score's targets from list"),
 ])
 def test_score_names_outputs_or_targets_that_are_not_finite_numbers(outputs, targets, error, message):
-    with pytest.raises(error, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)) as caught:
         score(outputs, targets)
+    assert "computes in" not in str(caught.value)  # (float64 targets: no note on float32's range)
 
 
 @pytest.mark.parametrize("outputs, targets", [
@@ -575,6 +576,16 @@ def test_a_new_run_does_not_replace_a_checkpoint_unless_told_to_overwrite(moons,
     assert read_checkpoint(path).epoch == 1
 
 
+def test_a_symbolic_link_to_nothing_at_the_checkpoint_path_is_not_replaced_unless_told_to(moons, tmp_path):
+    # (a dangling link exists as a path: writing the checkpoint would replace it)
+    path = tmp_path / "run.npz"
+    path.symlink_to(tmp_path / "missing.npz")
+    model, optimizer, loss_fn = make_run(moons)
+    with pytest.raises(ValueError, match=re.escape(f"the checkpoint {path} exists")):
+        fit(model, optimizer, loss_fn, moons.train, 1, progress=False, checkpoint=path)
+    assert path.is_symlink() and not path.exists()
+
+
 @pytest.mark.parametrize("change, error, message", [
     (lambda run: {**run, "model": None}, TypeError, "model must be a models.Module, got NoneType"),
     (lambda run: {**run, "optimizer": "adam"}, TypeError, "optimizer must be an optim.Optimizer, got str"),
@@ -584,6 +595,7 @@ def test_a_new_run_does_not_replace_a_checkpoint_unless_told_to_overwrite(moons,
      "the scheduler schedules another optimizer"),
     (lambda run: {**run, "callbacks": lambda epoch, history: None}, TypeError,
      "callbacks must be a list of functions, got function (for one function f, pass [f])"),
+    (lambda run: {**run, "callbacks": 5}, TypeError, "callbacks must be a list of functions, got int"),
     (lambda run: {**run, "callbacks": [None]}, TypeError, "callbacks must be functions of (epoch, history)"),
     (lambda run: {**run, "config": [1, 2]}, TypeError, "config must be a dict of settings, got list"),
     (lambda run: {**run, "config": {"model": object()}}, TypeError,
@@ -596,9 +608,10 @@ def test_a_new_run_does_not_replace_a_checkpoint_unless_told_to_overwrite(moons,
     (lambda run: {**run, "resume": "yes"}, TypeError, "Invalid resume: 'yes' (expected True or False)"),
     (lambda run: {**run, "overwrite": 1}, TypeError, "Invalid overwrite: 1 (expected True or False)"),
     (lambda run: {**run, "progress": "yes"}, ValueError, "progress must be True, False or 'always', got 'yes'"),
-], ids=["model", "optimizer", "loss", "scheduler", "other scheduler", "one callback", "callback", "config",
-        "config object", "config keys", "config NaN", "resume and overwrite", "resume", "overwrite",
-        "progress"])
+    (lambda run: {**run, "progress": 1}, ValueError, "progress must be True, False or 'always', got 1"),
+], ids=["model", "optimizer", "loss", "scheduler", "other scheduler", "one callback", "callbacks int", "callback",
+        "config", "config object", "config keys", "config NaN", "resume and overwrite", "resume", "overwrite",
+        "progress", "progress 1"])
 def test_parts_of_the_wrong_kind_are_refused_by_name_before_the_first_epoch(moons, change, error, message):
     model, optimizer, loss_fn = make_run(moons)
     run = change({"data": moons, "model": model, "optimizer": optimizer, "loss_fn": loss_fn})
@@ -647,11 +660,17 @@ def test_an_optimizer_made_for_another_model_is_refused_as_it_would_train_nothin
     _, optimizer, _ = make_run(moons)
     with pytest.raises(ValueError, match=re.escape("the optimizer holds 4 parameters that are not the model's")):
         fit(model, optimizer, loss_fn, moons.train, 1, progress=False)
+    # one stranger among the model's own parameters is refused too
+    extra = models.Parameter(np.ones(3, np.float32))
+    with pytest.raises(ValueError, match=re.escape("the optimizer holds 1 parameters that are not the model's (of "
+                                                   "shapes [(3,)])")):
+        fit(model, optim.SGD([*model.parameters(), extra], lr=0.1), loss_fn, moons.train, 1, progress=False)
 
 
 @pytest.mark.parametrize("loss_fn, got", [
     (lambda outputs, y: 0.5, "float"),
     (lambda outputs, y: models.CrossEntropyLoss(reduction="none")(outputs, y), "a Tensor of shape (32,)"),
+    (lambda outputs, y: outputs[:0, 0], "a Tensor of shape (0,)"),
 ])
 def test_a_loss_that_is_not_a_one_element_tensor_is_named(moons, loss_fn, got):
     model, optimizer, _ = make_run(moons)
@@ -726,10 +745,12 @@ def test_resuming_on_other_training_rows_is_refused_and_on_the_same_rows_in_othe
     X, y = moons.train
     model, optimizer, loss_fn = make_run(moons)
     before = [p.data.copy() for p in model.parameters()]
-    with pytest.raises(ValueError, match=r"cannot resume from .* with train_data='sha256:[0-9a-f]{16}' \(the "
-                                         r"checkpoint has 'sha256:[0-9a-f]{16}'\)"):
-        fit(model, optimizer, loss_fn, (X[1:], y[1:]), 2, seed=0, checkpoint=checkpoint, resume=True,
-            progress=False)
+    # other rows; the same X with other labels; the same labels as a column (the shapes count)
+    for other_rows in [(X[1:], y[1:]), (X, 1 - y), (X, y.reshape(-1, 1))]:
+        with pytest.raises(ValueError, match=r"cannot resume from .* with train_data='sha256:[0-9a-f]{16}' \(the "
+                                             r"checkpoint has 'sha256:[0-9a-f]{16}'\)"):
+            fit(model, optimizer, loss_fn, other_rows, 2, seed=0, checkpoint=checkpoint, resume=True,
+                progress=False)
     for p, b in zip(model.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
     same_rows = (X.astype(np.float64).tolist(), y.astype(np.int32))  # (cast to the model's dtype, int64)
