@@ -759,6 +759,19 @@ def test_resuming_on_other_training_rows_is_refused_and_on_the_same_rows_in_othe
     assert history.epoch == [1, 2]
 
 
+def test_binary_labels_given_as_bools_then_as_integers_are_the_same_rows_on_resume(tmp_path):
+    # (the fingerprint hashes integer and boolean labels alike, as int64)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = X[:, :1] > 0
+    checkpoint = tmp_path / "run.npz"
+    runs = [(model := models.MLP(3, (4,), 1, rng=0), optim.SGD(model.parameters(), lr=0.1)) for _ in range(2)]
+    fit(*runs[0], models.BCEWithLogitsLoss(), (X, y), 1, checkpoint=checkpoint, progress=False)
+    history = fit(*runs[1], models.BCEWithLogitsLoss(), (X, y.astype(np.int64)), 2, checkpoint=checkpoint,
+                  resume=True, progress=False)
+    assert history.epoch == [1, 2]
+
+
 def test_a_checkpoint_saved_before_the_rows_fingerprint_still_resumes(moons, tmp_path):
     checkpoint = tmp_path / "run.npz"
     model, optimizer, loss_fn = make_run(moons)
