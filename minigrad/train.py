@@ -131,7 +131,12 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
     The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
-    X, y = _split(model, data, "data", "evaluate")
+    return _evaluate_rows(model, *_split(model, data, "data", "evaluate"), loss_fn)
+
+
+def _evaluate_rows(model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn | None) -> dict[str, float]:
+    """What ``evaluate`` gives, for X and y that ``_split`` has already checked (fit's validation
+    data, checked once before the first epoch rather than again after each)."""
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
@@ -387,7 +392,7 @@ def _record(history: History, model: Module, loss_fn: LossFn, val_data: Split | 
     history.epoch.append(epoch)
     history.train_loss.append(train_loss)
     if val_data is not None:
-        result = evaluate(model, val_data, loss_fn)
+        result = _evaluate_rows(model, *val_data, loss_fn)
         history.val_loss.append(result["loss"])
         history.val_metric.append(result[history.metric])
     history.lr.append(float(lr))
@@ -462,7 +467,7 @@ def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     """A short SHA-256 of the training rows (X in the model's dtype, y as int64 or float64, with
     their shapes): a run resumed on other rows would mix two trainings."""
     digest = hashlib.sha256()
-    labels = np.asarray(y, np.int64 if np.asarray(y).dtype.kind in "biu" else np.float64)
+    labels = y.astype(np.int64 if y.dtype.kind in "biu" else np.float64, copy=False)
     for values in (X, labels):
         values = np.ascontiguousarray(values)
         digest.update(f"{values.dtype.str}{values.shape}".encode())
