@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from minigrad.cli import exit_on_interrupt, output_folder_for
+from minigrad.cli import exit_on_interrupt, fill_default_out, output_folder_for
 from minigrad.data import parse_seed
 from tour import plots, runner
 from tour.claim import Claim, figure_file
@@ -31,14 +31,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="optimizer_tour.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     figures = [figure_file(number) for number in plots.FIGURES]
-    parser.add_argument("--out", type=output_folder_for("tour.md", "results.json", "raw.npz", *figures),
-                        default="results/optimizer_tour",
+    out_type = output_folder_for("tour.md", "results.json", "raw.npz", *figures)
+    parser.add_argument("--out", type=out_type,
+                        default=None,
                         help="folder for tour.md, the figures, results.json and raw.npz "
-                             "(default: results/optimizer_tour/)")
+                             "(default: results/optimizer_tour/, or its quick/ subfolder with --quick)")
     parser.add_argument("--quick", action="store_true", help="small runs, for a smoke test (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the noisy experiments (claims 4, 6, 7; 0 to 2**32 - 1)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    fill_default_out(parser, args, "optimizer_tour", out_type)
+    return args
 
 
 def main(argv: list[str] | None = None) -> list[Claim]:

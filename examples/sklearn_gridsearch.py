@@ -43,7 +43,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
-from minigrad.cli import exit_on_interrupt, output_folder_for
+from minigrad.cli import exit_on_interrupt, fill_default_out, output_folder_for
 from minigrad.data import parse_seed
 from minigrad.files import make_folder, save_figure, write_text
 from models.estimators import MLPClassifier
@@ -149,10 +149,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a small grid and short runs (a few seconds)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the test split, the folds and the networks (0 to 2**32 - 1)")
-    parser.add_argument("--out", type=output_folder_for("results.json", "gridsearch.png"),
-                        default="results/sklearn_gridsearch",
-                        help="folder for results.json and gridsearch.png (default: results/sklearn_gridsearch/)")
-    return parser.parse_args(argv)
+    out_type = output_folder_for("results.json", "gridsearch.png")
+    parser.add_argument("--out", type=out_type,
+                        default=None,
+                        help="folder for results.json and gridsearch.png (default: results/sklearn_gridsearch/, "
+                             "or its quick/ subfolder with --quick)")
+    args = parser.parse_args(argv)
+    fill_default_out(parser, args, "sklearn_gridsearch", out_type)
+    return args
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """What the example command lines share: output folder options checked before any work starts
-(``output_folder``, ``output_folder_for``), and Ctrl-C in their ``main`` ending them with one
+(``output_folder``, ``output_folder_for``; ``fill_default_out`` for the examples' default
+folders under ``results/``), and Ctrl-C in their ``main`` ending them with one
 line, not a traceback. (During the scripts' own imports, before ``main`` runs, Python's
 default handling still prints one.)
 
@@ -74,3 +75,15 @@ def output_folder_for(*files: str) -> Callable[[str], Path]:
         return folder
 
     return parse
+
+
+def fill_default_out(parser: argparse.ArgumentParser, args: argparse.Namespace, name: str,
+                     out_type: Callable[[str], Path]) -> None:
+    """Set ``args.out`` when ``--out`` was not given: ``results/NAME``, or ``results/NAME/quick``
+    for a ``--quick`` smoke run, so that a smoke run never replaces a full run's files. The
+    folder is checked by ``out_type``, as a folder given on the command line would be."""
+    if args.out is None:
+        try:
+            args.out = out_type(f"results/{name}/quick" if args.quick else f"results/{name}")
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"argument --out: {error}")

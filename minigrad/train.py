@@ -130,7 +130,8 @@ class History:
 def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[str, float]:
     """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
-    The metric is ``metric_name(y, loss_fn)``, computed by ``score``."""
+    The metric is ``metric_name(y, loss_fn)``, computed by ``score``; a model whose outputs are
+    not all finite (a diverged run) scores NaN. The data are checked as ``fit`` checks them."""
     return _evaluate_rows(model, *_split(model, data, "data", "evaluate"), loss_fn)
 
 
@@ -234,6 +235,11 @@ def fit(
       the layer sizes, the optimizer's name and learning rate), as JSON-like values; it is
       saved in the checkpoint, and a resume whose ``config`` differs is refused, naming each
       differing setting.
+
+    Before the first epoch it refuses, naming the argument: data holding NaN or ±∞ (or values
+    beyond the model's float32), an optimizer whose parameters are not the model's (a loss
+    module's may join them) or a scheduler of another optimizer, a ``config`` a checkpoint
+    cannot store, a resume on other training rows, and arguments of the wrong kind.
 
     Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
     infinite (that step is not taken), or when a parameter is after an epoch's last step; numpy's

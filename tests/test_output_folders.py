@@ -109,3 +109,23 @@ def test_a_command_makes_its_output_folder_when_it_writes(tmp_path, monkeypatch,
                         lambda quick, seed: {"rows": rows, "best": rows[0]["params"], "test_accuracy": 0.9})
     sklearn_gridsearch.main(["--out", str(tmp_path / "new" / "search")])
     assert (tmp_path / "new" / "search" / "results.json").is_file()
+
+
+@pytest.mark.parametrize("module, name", [
+    (adam_l2_vs_adamw, "adam_l2_vs_adamw"),
+    (optimizer_tour, "optimizer_tour"),
+    (sklearn_gridsearch, "sklearn_gridsearch"),
+])
+def test_a_quick_run_writes_beside_the_full_run_by_default(tmp_path, monkeypatch, capsys, module, name):
+    """A smoke run (--quick) must not replace the full run's report: its default folder is the
+    full run's quick/ subfolder; --out still wins, and a default folder that cannot be written
+    is refused like one given on the command line."""
+    monkeypatch.chdir(tmp_path)
+    assert module.parse_args([]).out == Path("results", name)
+    assert module.parse_args(["--quick"]).out == Path("results", name, "quick")
+    assert module.parse_args(["--quick", "--out", "mine"]).out == Path("mine")
+    (tmp_path / "results" / name).mkdir(parents=True)
+    (tmp_path / "results" / name / "quick").write_text("")
+    with pytest.raises(SystemExit):
+        module.parse_args(["--quick"])
+    assert f"argument --out: results/{name}/quick is a file, not a folder" in capsys.readouterr().err
