@@ -255,12 +255,15 @@ def damage_empty(path):
     path.write_bytes(b"")
 
 
-def rewrite_header(path, **entries):
-    """Write the archive at ``path`` again with ``entries`` set in its JSON header."""
+def rewrite_header(path, without=(), **entries):
+    """Write the archive at ``path`` again with ``entries`` set in its JSON header (and the
+    keys ``without`` taken out of it)."""
     with np.load(path) as archive:
         arrays = {name: archive[name] for name in archive.files}
     header = json.loads(str(arrays["__checkpoint__"]))
     header.update(entries)
+    for key in without:
+        del header[key]
     arrays["__checkpoint__"] = np.array(json.dumps(header))
     with open(path, "wb") as file:
         np.savez(file, **arrays)
@@ -543,3 +546,51 @@ def test_a_resume_reads_the_checkpoint_once_so_what_is_checked_is_what_is_loaded
     monkeypatch.setattr(checkpoint_module, "_read", lambda path: reads.append(path) or read(path))
     assert run(2, resume=True).epoch == [1, 2]
     assert reads == [tmp_path / "run.npz"]
+
+
+def test_a_dict_with_bool_keys_is_refused_and_nothing_is_written(tmp_path):
+    # True is an int to Python, but {True: 1} would come back as {1: 1}
+    with pytest.raises(TypeError, match="meta/flags: dict keys must be all strings or all integers"):
+        save_checkpoint(tmp_path / "run.npz", *trained(), flags={True: 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda path: rewrite_header(path, meta={"x": {"__array__": "meta/gone"}}),
+     "the array 'meta/gone' is missing from the archive"),
+    (lambda path: rewrite_header(path, format="another-tool"), "is an .npz archive but not a minigrad checkpoint"),
+    (lambda path: rewrite_header(path, without=["meta"]), "is not a valid minigrad checkpoint: KeyError"),
+    (damage_replace_with_text, r"not an .npz \(zip\) archive"),
+], ids=["missing-array", "other-format", "missing-header-key", "not-a-zip"])
+def test_a_damaged_file_is_refused_saying_what_is_wrong_and_changes_nothing(tmp_path, damage, message):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained(seed=0), epoch=3)
+    damage(path)
+    target = trained(seed=1)
+    before = states(*target)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path, *target)
+    assert_same_tree(states(*target), before)
+
+
+class MakesAFolderWhenUnpickled:
+    """An object whose unpickling runs code: it makes the folder ``path``."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.mkdir, (self.path,)
+
+
+def test_loading_never_unpickles_an_entry_of_the_archive(tmp_path):
+    path, ran = tmp_path / "run.npz", tmp_path / "code_ran"
+    save_checkpoint(path, *trained(seed=0))
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["meta/evil"] = np.array([MakesAFolderWhenUnpickled(ran)], dtype=object)
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(path, *trained(seed=1))
+    assert not ran.exists()

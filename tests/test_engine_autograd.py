@@ -286,3 +286,62 @@ def test_graph_nodes_are_freed_by_reference_counting_alone():
         assert probe() is None
     finally:
         gc.enable()
+
+
+def test_a_nested_no_grad_leaves_recording_off_until_the_outer_block_ends():
+    # the inner block restores the mode it found (off), not "on"
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        with no_grad():
+            pass
+        assert not minigrad.is_grad_enabled()
+        y = x * 2
+    assert minigrad.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+
+
+def test_a_constant_operand_gets_no_gradient():
+    # only inputs that require grad are given one: a constant Tensor's grad stays None
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = Tensor(np.array([3.0, 5.0]))
+    (x * c + c).sum().backward()
+    assert c.grad is None
+    np.testing.assert_array_equal(x.grad, [3.0, 5.0])
+
+
+@pytest.mark.parametrize("graph", [
+    lambda x: x,  # backward on the leaf itself
+    lambda x: x + x,  # the seed passed on twice, the second added to the first
+    lambda x: x.reshape(2, 2).reshape(4),  # the seed passed back as views of it
+], ids=["leaf", "used-twice", "reshaped"])
+def test_a_leaf_gradient_is_never_the_callers_grad_array_or_a_view_of_it(graph):
+    x = Tensor(np.zeros(4), requires_grad=True)
+    seed = np.array([1.0, 2.0, 3.0, 4.0])
+    graph(x).backward(seed)
+    assert not np.shares_memory(x.grad, seed)
+    x.grad += 100
+    np.testing.assert_array_equal(seed, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_a_leaf_gradient_keeps_the_leafs_dtype_when_a_float64_array_joins():
+    # x32 * float64 array is float64 (float arrays keep their dtype); x's gradient is float32
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    (x * np.array([0.5, 2.0])).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [0.5, 2.0])
+
+
+def test_a_leaf_gradient_is_c_contiguous_even_when_its_backward_makes_a_fortran_ordered_array():
+    # (the flat optimizers read a one-parameter block's gradient in place through reshape(-1))
+    x = Tensor(np.ones((3, 2)), requires_grad=True)
+    w = np.asfortranarray(np.arange(6.0).reshape(3, 2))
+    (x * Tensor(w)).sum().backward()  # g·w, with g broadcast from a scalar, comes out in w's order
+    assert x.grad.flags.c_contiguous
+    np.testing.assert_array_equal(x.grad, w)
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_backward_without_grad_takes_any_one_element_tensor(shape):
+    x = Tensor(np.array([3.0]), requires_grad=True)
+    (x * x).reshape(shape).backward()
+    np.testing.assert_array_equal(x.grad, [6.0])

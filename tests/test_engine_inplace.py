@@ -99,3 +99,11 @@ def test_x_keeps_its_shape_and_dtype_or_the_operator_is_refused():
     plain = Tensor(np.zeros(3))
     with pytest.raises(ValueError, match=r"x \+= y with x of shape \(3,\)"), no_grad():
         plain += np.ones((2, 3))
+
+
+def test_inside_no_grad_a_value_x_cannot_hold_is_refused_and_x_kept():
+    # numpy's same_kind casting: a complex y is not cut to its real part into a float x
+    x = Tensor(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"x \+= y with x of shape \(2,\)"), no_grad():
+        x += np.array([1 + 2j, 0j])
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])

@@ -262,3 +262,72 @@ def test_a_tensor_is_not_accepted_as_an_index():
 def test_constants_that_are_not_real_numbers_are_refused(constant):
     with pytest.raises(TypeError, match="cannot make a Tensor"):
         Tensor(np.ones(2, np.float32)) + constant
+
+
+def test_tuples_and_numpy_integers_join_the_computation_in_its_dtype():
+    # as lists and Python numbers do: not rounded to float32 inside a float64 computation
+    x64 = Tensor(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal((x64 * (0.1, 0.1)).data, [0.1, 0.2])
+    assert (x64 + np.int64(2**24 + 1)).data[0] == 2**24 + 2  # 2**24 + 1 is not a float32
+
+
+def test_requires_grad_given_as_a_numpy_bool_is_stored_as_a_python_bool():
+    assert Tensor([1.0], requires_grad=np.True_).requires_grad is True
+    assert Tensor([1.0], requires_grad=np.False_).requires_grad is False
+
+
+def test_item_of_an_empty_tensor_names_its_shape():
+    with pytest.raises(ValueError, match=r"item\(\) needs a tensor with one element, got shape \(0,\)"):
+        Tensor(np.zeros(0)).item()
+
+
+def test_only_a_0d_tensor_formats_as_a_number_not_a_one_element_array():
+    assert f"{Tensor(2.5):.2f}" == "2.50"
+    with pytest.raises(TypeError):
+        f"{Tensor([[2.5]]):.2f}"
+
+
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_is_its_array():
+    x = Tensor(np.array([1.0, 2.0]))
+    copy = np.array(x)
+    copy[0] = 99.0
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    assert np.asarray(x) is x.data
+
+
+def test_a_tensor_made_from_a_float_array_shares_its_memory():
+    # (the README: "Tensor(array) shares memory with array")
+    array = np.array([1.0, 2.0], np.float32)
+    assert np.shares_memory(Tensor(array).data, array)
+    assert np.shares_memory(Tensor(array, dtype=np.float32).data, array)
+
+
+@pytest.mark.parametrize("op, expected", [
+    (operator.lt, [True, False, False]),
+    (operator.le, [True, True, False]),
+    (operator.gt, [False, False, True]),
+    (operator.ge, [False, True, True]),
+    (operator.eq, [False, True, False]),
+    (operator.ne, [True, False, True]),
+], ids=["lt", "le", "gt", "ge", "eq", "ne"])
+def test_each_comparison_at_below_and_above_the_other_side(op, expected):
+    np.testing.assert_array_equal(op(Tensor([1.0, 2.0, 3.0]), 2.0), expected)
+
+
+@pytest.mark.parametrize("array", [np.array([1.0, 2.0], dtype=object), np.array([1 + 2j])], ids=["object", "complex"])
+def test_a_numpy_array_that_is_not_real_numbers_is_refused_naming_its_dtype(array):
+    # (an object array of numbers would otherwise be read element by element)
+    with pytest.raises(TypeError, match=f"cannot make a Tensor from a numpy array of dtype {array.dtype}"):
+        Tensor(array)
+
+
+@pytest.mark.parametrize("data", [1 + 2j, [1.0, 2j]], ids=["number", "list"])
+def test_complex_numbers_are_refused_not_cut_to_their_real_part(data):
+    with pytest.raises(TypeError, match="cannot make a Tensor from"):
+        Tensor(data)
+
+
+def test_reshape_takes_a_numpy_integer_as_a_size():
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    assert x.reshape(np.int64(6)).shape == (6,)
+    assert x.transpose(np.int64(1), np.int64(0)).shape == (3, 2)

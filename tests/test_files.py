@@ -96,8 +96,8 @@ def test_an_ascii_target_name_of_the_longest_length_allowed_gets_a_temporary_nam
     # (a stem of one-byte characters is shortened one byte at a time, so the hidden name's
     # leading "." must be counted too; a stem of 2-byte "é" can hide that by its parity)
     name = "a" * 250 + ".json"  # 255 bytes
-    with atomic_path(tmp_path / name) as temporary:
-        assert len(os.fsencode(temporary.name)) <= 255 and temporary.name.startswith(".aaa")
+    with atomic_path(tmp_path / name) as temporary:  # (shortened no more than it must be)
+        assert len(os.fsencode(temporary.name)) == 255 and temporary.name.startswith(".aaa")
         temporary.write_text("x")
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
@@ -106,6 +106,34 @@ def test_a_target_whose_suffix_alone_is_near_the_length_limit_is_written(tmp_pat
     name = "a." + "x" * 250
     write_text(tmp_path / name, "x")
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_suffix_that_just_fits_in_the_temporary_name_is_kept(tmp_path):
+    # ".<16 hex>.tmp" and the leading "." take 22 bytes: a 233-byte suffix fills the 255 alone
+    suffix = "." + "x" * 232
+    with atomic_path(tmp_path / f"a{suffix}") as temporary:
+        assert temporary.name.endswith(".tmp" + suffix) and len(os.fsencode(temporary.name)) == 255
+        temporary.write_text("x")
+    assert [p.name for p in tmp_path.iterdir()] == [f"a{suffix}"]
+
+
+def test_an_empty_file_is_written_and_text_is_written_in_utf_8(tmp_path):
+    # (an empty temporary file is how a writer that wrote elsewhere is noticed: not an error alone)
+    write_text(tmp_path / "empty.txt", "")
+    write_text(tmp_path / "text.txt", "é ✓")
+    assert (tmp_path / "empty.txt").read_bytes() == b""
+    assert (tmp_path / "text.txt").read_bytes() == "é ✓".encode("utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt", "text.txt"]
+
+
+def test_a_temporary_name_already_taken_is_refused_not_written_through(tmp_path, monkeypatch):
+    # the temporary file is made with O_EXCL: a file (or link) planted at its name is never opened
+    monkeypatch.setattr("secrets.token_hex", lambda nbytes: "0" * 2 * nbytes)
+    planted = tmp_path / f".a.{'0' * 16}.tmp.json"
+    planted.write_text("planted")
+    with pytest.raises(FileExistsError):
+        write_text(tmp_path / "a.json", "new")
+    assert planted.read_text() == "planted" and not (tmp_path / "a.json").exists()
 
 
 def test_a_folder_made_beside_the_temporary_file_is_removed_too(tmp_path):
@@ -129,6 +157,29 @@ def test_a_figure_without_a_suffix_is_saved_at_that_path_in_matplotlibs_default_
     save_figure(figure, tmp_path / "curves", dpi=50)
     assert [p.name for p in tmp_path.iterdir()] == ["curves"]
     assert (tmp_path / "curves").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_figure_without_a_suffix_takes_the_format_matplotlib_is_set_to(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    figure = pytest.importorskip("matplotlib.figure").Figure()
+    figure.subplots().plot([0, 1], [1, 0])
+    with matplotlib.rc_context({"savefig.format": "svg"}):
+        save_figure(figure, tmp_path / "curves")
+    assert (tmp_path / "curves").read_bytes().startswith(b"<?xml")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("umask", [0o000, 0o002, 0o077])
+def test_a_new_file_gets_the_same_mode_as_one_open_makes_under_any_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        write_text(tmp_path / "new.txt", "x")
+        with open(tmp_path / "plain.txt", "w"):
+            pass
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o666 & ~umask
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")

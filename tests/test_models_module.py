@@ -427,3 +427,28 @@ def test_strict_and_set_to_none_must_be_true_or_false(value):
     assert model.weight.grad is not None
     model.zero_grad(set_to_none=np.False_)
     assert model.load_state_dict(model.state_dict(), strict=np.True_).missing_keys == []
+
+
+def test_a_child_that_holds_itself_is_walked_once():
+    # (the walk must remember every module on the path, not only the root)
+    model = models.Sequential(models.Linear(2, 2, rng=0))
+    model[0].again = model[0]
+    assert list(model.state_dict()) == ["0.weight", "0.bias"]
+    model.load_state_dict({"0.weight": np.eye(2), "0.bias": np.ones(2)})
+    np.testing.assert_array_equal(model[0].weight.data, np.eye(2))
+
+
+def test_a_shared_parameter_holding_nan_loads_under_both_of_its_names():
+    # NaN is not equal to itself, but the two names hold the same values (a diverged run's dict)
+    source, target = shared_twice(), shared_twice()
+    source.children()[0].weight.data[0, 0] = np.nan
+    target.load_state_dict(source.state_dict())
+    np.testing.assert_array_equal(target.children()[2].weight.data, source.children()[0].weight.data)
+
+
+def test_load_state_dict_takes_any_mapping_not_only_a_dict():
+    from types import MappingProxyType
+
+    model = models.Linear(2, 2, rng=0)
+    model.load_state_dict(MappingProxyType({"weight": np.eye(2), "bias": np.ones(2)}))
+    np.testing.assert_array_equal(model.weight.data, np.eye(2))
