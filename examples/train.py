@@ -10,8 +10,8 @@
     python examples/train.py --quick --epochs 5     # --quick's sizes, but 5 epochs: explicit options win
 
 A resumed run must have the options of the run that wrote the checkpoint, except --out,
---no-progress and --epochs, which may change with the constant schedule (the other schedules are
-laid out over --epochs) to any number not below the epochs already done.
+--no-progress, --threads and --epochs, which may change with the constant schedule (the other
+schedules are laid out over --epochs) to any number not below the epochs already done.
 The checkpoint stores the options, and a resume that differs is refused, naming each difference.
 An existing checkpoint is never replaced by a new run unless --overwrite says so.
 
@@ -31,6 +31,8 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn
+
+from threadpoolctl import threadpool_limits
 
 from minigrad.checkpoint import CheckpointError, read_checkpoint
 from minigrad.cli import exit_on_interrupt, output_folder_for
@@ -120,14 +122,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="save the run here after every epoch (an .npz, written atomically)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run saved in --checkpoint up to --epochs in total (a new "
-                             "--epochs only with the constant schedule); the other options, but --out "
-                             "and --no-progress, must be those the run was started with")
+                             "--epochs only with the constant schedule); the other options, but --out, "
+                             "--no-progress and --threads, must be those the run was started with")
     parser.add_argument("--overwrite", action="store_true",
                         help="start a new run even though --checkpoint exists, replacing that file "
                              "after the first epoch")
     parser.add_argument("--out", type=output_folder_for("metrics.json", "curves.png"), metavar="DIR",
                         help="write metrics.json (and curves.png) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--threads", type=number(int, 0, True), default=1,
+                        help="BLAS threads for the matrix products: below widths of about 1024 "
+                             "more gain nothing, and on a busy machine BLAS's waiting threads slow "
+                             "every step many times over")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: --epochs {QUICK_DEFAULTS['epochs']} --hidden "
                              f"{QUICK_DEFAULTS['hidden'][0]} by default (an explicit --epochs or --hidden wins)")
@@ -271,7 +277,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args = parse_args(argv)
         if args.checkpoint:
             interruption.hint = interruption_hint(args, argv)
-        return run(args)
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            return run(args)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ BAD_OPTIONS = [
     (["--l2", "1e999"], "argument --l2: must be a finite number, got 1e999"),
     (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
     (["--seed", "4294967296"], "argument --seed: must be an integer from 0 to 2**32 - 1"),
+    (["--threads", "0"], "argument --threads: must be > 0, got 0"),
     (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
     (["--out", "a_file/results"], "argument --out: cannot create the folder a_file/results (Not a directory)"),
     (["--resume", "--checkpoint", "missing.npz"], "there is no checkpoint at missing.npz"),
@@ -387,3 +388,21 @@ def test_the_grid_search_refuses_a_bad_seed_or_output_folder_before_searching(tm
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == f"sklearn_gridsearch.py: error: {message}"
     assert "grid search" not in result.stderr  # no fold was run
+
+
+@pytest.mark.parametrize("threads", [None, "2"])
+def test_the_run_uses_the_blas_threads_asked_for(train_module, monkeypatch, threads):
+    """--threads N (default 1) holds numpy's BLAS to N threads while the run trains, and gives
+    the threads back after it."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("threadpoolctl finds no BLAS library in this numpy")
+    monkeypatch.setattr(train_module, "run", lambda args: blas_threads())
+    during = train_module.main(["--quick"] + (["--threads", threads] if threads else []))
+    assert during == {int(threads or 1)}
+    assert blas_threads() == before
