@@ -14,7 +14,9 @@ Everything else is done here, once, for every op:
   re-raised naming the op and the shapes involved;
 * a node is recorded only when grad mode is on and some input requires grad;
 * in backward, each input's gradient is reduced back to that input's shape (``unbroadcast``),
-  cast to its dtype, and accumulated: a tensor used twice receives the sum of both paths.
+  cast to its dtype, and accumulated: a tensor used twice receives the sum of both paths;
+  once a tensor's gradient is complete, its hooks (``Tensor.register_hook``) see it, and may
+  replace it, before it flows on or is stored.
 
 The graph holds no reference cycles: an output tensor points to the Function that made it, the
 Function points to its inputs, and nothing points back. After ``backward`` each node lets go of
@@ -197,7 +199,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     must not return one new array for two inputs.)
     """
     if root._ctx is None:
-        _accumulate_grad(root, grad, False)
+        _accumulate_grad(root, run_hooks(root, grad) if root._hooks else grad, False)
         return
     if root._ctx is _FREED:
         raise _freed_graph_error()
@@ -209,6 +211,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         node = heappop(pending)[1]
         fn = node._ctx
         g = grads.pop(node)[0]
+        if node._hooks:
+            g = run_hooks(node, g)
         if fn.retains_grad:  # complete now: all the node's consumers have contributed
             _accumulate_grad(node, g, False)
         for inp, needs, ig in zip(fn.inputs, fn.needs_grad, fn.backward(g)):
@@ -238,7 +242,32 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             # marker so that a second backward through it can say what went wrong.
             node._ctx = _FREED
     for leaf in leaves:
-        _accumulate_grad(leaf, *grads[leaf])
+        g, private = grads[leaf]
+        if leaf._hooks:
+            hooked = run_hooks(leaf, g)
+            g, private = hooked, private and hooked is g
+        _accumulate_grad(leaf, g, private)
+
+
+def run_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
+    """The gradient of ``tensor`` after its hooks, in the order they were registered: each is
+    called with the gradient so far and returns None (keep it) or a replacement of its shape."""
+    for hook in tensor._hooks:
+        result = hook(grad)
+        if result is None:
+            continue
+        replaced = result.data if isinstance(result, _tensor_cls) else result
+        if not isinstance(replaced, np.ndarray) or replaced.shape != grad.shape:
+            raise RuntimeError(
+                f"the hook {getattr(hook, '__qualname__', hook)!r} of a tensor of shape {grad.shape} returned "
+                f"{_describe(replaced)}; a hook returns None or a gradient of the tensor's shape"
+            )
+        grad = replaced.astype(grad.dtype, copy=False)
+    return grad
+
+
+def _describe(value: object) -> str:
+    return f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
 
 
 def _fit_to_input(grad: np.ndarray, shape: tuple[int, ...], fn: Function) -> np.ndarray:

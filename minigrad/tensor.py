@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reprlib
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -12,6 +12,21 @@ from minigrad.checks import is_bool
 from minigrad.dtypes import get_default_dtype
 
 Axis = int | Sequence[int] | None
+Hook = Callable[[np.ndarray], "np.ndarray | None"]
+
+
+class HookHandle:
+    """What ``Tensor.register_hook`` returns: ``remove()`` unregisters that hook (once; a
+    second call does nothing)."""
+
+    def __init__(self, hooks: list[Hook], hook: Hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        for i, registered in enumerate(self._hooks):
+            if registered is self._hook:
+                del self._hooks[i]
+                return
 
 
 class Tensor:
@@ -26,7 +41,7 @@ class Tensor:
     the default dtype (float32; see ``minigrad.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     # numpy must hand `ndarray (op) Tensor` over to our reflected operators, not loop over us.
     __array_ufunc__ = None
 
@@ -37,6 +52,7 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: autograd.Function | None = None
+        self._hooks: list[Hook] | None = None  # see register_hook
 
     @classmethod
     def _from_op(cls, data: np.ndarray, fn: autograd.Function | None) -> Tensor:
@@ -46,6 +62,7 @@ class Tensor:
         out.grad = None
         out.requires_grad = fn is not None
         out._ctx = fn
+        out._hooks = None
         return out
 
     # ----------------------------------------------------------------- array-like properties
@@ -165,6 +182,28 @@ class Tensor:
             raise RuntimeError("retain_grad() on a tensor that does not require grad: no gradient reaches it")
         if self._ctx is not None and self._ctx is not autograd._FREED:  # (freed: no backward can reach it)
             self._ctx.retains_grad = True
+
+    def register_hook(self, hook: Hook) -> HookHandle:
+        """Call ``hook(grad)`` at every backward pass, once this tensor's gradient is complete
+        (the sum over all its uses), as PyTorch's ``register_hook``: to look at the gradient
+        reaching a tensor, or to change it. ``hook`` returns None to leave the gradient as it
+        is, or an array of its shape that replaces it: from there on it is what flows back
+        through the graph, or what a leaf adds to its ``.grad``. It must not change ``grad``
+        in place (the array may be shared). Hooks run in the order they were registered, each
+        on the previous one's result, and before ``retain_grad`` keeps the gradient. E.g.
+
+            h.register_hook(lambda g: print("‖∂L/∂h‖ =", np.linalg.norm(g)))
+            w.register_hook(lambda g: np.clip(g, -1, 1))      # clip w's gradient
+
+        Returns a handle whose ``remove()`` unregisters the hook."""
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a function of the gradient, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad: no gradient reaches it")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return HookHandle(self._hooks, hook)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""

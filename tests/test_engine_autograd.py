@@ -159,6 +159,76 @@ def test_retain_grad_needs_a_tensor_that_gets_a_gradient():
     assert h.grad is None
 
 
+def test_a_hook_sees_the_complete_gradient_of_an_intermediate_tensor_and_can_replace_it():
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    w = Tensor(rng.normal(size=(3, 5)), requires_grad=True)
+    bias = Tensor(rng.normal(size=5))
+    # the gradient reaching h, computed with h's value as a leaf of the rest of the program
+    h_leaf = Tensor(x.data @ w.data, requires_grad=True)
+    rest_of_program(h_leaf, bias).backward()
+    seen = []
+    h = x @ w
+    h.register_hook(lambda g: seen.append(g.copy()))  # returns None: the gradient flows on as it is
+    h.register_hook(lambda g: 2 * g)                   # then doubled, for the rest of the pass
+    h.retain_grad()                                    # keeps the gradient after the hooks
+    rest_of_program(h, bias).backward()
+    assert len(seen) == 1  # once, with the sum over h's three uses
+    np.testing.assert_allclose(seen[0], h_leaf.grad)
+    np.testing.assert_allclose(h.grad, 2 * h_leaf.grad)
+    np.testing.assert_allclose(w.grad, x.data.T @ (2 * h_leaf.grad))
+    np.testing.assert_allclose(x.grad, (2 * h_leaf.grad) @ w.data.T)
+
+
+def test_a_leafs_hook_changes_what_it_adds_to_its_grad_until_removed():
+    x = Tensor(np.array([1.0, -2.0, 3.0], dtype=np.float32), requires_grad=True)
+    calls = []
+
+    def clip(g):
+        calls.append(g.copy())
+        return np.clip(g, -1.0, 1.0).astype(np.float64)  # (cast back to the leaf's float32)
+
+    handle = x.register_hook(clip)
+    (x * x + x).sum().backward()  # used twice: the hook sees the sum 2x + 1 = [3, -3, 7], once
+    np.testing.assert_array_equal(calls, [[3.0, -3.0, 7.0]])
+    np.testing.assert_array_equal(x.grad, [1.0, -1.0, 1.0])
+    assert x.grad.dtype == np.float32
+    (x * 0.5).sum().backward()  # within the clip: added to .grad as it is
+    np.testing.assert_array_equal(x.grad, [1.5, -0.5, 1.5])
+    handle.remove()
+    handle.remove()  # (a second remove does nothing)
+    (x * 4).sum().backward()
+    np.testing.assert_array_equal(x.grad, [5.5, 3.5, 5.5])
+    assert len(calls) == 2
+
+
+def test_a_hook_on_the_tensor_backward_starts_from():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    kept = np.array([5.0, 6.0])
+    x.register_hook(lambda g: kept)
+    x.backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, kept)
+    assert x.grad is not kept  # a copy: the hook's array may be used elsewhere
+    y = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    z = y * 3
+    z.register_hook(lambda g: g + 1)  # the root of the pass: its hook sees the grad given
+    z.backward(np.array([1.0, 0.0]))
+    np.testing.assert_array_equal(y.grad, [6.0, 3.0])
+
+
+def test_register_hook_refuses_what_could_not_work():
+    with pytest.raises(TypeError, match="register_hook needs a function of the gradient, got int"):
+        Tensor([1.0], requires_grad=True).register_hook(3)
+    with pytest.raises(RuntimeError, match="register_hook on a tensor that does not require grad"):
+        Tensor([1.0]).register_hook(lambda g: g)
+    for returned, what in [(np.ones(3), "an array of shape \\(3,\\)"), ([1.0, 2.0], "a list")]:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g, returned=returned: returned)
+        with pytest.raises(RuntimeError, match=f"of a tensor of shape \\(2,\\) returned {what}; a hook returns None"):
+            (x * 2).sum().backward()
+        assert x.grad is None
+
+
 def test_backward_through_a_chain_of_100000_ops():
     x = Tensor(np.array([1.0]), requires_grad=True)
     y = x
