@@ -80,9 +80,14 @@ def assert_plain(value) -> None:
 
 
 # ------------------------------------------------------------------------------- parameters
-def test_a_bare_tensor_instead_of_a_list_is_a_type_error():
-    with pytest.raises(TypeError, match="iterable"):
-        optim.SGD(make_params()[0])
+@pytest.mark.parametrize("single", [lambda: make_params()[0], lambda: {"params": make_params()}],
+                         ids=["Tensor", "dict"])
+def test_a_bare_tensor_or_group_instead_of_a_list_is_a_type_error(single):
+    """One Tensor, or one parameter group not wrapped in a list, is named as such (a dict
+    would otherwise be iterated over its keys)."""
+    value = single()
+    with pytest.raises(TypeError, match=f"iterable.*got a single {type(value).__name__}; wrap it in a list"):
+        optim.SGD(value)
 
 
 def test_a_model_instead_of_its_parameters_is_a_type_error_that_says_what_to_pass():
@@ -97,6 +102,13 @@ def test_an_empty_parameter_list_is_rejected():
         optim.Adam([])
     with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
         optim.Adam(p for p in [])
+    # and so is a group without parameters, at construction or added later
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        optim.Adam([{"params": make_params()}, {"params": []}])
+    opt = optim.Adam(make_params())
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        opt.add_param_group({"params": [], "lr": 0.1})
+    assert len(opt.param_groups) == 1
 
 
 def test_parameters_in_a_set_are_refused():
@@ -199,6 +211,25 @@ def test_zero_grad_can_zero_in_place():
     assert all(p.grad is g and not g.any() for p, g in zip(params, arrays))
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_reaches_every_group(set_to_none):
+    """The gradients of the parameters of every group are forgotten, not only the first's."""
+    params = make_params(shapes=((3,), (4,), (2,)))
+    set_grads(params, 0)
+    opt = optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.1}])
+    opt.zero_grad(set_to_none=set_to_none)
+    assert all(p.grad is None if set_to_none else not p.grad.any() for p in params)
+
+
+def test_zero_grad_in_place_leaves_a_missing_gradient_missing():
+    """zero_grad(set_to_none=False) zeroes the gradients there are and leaves None as None
+    (no error, and no zero gradient made up, which would make the next step move it)."""
+    with_grad, without = make_params()
+    set_grads([with_grad], 0)
+    optim.SGD([with_grad, without]).zero_grad(set_to_none=False)
+    assert not with_grad.grad.any() and without.grad is None
+
+
 def test_step_calls_the_closure_once_and_returns_its_loss():
     (p,) = make_params(shapes=((3,),))
     opt = optim.SGD([p], lr=0.1)
@@ -230,17 +261,21 @@ def test_a_parameter_without_grad_is_skipped_entirely(cls, kwargs):
     assert without not in opt.state and with_grad in opt.state and opt.state[with_grad]["step"] == 3
 
 
-@pytest.mark.parametrize("replacement", [np.zeros((2, 6)), np.zeros((3, 4), np.float32)], ids=["shape", "dtype"])
+@pytest.mark.parametrize("which", [0, 1], ids=["first", "second"])
+@pytest.mark.parametrize("replace", [lambda shape: np.zeros(shape[::-1]), lambda shape: np.zeros(shape, np.float32)],
+                         ids=["shape", "dtype"])
 @pytest.mark.parametrize("cls,kwargs", ALL_OPTIMIZERS[:1] + ALL_OPTIMIZERS[2:], ids=IDS[:1] + IDS[2:])
-def test_state_that_no_longer_fits_a_replaced_data_is_named_and_nothing_moves(cls, kwargs, replacement):
+def test_state_that_no_longer_fits_a_replaced_data_is_named_and_nothing_moves(cls, kwargs, replace, which):
+    """Whichever parameter of the group had its .data replaced, its state is found not to fit."""
     params = make_params()
     opt = cls(params, **kwargs)
     train(opt, params, range(2))
-    params[0].data = replacement
+    shape = params[which].shape
+    params[which].data = replace(shape)
     set_grads(params, 2)
-    params[0].grad = params[0].grad.astype(replacement.dtype)
+    params[which].grad = params[which].grad.astype(params[which].dtype)
     kept = [p.data.copy() for p in params]
-    with pytest.raises(ValueError, match=r"state.*of shape \(3, 4\) and dtype float64.*\.data was replaced"):
+    with pytest.raises(ValueError, match=re.escape(f"of shape {shape} and dtype float64") + r".*\.data was replaced"):
         opt.step()
     for p, before in zip(params, kept):
         np.testing.assert_array_equal(p.data, before)
@@ -335,6 +370,35 @@ def test_a_state_dict_is_a_plain_snapshot(cls, kwargs):
     assert_same_tree(saved, frozen)  # later steps (in place, on flat buffers) did not reach it
 
 
+STATE_ENTRIES = [  # PyTorch's names, so that state dicts read the same
+    (optim.SGD, {}, set()),
+    (optim.SGD, {"momentum": 0.9}, {"momentum_buffer"}),
+    (optim.Adagrad, {}, {"sum"}),
+    (optim.RMSprop, {}, {"square_avg"}),
+    (optim.RMSprop, {"centered": True}, {"square_avg", "grad_avg"}),
+    (optim.RMSprop, {"momentum": 0.5}, {"square_avg", "momentum_buffer"}),
+    (optim.Adam, {}, {"exp_avg", "exp_avg_sq"}),
+    (optim.Adam, {"amsgrad": True}, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    (optim.AdamW, {}, {"exp_avg", "exp_avg_sq"}),
+    (optim.NAdam, {}, {"exp_avg", "exp_avg_sq", "mu_product"}),
+    (optim.Adamax, {}, {"exp_avg", "exp_inf"}),
+    (optim.RAdam, {}, {"exp_avg", "exp_avg_sq"}),
+    (optim.Lion, {}, {"exp_avg"}),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, entries", STATE_ENTRIES,
+                         ids=[c.__name__ + "(" + ",".join(f"{k}={v}" for k, v in kw.items()) + ")"
+                              for c, kw, _ in STATE_ENTRIES])
+def test_the_state_holds_what_the_settings_need_and_nothing_else(cls, kwargs, entries):
+    """A parameter's state (and its state dict) holds the step count and the spec's state for
+    the settings it has: no momentum buffer without momentum, no ḡ unless centered."""
+    params = make_params()
+    opt = trained(cls, params, **kwargs)
+    assert all(set(opt.state[p]) == {"step"} | entries for p in params)
+    assert all(set(s) == {"step"} | entries for s in opt.state_dict()["state"].values())
+
+
 @pytest.mark.parametrize("shapes", [((3, 4),), ((3, 4), (4, 2))], ids=["per parameter", "flat"])
 def test_a_loaded_state_dict_is_copied_not_shared(shapes):
     # (one parameter is stepped on its own state arrays; a group of two on flat buffers, which copy)
@@ -407,6 +471,10 @@ MISMATCHES = {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {0: {"step": 3, "exp_avg": sd["state"][0]["exp_avg"]}, 1: sd["state"][1]},
     },
+    "extra state entry": lambda: {  # (amsgrad's state, with amsgrad off)
+        **(sd := trained(optim.AdamW, make_params()).state_dict()),
+        "state": {0: {**sd["state"][0], "max_exp_avg_sq": sd["state"][0]["exp_avg_sq"]}, 1: sd["state"][1]},
+    },
     "state for an unknown parameter": lambda: {
         **(sd := trained(optim.AdamW, make_params()).state_dict()),
         "state": {**sd["state"], 5: sd["state"][0]},
@@ -447,6 +515,8 @@ MISMATCH_MESSAGES = {
     "missing hyperparameter": "parameter group 0 of the state dict lacks ['betas']",
     "invalid hyperparameter": "Invalid learning rate: -1.0",
     "missing state entry": "state[0] has entries ['exp_avg', 'step'], expected ['exp_avg', 'exp_avg_sq', 'step']",
+    "extra state entry": "state[0] has entries ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'step'], expected "
+                         "['exp_avg', 'exp_avg_sq', 'step']",
     "state for an unknown parameter": "the state dict has state for parameter 5, which is not in any group",
     "a fractional step count": "state[0]['step'] is 2.7, expected a whole number from 0 to 2**53",
     "a step count too large for a float": "state[0]['step'] is 100000000000000000...0000000000000000000, expected a whole number",
@@ -537,6 +607,21 @@ def test_centered_rmsprop_stays_finite_when_rounding_makes_the_variance_negative
     assert np.isfinite(param.data).all()
 
 
+def test_centered_rmsprop_takes_a_negative_variance_as_zero():
+    """Where v − ḡ² comes out negative (only rounding makes it so in a run; here a state made
+    by hand, v = 0 and ḡ = 1, makes it plain), the variance is taken as 0, so d = ε."""
+    from optim.rmsprop import rmsprop_update
+
+    param, grad = np.array([1.0]), np.array([1e-3])
+    square_avg, grad_avg = np.array([0.0]), np.array([1.0])
+    rmsprop_update(param, grad, square_avg, grad_avg, None, lr=1e-6, alpha=0.5, eps=1e-2,
+                   weight_decay=0.0, momentum=0.0, centered=True)
+    # v = 0.5·0 + 0.5·1e-6, ḡ = 0.5·1 + 0.5·1e-3: v − ḡ² < 0, so θ = 1 − 1e-6·1e-3 / 1e-2
+    np.testing.assert_allclose(square_avg, [5e-7], rtol=1e-15)
+    np.testing.assert_allclose(grad_avg, [0.5005], rtol=1e-15)
+    np.testing.assert_allclose(param, [1 - 1e-7], rtol=1e-15)
+
+
 def test_a_switch_turned_off_and_on_again_gives_every_parameter_its_state():
     # the first parameter misses the step in between: its state must follow the settings too
     first, second = make_params(shapes=((3,), (4,)))
@@ -607,6 +692,45 @@ def test_the_state_a_subclass_makes_may_read_the_parameters_shape():
     assert [opt.state[p]["step"] for p in params] == [3, 3]
 
 
+def test_the_state_a_subclass_makes_may_depend_on_the_parameters_dtype():
+    """Keys that differ by dtype (Kahan-compensated SGD: only float32 parameters carry their
+    rounding error) are asked of an empty array of each parameter's own dtype when a setting
+    changes, so neither state is taken for one that needs rebuilding: both keep their step
+    counts (and their carries) through the change."""
+    class KahanSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def _check_hyperparameters(self, group):
+            pass
+
+        def _init_state(self, param, group):
+            return {"carry": np.zeros_like(param)} if param.dtype == np.float32 else {}
+
+        def _update(self, param, grad, state, group):
+            if "carry" not in state:
+                param -= group["lr"] * grad
+                return
+            change = -group["lr"] * grad - state["carry"]
+            moved = param + change
+            state["carry"][...] = (moved - param) - change
+            param[...] = moved
+
+    wide, narrow = make_params(shapes=((3, 4), (4, 2)))
+    params = [wide, Tensor(narrow.data.astype(np.float32), requires_grad=True)]
+    opt = KahanSGD(params)
+    for step in range(3):
+        if step == 2:
+            opt.param_groups[0]["lr"] = 0.05
+            saved = opt.state_dict()
+            assert [saved["state"][i]["step"] for i in (0, 1)] == [2, 2]
+            assert [set(saved["state"][i]) for i in (0, 1)] == [{"step"}, {"step", "carry"}]
+        for p in params:
+            p.grad = np.full(p.shape, 0.1, p.dtype)
+        opt.step()
+    assert [opt.state[p]["step"] for p in params] == [3, 3]
+
+
 @pytest.mark.parametrize("first", ["add_decayed_weights", "scale_by_learning_rate"])
 def test_transforms_with_numpy_float64_settings_keep_float32_state(first):
     from optim.transforms import add_decayed_weights, chain, scale_by_adam, scale_by_learning_rate
@@ -641,9 +765,11 @@ def test_a_state_dict_saved_right_after_a_switch_changed_loads():
     assert fresh.param_groups[0]["amsgrad"] and all("max_exp_avg_sq" in s for s in fresh.state.values())
 
 
-def test_betas_changed_in_place_are_checked_again():
+@pytest.mark.parametrize("betas", [[0.9, 0.999], np.array([0.9, 0.999])], ids=["list", "array"])
+def test_betas_changed_in_place_are_checked_again(betas):
+    """A group's betas, a list or a numpy array, changed in place are seen as changed."""
     params = make_params()
-    opt = optim.Adam([{"params": params, "betas": [0.9, 0.999]}], lr=0.01)
+    opt = optim.Adam([{"params": params, "betas": betas}], lr=0.01)
     train(opt, params, range(1))
     opt.param_groups[0]["betas"][0] = 1.0
     set_grads(params, 1)
@@ -678,6 +804,7 @@ def test_a_step_count_saved_as_a_whole_float_loads_as_an_int():
     ({"param_groups": [{"lr": 0.1}]}, ValueError, "no list of 'params'"),
     ({"state": {"x": {}}}, ValueError, "refers to a parameter as 'x'"),
     ({"state": {0.7: {}}}, ValueError, "refers to a parameter as 0.7"),
+    ({"state": {"\u0661": {}}}, ValueError, "refers to a parameter as '\u0661'"),  # (an Arabic-Indic 1)
     ({"param_groups": [{"params": [None, 1]}]}, ValueError, "refers to a parameter as None"),
     ({"param_groups": [{"params": [0, 0]}]}, ValueError, "a parameter twice"),
 ])
@@ -699,6 +826,18 @@ def test_a_number_in_the_state_that_is_not_a_finite_number_is_refused(value):
         optim.NAdam(make_params()).load_state_dict(saved)
 
 
+def test_a_state_array_of_whole_numbers_loads_cast_to_the_parameters_dtype():
+    """State arrays written as whole numbers (a JSON list of ints, say) are numbers too: loaded,
+    cast to the parameter's dtype."""
+    saved = trained(optim.AdamW, make_params()).state_dict()
+    saved["state"][0]["exp_avg"] = [[1, 0, -2, 3]] * 3
+    opt = optim.AdamW(make_params())
+    opt.load_state_dict(saved)
+    loaded = opt.state_dict()["state"][0]["exp_avg"]
+    assert loaded.dtype == np.float64
+    np.testing.assert_array_equal(loaded, [[1.0, 0.0, -2.0, 3.0]] * 3)
+
+
 def test_a_state_array_of_text_is_refused():
     saved = trained(optim.AdamW, make_params()).state_dict()
     saved["state"][0]["exp_avg"] = saved["state"][0]["exp_avg"].astype(str)
@@ -711,6 +850,20 @@ def test_state_under_the_same_parameter_twice_is_refused():
     saved["state"]["0"] = saved["state"][0]
     with pytest.raises(ValueError, match="names a parameter twice"):
         optim.AdamW(make_params()).load_state_dict(saved)
+
+
+def test_a_groups_indices_are_matched_to_its_parameters_by_position():
+    """As in PyTorch, the k-th index a saved group lists is the k-th parameter of the group,
+    whatever the numbers: a group saved as [1, 0] gives state 1 to the first parameter."""
+    params = make_params()
+    saved = trained(optim.AdamW, params).state_dict()
+    first, second = saved["state"][0], saved["state"][1]
+    saved["param_groups"][0]["params"] = [1, 0]
+    saved["state"] = {1: first, 0: second}
+    opt = optim.AdamW(make_params())
+    opt.load_state_dict(saved)
+    loaded = opt.state_dict()["state"]  # (saved again in the order of the groups)
+    assert_same_tree(loaded, {0: first, 1: second})
 
 
 def test_indices_saved_as_whole_floats_or_0d_arrays_load():
@@ -735,5 +888,11 @@ def test_a_transform_whose_state_holds_a_flag_saves_and_loads():
     opt = TransformOptimizer(params, Transform(init, update))
     train(opt, params, range(2))
     fresh = TransformOptimizer(make_params(), Transform(init, update))
-    fresh.load_state_dict(opt.state_dict())
+    saved = opt.state_dict()
+    fresh.load_state_dict(saved)
+    assert fresh.state_dict()["state"][0]["transform"]["seen"] is True
+    # a flag that is not True or False ("no" would count as True) is refused, and nothing changes
+    saved["state"][0]["transform"]["seen"] = "no"
+    with pytest.raises(ValueError, match=re.escape("state[0]['transform']['seen'] is 'no', expected True or False")):
+        fresh.load_state_dict(saved)
     assert fresh.state_dict()["state"][0]["transform"]["seen"] is True

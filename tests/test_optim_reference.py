@@ -274,3 +274,40 @@ def test_muon_updates_a_group_with_use_muon_false_by_the_adamw_formula():
             np.testing.assert_allclose(p.data, theta, rtol=TOLERANCE, atol=TOLERANCE,
                                        err_msg=f"parameter {i}, step {step + 1}")
     assert all(np.max(np.abs(p.data - s)) > 1e-3 for p, s in zip(params, problem.start))
+
+
+# A switch turned on between steps: the state the new setting needs starts at zero, as at step
+# one, while the moments and the step count the optimizer had are kept. The reference is handed
+# the same switch at the same step with its own state dict, which it keeps.
+SWITCHED_ON = [
+    (optim.Adam, ref_adam, {"lr": 0.05}, {"amsgrad": True}),
+    (optim.AdamW, ref_adamw, {"lr": 0.05, "weight_decay": 0.1}, {"amsgrad": True}),
+    (optim.RMSprop, ref_rmsprop, {}, {"centered": True}),
+    (optim.RMSprop, ref_rmsprop, {"weight_decay": 0.1}, {"momentum": 0.5}),
+]
+
+
+@pytest.mark.parametrize("cls, reference, kwargs, switch", SWITCHED_ON,
+                         ids=[f"{c.__name__}+{next(iter(s))}" for c, _, _, s in SWITCHED_ON])
+def test_a_switch_turned_on_mid_run_keeps_the_moments_and_the_step_count(cls, reference, kwargs, switch):
+    """amsgrad, centered or momentum turned on after 30 steps: v_max, ḡ or b start at zero, but m,
+    v and t go on (Adam's bias corrections use t = 31, not 1), step by step as the spec says."""
+    problem = Problem()
+    params = [Tensor(s.copy(), requires_grad=True) for s in problem.start]
+    optimizer = cls(params, **kwargs)
+    thetas = [s.copy() for s in problem.start]
+    states: list[dict] = [{} for _ in thetas]
+    settings = dict(kwargs)
+    for step in range(STEPS):
+        if step == STEPS // 2:
+            optimizer.param_groups[0].update(switch)
+            settings.update(switch)
+        for i, p in enumerate(params):
+            p.grad = problem.grad(i, step, p.data)
+        optimizer.step()
+        thetas = [reference(theta, problem.grad(i, step, theta), state, step + 1, **settings)
+                  for i, (theta, state) in enumerate(zip(thetas, states))]
+        for i, (p, theta) in enumerate(zip(params, thetas)):
+            np.testing.assert_allclose(p.data, theta, rtol=TOLERANCE, atol=TOLERANCE,
+                                       err_msg=f"parameter {i}, step {step + 1}")
+    assert optimizer.state[params[0]]["step"] == STEPS

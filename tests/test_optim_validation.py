@@ -129,8 +129,17 @@ def test_hyperparameters_of_a_group_are_checked_too():
         optim.Adam([{"params": a}, {"params": b, "betas": (0.9, 1.0)}])
 
 
+def test_an_invalid_default_is_refused_even_when_every_group_overrides_it():
+    """The defaults are checked themselves, as in PyTorch: a group added later would take them."""
+    with raises_exactly("Invalid learning rate: -1.0"):
+        optim.SGD([{"params": matrix(), "lr": 0.1}], lr=-1.0)
+    with raises_exactly("Invalid beta parameter at index 0: 1.0"):
+        optim.Adam([{"params": matrix(), "betas": (0.9, 0.999)}], betas=(1.0, 0.999))
+
+
 @pytest.mark.parametrize("cls,kwargs", [
     (optim.SGD, {"lr": 0.0, "momentum": 0.0, "dampening": 1.0, "weight_decay": 0.0}),
+    (optim.SGD, {"momentum": 1.0, "nesterov": True}),  # (no upper bound, as in PyTorch)
     (optim.Adam, {"lr": 0.0, "betas": (0.0, 0.0), "eps": 0.0}),
     (optim.RMSprop, {"alpha": 0.0}),
     (optim.RMSprop, {"alpha": 1.0}),
@@ -165,6 +174,7 @@ def test_the_spec_defaults():
     (optim.SGD, dict(momentum=0.9, nesterov="no"), "Invalid nesterov: 'no' (expected True or False)"),
     (optim.Adam, dict(amsgrad=1), "Invalid amsgrad: 1 (expected True or False)"),
     (optim.AdamW, dict(maximize="yes"), "Invalid maximize: 'yes' (expected True or False)"),
+    (optim.SGD, dict(maximize="no"), "Invalid maximize: 'no' (expected True or False)"),
     (optim.RMSprop, dict(centered=None), "Invalid centered: None (expected True or False)"),
     (optim.Muon, dict(use_muon="no"), "Invalid use_muon: 'no' (expected True or False)"),
 ])
