@@ -41,6 +41,22 @@ def test_split_sizes_follow_the_fractions_and_partition_the_rows():
     assert np.allclose(np.sort(rows, axis=0), np.sort(load_iris().data, axis=0), atol=1e-5)
 
 
+@pytest.mark.parametrize("val_size, val, sizes", [
+    (0.0, None, "train=120, test=30"),
+    (0.2, 30, "train=90, test=30, val=30"),
+])
+def test_val_is_none_without_a_validation_split_and_the_repr_counts_each_split(val_size, val, sizes):
+    """``val`` is None (not a pair of Nones) unless a validation split was asked for, and the repr
+    gives each split's rows (iris: 150 rows, 4 features, 3 classes)."""
+    data = load_dataset("iris", val_size=val_size, seed=0)
+    if val is None:
+        assert data.val is None and data.X_val is None and data.y_val is None
+    else:
+        assert len(data.val[0]) == len(data.val[1]) == val
+    assert repr(data) == f"Dataset('iris', 3 classes, 4 features, {sizes})"
+    assert repr(load_dataset("diabetes", seed=0)) == "Dataset('diabetes', regression, 10 features, train=353, test=89)"
+
+
 def test_features_are_standardized_with_training_statistics_only():
     data = load_dataset("iris", seed=0)
     train_rows = raw_rows(data, data.X_train)
@@ -174,6 +190,14 @@ def test_fractions_that_leave_fewer_training_rows_than_classes_are_refused():
         load_dataset("iris", test_size=0.5, val_size=0.49)
 
 
+def test_fractions_that_leave_exactly_one_training_row_per_class_are_accepted():
+    """The training split may hold as many rows as there are classes (one of each), not more."""
+    # iris: 150 rows; test_size=0.5 sets 75 aside; 0.48 / 0.5 of the other 75 is 72 validation rows
+    data = load_dataset("iris", test_size=0.5, val_size=0.48, seed=0)
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (3, 72, 75)
+    assert sorted(data.y_train) == [0, 1, 2]
+
+
 @pytest.mark.parametrize("seed", [-1, MAX_SEED + 1, 1.0, True, "0"])
 def test_a_seed_scikit_learn_cannot_take_is_refused_by_name(seed):
     with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*32 - 1"):
@@ -181,8 +205,11 @@ def test_a_seed_scikit_learn_cannot_take_is_refused_by_name(seed):
 
 
 def test_the_largest_seed_is_accepted_and_numpy_integers_too():
+    """MAX_SEED works for the test split and for the validation split drawn after it."""
     assert check_seed(MAX_SEED) == MAX_SEED and check_seed(np.int64(3)) == 3
     assert len(load_dataset("iris", seed=MAX_SEED).X_test) == 30
+    data = load_dataset("iris", val_size=0.2, seed=MAX_SEED)  # (a seed of MAX_SEED + 1 is refused by scikit-learn)
+    assert (len(data.X_train), len(data.X_val), len(data.X_test)) == (90, 30, 30)
 
 
 @pytest.mark.parametrize("text", ["-1", "4294967296", "1.5", "seed"])

@@ -128,3 +128,26 @@ def test_pop_removes_and_returns_a_module():
     last, first = layers[-1], layers[0]
     assert layers.pop() is last and layers.pop(0) is first
     assert kinds(layers) == ["Linear", "Tanh"] and names(layers) == ["0", "1"]
+
+
+@pytest.mark.parametrize("make", [models.ModuleList, lambda ms: models.Sequential(*ms)])
+def test_insert_at_minus_len_puts_the_module_first_and_one_further_is_out_of_range(make):
+    """As list.insert and PyTorch's Sequential.insert: -len(self) is the first place; -len-1 is refused."""
+    layers = make([models.ReLU(), models.Tanh(), models.Sigmoid()])
+    layers.insert(-3, models.Identity())
+    assert kinds(layers) == ["Identity", "ReLU", "Tanh", "Sigmoid"] and names(layers) == ["0", "1", "2", "3"]
+    with pytest.raises(IndexError, match="index -5 is out of range"):
+        layers.insert(-5, models.GELU())
+    assert len(layers) == 4
+
+
+def test_assigning_to_a_negative_index_replaces_that_module_under_its_own_name():
+    """layers[-1] = m replaces the last module (named "3"), as in a list; nothing is added."""
+    layers = four_layers()
+    first, new = layers[0], models.Identity()
+    layers[-1] = new
+    layers[-4] = models.GELU()
+    assert kinds(layers) == ["GELU", "Linear", "Tanh", "Identity"] and names(layers) == ["0", "1", "2", "3"]
+    assert layers[3] is new and first not in list(layers)
+    with pytest.raises(IndexError, match="index -5 is out of range for a ModuleList of 4"):
+        layers[-5] = models.ReLU()

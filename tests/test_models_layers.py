@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -23,8 +24,10 @@ def test_linear_computes_x_times_w_transposed_plus_b():
 
 
 def test_linear_without_bias_has_only_a_weight():
+    """bias=False: no bias parameter, x Wᵀ alone, and the repr says bias=False."""
     layer = models.Linear(3, 2, bias=False, rng=0)
     assert layer.bias is None
+    assert repr(layer) == "Linear(in_features=3, out_features=2, bias=False)"
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
     np.testing.assert_allclose(layer(Tensor(np.eye(3, dtype=np.float32))).data, layer.weight.data.T)
 
@@ -100,6 +103,13 @@ def test_linear_and_logistic_regression_are_named_linear_layers():
         models.LogisticRegression(4, 1)
 
 
+@pytest.mark.parametrize("n_classes", [0, -2, 2.5, 1.0, True])
+def test_logistic_regression_names_n_classes_that_is_not_a_positive_integer(n_classes):
+    """The error names n_classes, the argument given, not the out_features it becomes."""
+    with pytest.raises(ValueError, match=re.escape(f"n_classes must be a positive integer, got {n_classes!r}")):
+        models.LogisticRegression(4, n_classes)
+
+
 # ------------------------------------------------------------------------------------ Dropout
 def test_dropout_is_the_identity_in_eval_mode():
     dropout = models.Dropout(0.5, rng=0).eval()
@@ -131,11 +141,23 @@ def test_dropout_masks_are_seeded_and_change_from_call_to_call():
     assert not np.array_equal(first, a(x).data)
 
 
+def test_dropout_without_rng_draws_from_the_default_generator_current_at_call_time():
+    """Dropout(rng=None) draws its masks from the generator manual_seed installs, even one
+    installed after the layer was made: reseeding repeats the mask."""
+    dropout = models.Dropout(0.5)
+    x = Tensor(np.ones(64))
+    minigrad.manual_seed(4)
+    first = dropout(x).data
+    minigrad.manual_seed(4)
+    np.testing.assert_array_equal(dropout(x).data, first)
+    assert set(np.unique(first)) == {0.0, 2.0}
+
+
 def test_dropout_keeps_the_input_dtype():
     assert models.Dropout(0.5, rng=0)(Tensor(np.ones(8, dtype=np.float32))).dtype == np.float32
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5", True])
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5", True, False])  # (False would pass for 0)
 def test_dropout_rejects_p_outside_zero_to_one(p):
     with pytest.raises(ValueError, match=r"in \[0, 1\)"):
         models.Dropout(p)
@@ -197,5 +219,10 @@ def test_loss_modules_validate_and_show_their_reduction():
     assert repr(models.CrossEntropyLoss(reduction="none")) == "CrossEntropyLoss(reduction='none')"
 
 
-def test_dropout_takes_a_numpy_float_probability():
-    assert models.Dropout(np.float32(0.5)).p == 0.5
+def test_numpy_numbers_given_as_sizes_or_probability_are_kept_as_python_numbers():
+    """Linear's sizes and Dropout's p are stored as int and float (JSON-ready), not numpy scalars."""
+    layer, dropout = models.Linear(np.int64(3), np.int64(2), rng=0), models.Dropout(np.float32(0.5))
+    assert dropout.p == 0.5 and type(dropout.p) is float
+    assert (layer.in_features, layer.out_features) == (3, 2)
+    assert type(layer.in_features) is type(layer.out_features) is int
+    assert json.dumps([layer.in_features, layer.out_features, dropout.p]) == "[3, 2, 0.5]"

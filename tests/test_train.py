@@ -211,6 +211,36 @@ def test_evaluate_uses_eval_mode_and_no_graph_and_restores_training_mode(moons):
     assert not model.training
 
 
+class Recording:
+    """Cross-entropy that records, at each call, whether autograd records and whether each
+    Dropout of ``model`` is in training mode."""
+
+    def __init__(self, model):
+        self.dropouts = [m for m in model.modules() if isinstance(m, models.Dropout)]
+        self.calls = []
+
+    def __call__(self, logits, y):
+        self.calls.append((is_grad_enabled(), [d.training for d in self.dropouts]))
+        return F.cross_entropy(logits, y)
+
+
+def test_evaluate_and_fits_validation_run_under_no_grad_and_its_steps_in_training_mode(moons):
+    """evaluate (and fit's evaluation of val_data) computes without recording a graph; fit's
+    steps record it with every Dropout in training mode, even for a model handed over in eval
+    mode."""
+    model = models.MLP(moons.n_features, (8,), 2, dropout=0.5, rng=0)
+    loss_fn = Recording(model)
+    evaluate(model, moons.val, loss_fn)
+    assert loss_fn.calls == [(False, [False])]
+    model.eval()
+    loss_fn.calls.clear()
+    fit(model, optim.SGD(model.parameters(), lr=0.1), loss_fn, (moons.X_train[:10], moons.y_train[:10]), 2,
+        val_data=moons.val, batch_size=None, progress=False)
+    # epoch 1: a step, then the validation; epoch 2 the same
+    assert loss_fn.calls == [(True, [True]), (False, [False])] * 2
+    assert model.training
+
+
 def test_score_is_accuracy_for_labels_and_r2_for_targets():
     logits = np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.0, 1.0]])
     assert score(logits, np.array([0, 1, 1, 1])) == 0.75
@@ -228,6 +258,8 @@ def test_score_is_accuracy_for_labels_and_r2_for_targets():
     (np.array([[1.0], [1.0], [-1.0]]), np.array([2, 1, 0]), None, "targets in [0, 1]; got targets from 0 to 2"),
     (np.zeros((0, 3)), np.zeros(0, dtype=int), None, "accuracy needs at least one row"),
     (np.zeros((0, 1)), np.zeros((0, 1)), None, "r2 needs at least one row"),
+    (np.zeros((0, 3)), np.array([1]), None, "accuracy needs at least one row, got outputs of shape (0, 3)"),
+    (np.zeros((2, 1)), np.zeros((0, 1)), None, "r2 needs at least one row, got outputs of shape (2, 1) and targets"),
 ])
 def test_score_refuses_labels_the_outputs_cannot_give_and_empty_data(outputs, targets, metric, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -333,6 +365,7 @@ def test_outputs_that_are_not_finite_score_nan(outputs, targets):
     assert math.isnan(score(outputs, targets))
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # (no "divide by zero" from the undefined 1 − 0/0)
 def test_r2_of_constant_targets_is_finite_as_in_scikit_learn():
     constant = np.full((4, 1), 2.0)
     assert score(constant, constant) == 1.0
@@ -354,11 +387,24 @@ def test_r2_of_one_dimensional_targets_against_one_column_outputs_matches_scikit
 
 
 def test_r2_of_several_columns_is_their_mean_as_in_scikit_learn():
+    """R² of several columns is the plain mean of the columns' R² (not, e.g., their median)."""
     from sklearn.metrics import r2_score
 
-    targets = np.array([[0.5, 1.0], [-1.0, 1.0], [7.0, -6.0]])
-    outputs = np.array([[0.0, 2.0], [-1.0, 2.0], [8.0, -5.0]])
+    targets = np.array([[0.5, 1.0, 1.0], [-1.0, 1.0, 2.0], [7.0, -6.0, 3.0]])
+    outputs = np.array([[0.0, 2.0, 3.0], [-1.0, 2.0, 2.0], [8.0, -5.0, 3.0]])
+    # the third column: Σ(y − ŷ)² = 4, Σ(y − ȳ)² = 2, so R² = −1, far from the other two
+    assert r2_score(targets[:, 2], outputs[:, 2]) == -1.0
     assert score(outputs, targets) == pytest.approx(r2_score(targets, outputs), rel=1e-12)
+
+
+def test_accuracy_of_several_independent_logits_counts_each_entry():
+    """Outputs (N, K) against 0/1 targets (N, K): logit > 0 against target > 0.5 entry by entry
+    (multi-label), not the arg-max of each row."""
+    logits = np.array([[1.0, -1.0], [2.0, 3.0], [-0.5, -2.0]])
+    targets = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    # predictions 1 0 / 1 1 / 0 0: wrong at (1, 0) and (2, 0), so 4 of the 6 entries are right
+    assert score(logits, targets, "accuracy") == pytest.approx(4 / 6)
+    assert score(logits, targets.astype(np.int64)) == pytest.approx(4 / 6)
 
 
 @pytest.mark.parametrize("outputs, targets", [
