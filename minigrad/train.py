@@ -9,14 +9,15 @@
                   val_data=data.val, checkpoint="run.npz")
     evaluate(model, data.test, models.CrossEntropyLoss())   # {"loss": ..., "accuracy": ...}
 
-One epoch of ``fit`` is: shuffle the training rows (a generator seeded with ``seed``), and for
-each minibatch B
+One epoch of ``fit`` is: put the model in training mode (``model.train()``: Dropout on), shuffle
+the training rows (a generator seeded with ``seed``), and for each minibatch B
 
     L_B(θ) = loss(model(X_B), y_B) + λ/2·‖w‖²      (the L2 term only when l2 = λ > 0)
     zero the gradients, back-propagate L_B, optimizer.step();
 
 then ``scheduler.step()`` (once per epoch: a schedule's "epoch" is an epoch here), then the
-evaluation on ``val_data``, the History entry, the checkpoint and the callbacks. The L2 term is
+evaluation on ``val_data`` (in eval mode, after which the model is back in training mode, as
+``fit`` leaves it), the History entry, the checkpoint and the callbacks. The L2 term is
 ``models.l2_penalty`` over the weights, not the biases (as Ridge and scikit-learn's
 LogisticRegression do): the coupled route, through the gradient.
 
