@@ -243,20 +243,21 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             node._ctx = _FREED
     for leaf in leaves:
         g, private = grads[leaf]
-        if leaf._hooks:
-            hooked = run_hooks(leaf, g)
-            g, private = hooked, private and hooked is g
+        if leaf._hooks:  # (a hook may keep g: .grad must not be that array, added into later)
+            g, private = run_hooks(leaf, g), False
         _accumulate_grad(leaf, g, private)
 
 
 def run_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
     """The gradient of ``tensor`` after its hooks, in the order they were registered: each is
     called with the gradient so far and returns None (keep it) or a replacement of its shape."""
-    for hook in tensor._hooks:
+    for hook in tuple(tensor._hooks.values()):  # (a hook may remove itself)
         result = hook(grad)
         if result is None:
             continue
         replaced = result.data if isinstance(result, _tensor_cls) else result
+        if isinstance(replaced, np.generic):  # (numpy's arithmetic on a 0-d array gives a scalar)
+            replaced = np.asarray(replaced)
         if not isinstance(replaced, np.ndarray) or replaced.shape != grad.shape:
             raise RuntimeError(
                 f"the hook {getattr(hook, '__qualname__', hook)!r} of a tensor of shape {grad.shape} returned "

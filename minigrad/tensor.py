@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reprlib
+import itertools
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -16,17 +17,16 @@ Hook = Callable[[np.ndarray], "np.ndarray | None"]
 
 
 class HookHandle:
-    """What ``Tensor.register_hook`` returns: ``remove()`` unregisters that hook (once; a
-    second call does nothing)."""
+    """What ``Tensor.register_hook`` returns: ``remove()`` unregisters that one registration
+    (a function registered twice stays once; a second ``remove()`` does nothing)."""
 
-    def __init__(self, hooks: list[Hook], hook: Hook) -> None:
-        self._hooks, self._hook = hooks, hook
+    _count = itertools.count()
+
+    def __init__(self, hooks: dict[int, Hook]) -> None:
+        self._hooks, self._key = hooks, next(self._count)
 
     def remove(self) -> None:
-        for i, registered in enumerate(self._hooks):
-            if registered is self._hook:
-                del self._hooks[i]
-                return
+        self._hooks.pop(self._key, None)
 
 
 class Tensor:
@@ -52,7 +52,7 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: autograd.Function | None = None
-        self._hooks: list[Hook] | None = None  # see register_hook
+        self._hooks: dict[int, Hook] | None = None  # see register_hook
 
     @classmethod
     def _from_op(cls, data: np.ndarray, fn: autograd.Function | None) -> Tensor:
@@ -189,8 +189,10 @@ class Tensor:
         reaching a tensor, or to change it. ``hook`` returns None to leave the gradient as it
         is, or an array of its shape that replaces it: from there on it is what flows back
         through the graph, or what a leaf adds to its ``.grad``. It must not change ``grad``
-        in place (the array may be shared). Hooks run in the order they were registered, each
-        on the previous one's result, and before ``retain_grad`` keeps the gradient. E.g.
+        in place (the array may be shared); the engine does not change it either. Hooks run in
+        the order they were registered, each on the previous one's result, and before
+        ``retain_grad`` keeps the gradient. A copy of the tensor (``copy.deepcopy``, pickle) has
+        no hooks. E.g.
 
             h.register_hook(lambda g: print("‖∂L/∂h‖ =", np.linalg.norm(g)))
             w.register_hook(lambda g: np.clip(g, -1, 1))      # clip w's gradient
@@ -201,9 +203,20 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("register_hook on a tensor that does not require grad: no gradient reaches it")
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return HookHandle(self._hooks, hook)
+            self._hooks = {}
+        handle = HookHandle(self._hooks)
+        self._hooks[handle._key] = hook
+        return handle
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """What pickle and ``copy.deepcopy`` keep: everything but the hooks, as in PyTorch (they
+        are functions, often lambdas, registered on this very tensor)."""
+        return None, {name: getattr(self, name) for name in ("data", "grad", "requires_grad", "_ctx")}
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        for name, value in state[1].items():
+            setattr(self, name, value)
+        self._hooks = None  # (also for a tensor pickled before tensors had hooks)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import tracemalloc
 import weakref
 
@@ -214,6 +216,65 @@ def test_a_hook_on_the_tensor_backward_starts_from():
     z.register_hook(lambda g: g + 1)  # the root of the pass: its hook sees the grad given
     z.backward(np.array([1.0, 0.0]))
     np.testing.assert_array_equal(y.grad, [6.0, 3.0])
+
+
+def test_a_gradient_a_hook_keeps_is_not_changed_by_later_passes():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    seen = []
+    x.register_hook(seen.append)  # keeps g itself, no copy
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()  # added into x.grad in place: not into the first g
+    np.testing.assert_array_equal(seen[0], [2.0, 2.0])
+    np.testing.assert_array_equal(seen[1], [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [5.0, 5.0])
+
+
+def test_a_hook_on_a_0d_tensor_may_return_numpys_scalar():
+    s = Tensor(2.0, requires_grad=True)
+    s.register_hook(lambda g: np.clip(g * 5, -1.0, 1.0))  # numpy gives a float64 scalar here
+    (s * 3).backward()  # the gradient 3, times 5, clipped to 1
+    assert s.grad.shape == () and s.grad == 1.0
+
+
+def test_each_handle_removes_its_own_registration_even_from_inside_a_hook():
+    x = Tensor(np.array([1.0]), requires_grad=True)
+    times_ten = lambda g: g * 10  # noqa: E731
+    first = x.register_hook(times_ten)
+    x.register_hook(times_ten)  # the same function twice: two registrations
+    first.remove()
+    first.remove()  # (does nothing: the second registration stays)
+    handles = []
+
+    def once(g):
+        handles[0].remove()  # a hook removing itself while the hooks run
+
+    handles.append(x.register_hook(once))
+    x.register_hook(lambda g: g + 1)  # still runs, after `once`
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [11.0])
+    x.grad = None
+    (x * 1).sum().backward()  # `once` is gone
+    np.testing.assert_array_equal(x.grad, [11.0])
+
+
+@pytest.mark.parametrize("copy_of", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))],
+                         ids=["deepcopy", "pickle"])
+def test_a_copy_of_a_tensor_has_no_hooks(copy_of):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.register_hook(lambda g: g * 2)  # (a lambda: it could not be pickled)
+    y = copy_of(x)
+    (y * 1).sum().backward()
+    np.testing.assert_array_equal(y.grad, [1.0, 1.0])
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])  # the original keeps its hook
+
+
+def test_a_tensor_pickled_before_tensors_had_hooks_still_trains():
+    """Its pickle holds the four slots of the time; unpickling gives it no hooks."""
+    old = object.__new__(Tensor)
+    old.__setstate__((None, {"data": np.array([1.0, 2.0]), "grad": None, "requires_grad": True, "_ctx": None}))
+    (old * 3).sum().backward()
+    np.testing.assert_array_equal(old.grad, [3.0, 3.0])
 
 
 def test_register_hook_refuses_what_could_not_work():
