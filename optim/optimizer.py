@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad import Tensor
-from minigrad.checks import as_real, is_bool
+from minigrad.checks import as_real, check_flag, is_bool
 from optim._checks import check_param_collection, require_dict
 from optim.flat import FlatGroup
 
@@ -129,6 +129,7 @@ class Optimizer:
     # ------------------------------------------------------------------------------- step
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set ``grad`` to None (default) or fill it with zeros in place."""
+        check_flag("set_to_none", set_to_none)
         for p in self._params():
             if set_to_none:
                 p.grad = None

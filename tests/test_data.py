@@ -54,6 +54,9 @@ def test_val_is_none_without_a_validation_split_and_the_repr_counts_each_split(v
     else:
         assert len(data.val[0]) == len(data.val[1]) == val
     assert repr(data) == f"Dataset('iris', 3 classes, 4 features, {sizes})"
+
+
+def test_the_repr_of_a_regression_dataset_names_its_task():
     assert repr(load_dataset("diabetes", seed=0)) == "Dataset('diabetes', regression, 10 features, train=353, test=89)"
 
 

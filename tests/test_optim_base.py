@@ -221,6 +221,16 @@ def test_zero_grad_reaches_every_group(set_to_none):
     assert all(p.grad is None if set_to_none else not p.grad.any() for p in params)
 
 
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_zero_grad_takes_only_true_or_false(value):
+    """As Module.zero_grad: "no" used to count as True and set the gradients to None."""
+    params = make_params()
+    set_grads(params, 0)
+    with pytest.raises(TypeError, match=re.escape(f"Invalid set_to_none: {value!r} (expected True or False)")):
+        optim.SGD(params).zero_grad(set_to_none=value)
+    assert all(p.grad is not None for p in params)
+
+
 def test_zero_grad_in_place_leaves_a_missing_gradient_missing():
     """zero_grad(set_to_none=False) zeroes the gradients there are and leaves None as None
     (no error, and no zero gradient made up, which would make the next step move it)."""
