@@ -25,8 +25,6 @@ from l2study.settings import Settings
 from minigrad.cli import exit_on_interrupt, fill_default_out, output_folder_for
 from minigrad.data import parse_seed
 
-OUT_TYPE = output_folder_for("results.jsonl", "report.md", *plots.ALL_FIGURES)
-
 PART_HELP = """parts:
   equivalences   1. float64 trajectories: Adam(weight_decay) vs Adam + L2 penalty; SGD's three
                     forms; SGD momentum coupled vs decoupled; Adam+L2 vs AdamW
@@ -50,8 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=parse_seed, default=0, help="base seed, 0 to 2**32 - 1 (default: 0)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds for the multi-seed parts 4-6: seed, seed+1, ... (default: 3)")
-    parser.add_argument("--out", type=OUT_TYPE,
-                        default=None,
+    out_type = output_folder_for("results.jsonl", "report.md", *plots.ALL_FIGURES)
+    parser.add_argument("--out", type=out_type, default=None,
                         help="output folder (default: results/adam_l2_vs_adamw/, or its quick/ subfolder "
                              "with --quick)")
     parser.add_argument("--quick", action="store_true", help="a reduced study, for smoke tests")
@@ -66,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "tcp://10.0.0.5:8786 (default: start a local cluster); Dask's "
                              "connection timeout applies (30 s unless configured)")
     args = parser.parse_args(argv)
-    fill_default_out(parser, args, "adam_l2_vs_adamw", OUT_TYPE)
+    fill_default_out(parser, args, "adam_l2_vs_adamw", out_type)
     if args.jobs == 0 or args.jobs < -1:
         parser.error(f"--jobs must be a positive number, or -1 for all cores, got {args.jobs}")
     if args.scheduler and args.backend != "dask":

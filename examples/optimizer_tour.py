@@ -32,8 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     figures = [figure_file(number) for number in plots.FIGURES]
     out_type = output_folder_for("tour.md", "results.json", "raw.npz", *figures)
-    parser.add_argument("--out", type=out_type,
-                        default=None,
+    parser.add_argument("--out", type=out_type, default=None,
                         help="folder for tour.md, the figures, results.json and raw.npz "
                              "(default: results/optimizer_tour/, or its quick/ subfolder with --quick)")
     parser.add_argument("--quick", action="store_true", help="small runs, for a smoke test (a few seconds)")

@@ -150,8 +150,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed of the test split, the folds and the networks (0 to 2**32 - 1)")
     out_type = output_folder_for("results.json", "gridsearch.png")
-    parser.add_argument("--out", type=out_type,
-                        default=None,
+    parser.add_argument("--out", type=out_type, default=None,
                         help="folder for results.json and gridsearch.png (default: results/sklearn_gridsearch/, "
                              "or its quick/ subfolder with --quick)")
     args = parser.parse_args(argv)

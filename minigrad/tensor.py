@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import reprlib
 import itertools
+import reprlib
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -211,7 +211,8 @@ class Tensor:
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """What pickle and ``copy.deepcopy`` keep: everything but the hooks, as in PyTorch (they
         are functions, often lambdas, registered on this very tensor)."""
-        return None, {name: getattr(self, name) for name in ("data", "grad", "requires_grad", "_ctx")}
+        kept = (name for name in Tensor.__slots__ if name not in ("_hooks", "__weakref__"))
+        return None, {name: getattr(self, name) for name in kept}
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
         for name, value in state[1].items():
