@@ -46,10 +46,11 @@ def l2_penalty(params: Iterable[Tensor], weight_decay: float) -> Tensor:
 _NO_DECAY_EXPECTED = (
     "no_decay must be parameter names or name parts such as ('bias',), or () to decay every parameter"
 )
+_DEFAULT_NO_DECAY = ("bias",)
 
 
 def param_groups(
-    model: Module, weight_decay: float, no_decay: Iterable[str] = ("bias",)
+    model: Module, weight_decay: float, no_decay: Iterable[str] = _DEFAULT_NO_DECAY
 ) -> list[dict[str, Any]]:
     """Split ``model``'s parameters into a decayed and a non-decayed optimizer group.
 
@@ -63,20 +64,33 @@ def param_groups(
     (``requires_grad=False``) are left out, as optimizers refuse them, and so is a group that
     would hold no parameter (a model without biases, say), as optimizers reject empty groups.
     ``model`` must be a Module and ``no_decay`` a string or strings; anything else (None, a
-    list of parameters) is a TypeError saying what to pass.
+    list of parameters) is a TypeError saying what to pass. A name given in ``no_decay`` that
+    matches no parameter of the model is a ValueError: a misspelt name would otherwise decay
+    every parameter without a word. (The default may match nothing: a model without biases.)
     """
     _check_weight_decay(weight_decay)
     if not isinstance(model, Module):
         raise TypeError(f"param_groups takes the model (a Module), got {type(model).__name__}")
+    given = no_decay is not _DEFAULT_NO_DECAY
     if isinstance(no_decay, str):
         no_decay = [no_decay]
     excluded = set(_all_of(str, no_decay, _NO_DECAY_EXPECTED))
     decayed, not_decayed = [], []
+    matched: set[str] = set()  # (frozen parameters count: a name that matches only them is no typo)
+    names = []
     for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        skip = name in excluded or not excluded.isdisjoint(name.split("."))
-        (not_decayed if skip else decayed).append(param)
+        names.append(name)
+        matches = excluded.intersection([name, *name.split(".")])
+        matched |= matches
+        if param.requires_grad:
+            (not_decayed if matches else decayed).append(param)
+    unmatched = sorted(excluded - matched)
+    if given and unmatched:
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        raise ValueError(
+            f"no_decay entry {unmatched[0]!r} matches no parameter of the model, neither a full name "
+            f"nor a part of one (its parameters: {shown or 'none'})"
+        )
     groups = [
         {"params": decayed, "weight_decay": weight_decay},
         {"params": not_decayed, "weight_decay": 0.0},

@@ -135,6 +135,33 @@ def test_param_groups_no_decay_of_parameters_is_refused_rather_than_decaying_the
         models.param_groups(model, 0.01, no_decay=[model.bias])
 
 
+def test_param_groups_refuse_a_no_decay_name_that_matches_no_parameter():
+    """A misspelt name would otherwise leave every parameter decayed without a word."""
+    model = models.MLP(3, (4,), 2, rng=0)
+    with pytest.raises(ValueError, match="no_decay entry 'bais' matches no parameter of the model.*"
+                                         "its parameters: 0.weight, 0.bias, 2.weight, 2.bias\\)"):
+        models.param_groups(model, 0.01, no_decay=("bias", "bais"))
+    with pytest.raises(ValueError, match="entry '0.bias.x' matches no parameter"):
+        models.param_groups(model, 0.01, no_decay="0.bias.x")  # (parts are whole, not prefixes)
+    with pytest.raises(ValueError, match="entry 'bias' matches no parameter"):  # given, not the default
+        models.param_groups(models.Linear(2, 2, bias=False, rng=0), 0.01, no_decay=("bias",))
+
+
+def test_param_groups_no_decay_error_lists_eight_names_and_counts_the_rest():
+    model = models.MLP(2, (2, 2, 2, 2), 1, rng=0)  # 5 layers, 10 parameters
+    with pytest.raises(ValueError, match="its parameters: 0.weight, 0.bias, 2.weight, 2.bias, 4.weight, "
+                                         "4.bias, 6.weight, 6.bias and 2 more\\)"):
+        models.param_groups(model, 0.01, no_decay="gain")
+
+
+def test_param_groups_accept_a_no_decay_name_that_matches_only_frozen_parameters():
+    model = models.MLP(3, (4,), 2, rng=0)
+    model[2].weight.requires_grad = False
+    decayed, not_decayed = models.param_groups(model, 0.01, no_decay=("bias", "2.weight"))
+    assert ids(decayed["params"]) == ids([model[0].weight])
+    assert ids(not_decayed["params"]) == ids([model[0].bias, model[2].bias])
+
+
 def test_param_groups_take_a_module():
     model = models.Linear(2, 2, rng=0)
     with pytest.raises(TypeError, match="param_groups takes the model \\(a Module\\), got list"):
