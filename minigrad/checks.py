@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -50,3 +50,14 @@ def as_real(value: Any) -> float:
 def is_nonnegative(value: Any) -> bool:
     """A finite real number (int or float, Python or numpy, not bool) ≥ 0."""
     return 0 <= as_real(value) < math.inf
+
+
+def all_of(kind: type, values: Any, expected: str) -> list[Any]:
+    """``values`` as a list, checked to hold only ``kind``s; else a TypeError: ``expected``, and what came."""
+    if not isinstance(values, Iterable):
+        raise TypeError(f"{expected}; got {type(values).__name__}")
+    items = list(values)
+    for item in items:
+        if not isinstance(item, kind):
+            raise TypeError(f"{expected}; got a {type(item).__name__} in it")
+    return items

@@ -6,6 +6,7 @@
 """
 
 from models.activations import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from models.clipping import clip_grad_norm_
 from models.containers import ModuleList, Sequential
 from models.layers import Dropout, Linear, LinearRegression, LogisticRegression
 from models.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -16,5 +17,5 @@ from models.regularization import l2_penalty, param_groups
 __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "GELU", "Identity", "LeakyReLU",
     "Linear", "LinearRegression", "LogisticRegression", "MLP", "MSELoss", "Module", "ModuleList",
-    "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "l2_penalty", "param_groups",
+    "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "clip_grad_norm_", "l2_penalty", "param_groups",
 ]

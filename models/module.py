@@ -16,7 +16,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from minigrad import Tensor
-from minigrad.checks import check_flag, is_bool
+from minigrad.checks import all_of, check_flag, is_bool
 
 
 class Parameter(Tensor):
@@ -260,6 +260,17 @@ class Module:
         lines += [f"({name}): {child!r}" for name, child in children]
         body = textwrap.indent("\n".join(lines), "  ")
         return f"{type(self).__name__}(\n{body}\n)"
+
+
+def parameter_list(params: Any, caller: str) -> list[Tensor]:
+    """``params``, an iterable of Tensors such as ``model.parameters()``, as a list. A Module is
+    refused rather than taken to mean all its parameters, so that a call says which parameters
+    it acts on; so is anything else, each with a TypeError naming ``caller``."""
+    if isinstance(params, Module):
+        raise TypeError(
+            f"{caller} takes the parameters, not the {type(params).__name__} itself: pass model.parameters()"
+        )
+    return all_of(Tensor, params, f"{caller} takes an iterable of Tensors such as model.parameters()")
 
 
 def _non_string_keys(state_dict: Mapping[Any, Any]) -> list[str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from minigrad import Tensor
-from minigrad.checks import is_nonnegative
-from models.module import Module
+from minigrad.checks import all_of, is_nonnegative
+from models.module import Module, parameter_list
 
 
 def _check_weight_decay(weight_decay: float) -> None:
@@ -31,12 +31,7 @@ def l2_penalty(params: Iterable[Tensor], weight_decay: float) -> Tensor:
     the call says which parameters are penalized.
     """
     _check_weight_decay(weight_decay)
-    if isinstance(params, Module):
-        raise TypeError(
-            f"l2_penalty takes the parameters, not the {type(params).__name__} itself: pass "
-            f"model.parameters()"
-        )
-    params = _all_of(Tensor, params, "l2_penalty takes an iterable of Tensors such as model.parameters()")
+    params = parameter_list(params, "l2_penalty")
     if not params:
         raise ValueError("l2_penalty got no parameters (was the iterable already consumed?)")
     squared_norm = sum((p * p).sum() for p in params)
@@ -74,7 +69,7 @@ def param_groups(
     given = no_decay is not _DEFAULT_NO_DECAY
     if isinstance(no_decay, str):
         no_decay = [no_decay]
-    excluded = set(_all_of(str, no_decay, _NO_DECAY_EXPECTED))
+    excluded = set(all_of(str, no_decay, _NO_DECAY_EXPECTED))
     decayed, not_decayed = [], []
     matched: set[str] = set()  # (frozen parameters count: a name that matches only them is no typo)
     names = []
@@ -97,13 +92,3 @@ def param_groups(
     ]
     return [group for group in groups if group["params"]]
 
-
-def _all_of(kind: type, values: Any, expected: str) -> list[Any]:
-    """``values`` as a list, checked to hold only ``kind``s; else a TypeError: ``expected``, and what came."""
-    if not isinstance(values, Iterable):
-        raise TypeError(f"{expected}; got {type(values).__name__}")
-    items = list(values)
-    for item in items:
-        if not isinstance(item, kind):
-            raise TypeError(f"{expected}; got a {type(item).__name__} in it")
-    return items

@@ -1,0 +1,66 @@
+"""Gradient clipping by the total norm, as ``torch.nn.utils.clip_grad_norm_``.
+
+With g all the given parameters' gradients laid end to end and ‖g‖_p their p-norm
+(‖g‖_∞ = max |gᵢ|), every gradient is scaled in place by
+
+    c = min(1, max_norm / (‖g‖_p + 10⁻⁶)),
+
+so a gradient longer than ``max_norm`` keeps its direction and gets a norm just under
+``max_norm``, and a shorter one is left exactly as it is. (The 10⁻⁶, as in PyTorch, keeps c
+finite when g = 0.) Clipping happens between ``backward()`` and ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from minigrad import Tensor
+from minigrad.checks import as_real, check_flag, is_nonnegative
+from models.module import parameter_list
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
+    """Scale the gradients of ``parameters`` in place so that their total ``norm_type``-norm is
+    at most ``max_norm``, and return that norm as it was before (a float).
+
+    Parameters without a gradient are skipped (with none, the norm is 0.0). The norm is taken
+    in float64, so float32 gradients whose squares overflow float32 are still measured. When it
+    is not finite (a gradient holds NaN or ±∞) the gradients are left as they are, and with
+    ``error_if_nonfinite=True`` that is a RuntimeError instead. (PyTorch multiplies them by
+    NaN or 0 then; either way the step is lost.)
+    """
+    params = parameter_list([parameters] if isinstance(parameters, Tensor) else parameters, "clip_grad_norm_")
+    if not is_nonnegative(max_norm):
+        raise ValueError(f"max_norm must be a finite number >= 0, got {max_norm!r}")
+    p = as_real(norm_type)
+    if not p >= 1:
+        raise ValueError(f"norm_type must be a number >= 1 or math.inf, got {norm_type!r}")
+    check_flag("error_if_nonfinite", error_if_nonfinite)
+    for t in params:
+        if not (t.grad is None or isinstance(t.grad, np.ndarray)):
+            raise TypeError(f"a parameter of shape {t.shape} has a gradient of type {type(t.grad).__name__}; "
+                            f".grad must be a numpy array")
+    grads = [t.grad for t in params if t.grad is not None]
+    # ‖g‖_p of the whole is the p-norm of the parameters' own p-norms (for p = ∞ too).
+    norms = [np.linalg.norm(g.astype(np.float64).ravel(), p) for g in grads if g.size]
+    total = float(np.linalg.norm(norms, p)) if norms else 0.0
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise RuntimeError(
+                f"the total {norm_type}-norm of the gradients is {total}, so they cannot be clipped; "
+                f"pass error_if_nonfinite=False to leave them as they are"
+            )
+        return total
+    scale = float(max_norm) / (total + 1e-6)
+    if scale < 1:
+        for g in grads:
+            g *= scale
+    return total

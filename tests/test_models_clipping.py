@@ -1,0 +1,158 @@
+"""models.clip_grad_norm_: the total norm, the scaling c = min(1, max_norm / (‖g‖ + 1e-6)), and
+the arguments it refuses. Expected norms are computed here from the concatenated gradients."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import models
+from minigrad import Tensor
+
+
+def _params_with_grads(shapes, scale=1.0, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    params = []
+    for shape in shapes:
+        p = models.Parameter(np.zeros(shape, dtype))
+        p.grad = (scale * rng.standard_normal(shape)).astype(dtype)
+        params.append(p)
+    return params
+
+
+def _concatenated(grads):
+    return np.concatenate([np.ravel(g).astype(np.float64) for g in grads])
+
+
+@pytest.mark.parametrize("norm_type, norm", [
+    (2.0, lambda v: math.sqrt(sum(x * x for x in v))),
+    (1, lambda v: sum(abs(x) for x in v)),
+    (math.inf, lambda v: max(abs(x) for x in v)),
+    (3.0, lambda v: sum(abs(x) ** 3 for x in v) ** (1 / 3)),
+])
+def test_clip_scales_every_gradient_by_max_norm_over_the_total_norm(norm_type, norm):
+    params = _params_with_grads([(3, 4), (4,), (2, 1, 3)])
+    before = [p.grad.copy() for p in params]
+    expected_total = norm(_concatenated(before).tolist())
+    total = models.clip_grad_norm_(params, 0.5, norm_type=norm_type)
+    assert type(total) is float
+    assert total == pytest.approx(expected_total, rel=1e-12)
+    c = 0.5 / (expected_total + 1e-6)
+    for p, g in zip(params, before):
+        np.testing.assert_allclose(p.grad, g * c, rtol=1e-12)
+    assert norm(_concatenated([p.grad for p in params]).tolist()) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_gradients_shorter_than_max_norm_are_left_exactly_as_they_are():
+    params = _params_with_grads([(5,), (2, 2)], scale=0.01)
+    arrays = [p.grad for p in params]
+    before = [g.copy() for g in arrays]
+    total = models.clip_grad_norm_(params, 1.0)
+    assert total == pytest.approx(np.linalg.norm(_concatenated(before)), rel=1e-12)
+    for p, a, g in zip(params, arrays, before):
+        assert p.grad is a  # in place
+        np.testing.assert_array_equal(p.grad, g)
+
+
+def test_the_gradient_arrays_are_scaled_in_place_and_keep_their_dtype():
+    params = _params_with_grads([(3,), (2, 2)], scale=10.0, dtype=np.float32)
+    arrays = [p.grad for p in params]
+    models.clip_grad_norm_(params, 1.0)
+    assert all(p.grad is a and a.dtype == np.float32 for p, a in zip(params, arrays))
+
+
+def test_parameters_without_a_gradient_are_skipped_and_none_at_all_give_zero():
+    with_grad = _params_with_grads([(2,)])[0]
+    with_grad.grad = np.array([3.0, 4.0])
+    without = models.Parameter(np.ones(3))
+    assert models.clip_grad_norm_([without, with_grad], 1.0) == 5.0
+    np.testing.assert_allclose(with_grad.grad, [3 / (5 + 1e-6), 4 / (5 + 1e-6)], rtol=1e-12)
+    assert without.grad is None
+    assert models.clip_grad_norm_([without], 1.0) == 0.0
+    assert models.clip_grad_norm_([], 1.0) == 0.0
+
+
+def test_a_single_tensor_and_a_generator_of_parameters_are_taken():
+    net = models.Linear(3, 2, rng=0)
+    (net(Tensor(np.ones((4, 3), np.float32))) * 100).sum().backward()
+    total = math.sqrt(sum(float((p.grad.astype(np.float64) ** 2).sum()) for p in net.parameters()))
+    assert models.clip_grad_norm_(net.parameters(), 1.0) == pytest.approx(total, rel=1e-7)
+    weight_norm = float(np.linalg.norm(net.weight.grad.astype(np.float64)))
+    assert models.clip_grad_norm_(net.weight, 10.0) == pytest.approx(weight_norm, rel=1e-7)
+    assert models.clip_grad_norm_((p for p in net.parameters()), 10.0) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_the_norm_of_float32_gradients_is_taken_in_float64():
+    """Squares of 1e30 overflow float32 (max 3.4e38): the norm must still be finite and exact."""
+    p = models.Parameter(np.zeros(2, np.float32))
+    p.grad = np.array([3e30, 4e30], np.float32)
+    total = models.clip_grad_norm_([p], 1.0)
+    assert total == pytest.approx(5e30, rel=1e-6)
+    np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)
+
+
+def test_an_empty_parameter_counts_as_zero_for_every_norm():
+    empty = models.Parameter(np.zeros((0, 3)))
+    empty.grad = np.zeros((0, 3))
+    p = models.Parameter(np.zeros(2))
+    p.grad = np.array([-2.0, 1.0])
+    assert models.clip_grad_norm_([empty, p], 10.0, norm_type=math.inf) == 2.0
+
+
+@pytest.mark.parametrize("bad, total", [(math.nan, math.nan), (math.inf, math.inf), (-math.inf, math.inf)])
+def test_a_gradient_that_is_not_finite_is_left_alone_or_refused_on_request(bad, total):
+    params = _params_with_grads([(3,), (2,)], scale=100.0)
+    params[1].grad[0] = bad
+    before = [p.grad.copy() for p in params]
+    result = models.clip_grad_norm_(params, 1.0)
+    assert result == total or (math.isnan(result) and math.isnan(total))
+    for p, g in zip(params, before):
+        np.testing.assert_array_equal(p.grad, g)
+    with pytest.raises(RuntimeError, match=f"the total 2.0-norm of the gradients is {total}, so they cannot be "
+                                           f"clipped; pass error_if_nonfinite=False"):
+        models.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+
+
+def test_clipping_bounds_the_step_of_sgd():
+    """Clipped, one SGD step moves the parameters by lr·max_norm at most (here exactly, to 1e-6)."""
+    import optim
+
+    net = models.MLP(4, (8,), 3, rng=0, dtype=np.float64)
+    before = np.concatenate([p.data.ravel().copy() for p in net.parameters()])
+    sgd = optim.SGD(net.parameters(), lr=0.1)
+    (net(Tensor(np.full((5, 4), 50.0))) ** 2).sum().backward()
+    assert models.clip_grad_norm_(net.parameters(), 2.0) > 2.0
+    sgd.step()
+    after = np.concatenate([p.data.ravel() for p in net.parameters()])
+    assert np.linalg.norm(after - before) == pytest.approx(0.1 * 2.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(max_norm=-1.0), ValueError, "max_norm must be a finite number >= 0, got -1.0"),
+    (dict(max_norm=math.nan), ValueError, "max_norm must be a finite number >= 0, got nan"),
+    (dict(max_norm="1"), ValueError, "max_norm must be a finite number >= 0, got '1'"),
+    (dict(max_norm=1.0, norm_type=0.5), ValueError, "norm_type must be a number >= 1 or math.inf, got 0.5"),
+    (dict(max_norm=1.0, norm_type="inf"), ValueError, "norm_type must be a number >= 1 or math.inf, got 'inf'"),
+    (dict(max_norm=1.0, error_if_nonfinite="no"), TypeError, "Invalid error_if_nonfinite: 'no'"),
+])
+def test_bad_arguments_are_named(kwargs, error, match):
+    params = _params_with_grads([(2,)])
+    before = params[0].grad.copy()
+    with pytest.raises(error, match=match):
+        models.clip_grad_norm_(params, **kwargs)
+    np.testing.assert_array_equal(params[0].grad, before)
+
+
+def test_a_module_or_a_non_array_gradient_is_refused_with_what_to_pass():
+    net = models.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match="clip_grad_norm_ takes the parameters, not the Linear itself: pass "
+                                        "model.parameters\\(\\)"):
+        models.clip_grad_norm_(net, 1.0)
+    with pytest.raises(TypeError, match="clip_grad_norm_ takes an iterable of Tensors such as "
+                                        "model.parameters\\(\\); got a tuple in it"):
+        models.clip_grad_norm_(net.named_parameters(), 1.0)
+    net.weight.grad = [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(TypeError, match="a parameter of shape \\(2, 2\\) has a gradient of type list"):
+        models.clip_grad_norm_(net.parameters(), 1.0)
