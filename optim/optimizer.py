@@ -22,6 +22,7 @@ arithmetic, one ``_update`` call per cache-sized block instead of one per parame
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import reprlib
 from typing import Any, Callable, Iterable
@@ -120,8 +121,25 @@ class Optimizer:
                 )
             seen.add(id(p))
         full = {**self.defaults, **group, "params": params}
+        self._check_group_keys(full, f"parameter group {len(self.param_groups)}")
         self._check_hyperparameters(full)
         self.param_groups.append(full)
+
+    def _check_group_keys(self, group: ParamGroup, where: str) -> None:
+        """``group`` holds every setting of the optimizer, and no key that is a near miss of one:
+        a misspelt "weight_decy" would leave the default in force without a word. Other keys (a
+        scheduler's "initial_lr", the user's own tags) are kept, as in PyTorch."""
+        missing = set(self.defaults) - set(group)
+        if missing:
+            raise ValueError(f"{where} lacks {sorted(missing)}; a group holds every setting of {type(self).__name__}")
+        for key in group:
+            if key != "params" and key not in self.defaults:
+                near = difflib.get_close_matches(str(key), list(self.defaults), n=1, cutoff=0.8)
+                if near:
+                    raise ValueError(
+                        f"{where} has the key {key!r}, which {type(self).__name__} does not use: did you "
+                        f"mean {near[0]!r}?"
+                    )
 
     def _params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]
@@ -150,7 +168,8 @@ class Optimizer:
             flat = self._flat_groups.get(index)
             if flat is None or not flat.is_current(params, self.state):
                 self._flat_groups.pop(index, None)
-                for p in params:
+                for p in params:  # (checked again only when something may have changed)
+                    _check_floating(p)
                     _check_state_fits(p, self.state.get(p, {}))
         for index, (group, params) in enumerate(zip(self.param_groups, with_grads)):
             if self.elementwise and self._flat_step(index, group, params):
@@ -184,6 +203,7 @@ class Optimizer:
         settings = _settings_snapshot(group)
         if self._settings_seen.get(index) == settings:
             return
+        self._check_group_keys(group, f"parameter group {index}")
         self._check_hyperparameters(group)
         for p, state in self._states_for_settings(group).items():
             if state is not self.state[p]:
@@ -277,9 +297,7 @@ class Optimizer:
                     f"parameter group {i} has {len(saved['params'])} parameters in the state dict, "
                     f"{len(ours['params'])} here"
                 )
-            missing = set(self.defaults) - set(saved)
-            if missing:
-                raise ValueError(f"parameter group {i} of the state dict lacks {sorted(missing)}")
+            self._check_group_keys(saved, f"parameter group {i} of the state dict")
             group = {**_settings_copy(saved), "params": ours["params"]}
             self._check_hyperparameters(group)
             new_groups.append(group)
@@ -327,10 +345,21 @@ def _check_gradients(params: list[Tensor]) -> None:
             raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {p.grad.shape}")
         if p.grad.dtype != p.data.dtype:
             # (backward always gives the parameter's dtype; another would change the arithmetic)
+            _check_floating(p)
             raise TypeError(
                 f"a parameter of shape {p.data.shape} and dtype {p.data.dtype} has a gradient of "
                 f"dtype {p.grad.dtype}; .grad must have its parameter's dtype"
             )
+
+
+def _check_floating(param: Tensor) -> None:
+    """An optimizer's arithmetic needs floating-point parameters (a Tensor is made so, but its
+    ``.data`` may have been replaced since)."""
+    if param.data.dtype.kind != "f":
+        raise TypeError(
+            f"a parameter of shape {param.data.shape} holds {param.data.dtype} values: its .data was "
+            f"replaced by a non-floating array, and optimizers update floating-point parameters only"
+        )
 
 
 def _check_state_fits(param: Tensor, state: dict[str, Any], where: str = "state") -> None:

@@ -259,3 +259,62 @@ def test_a_closure_that_is_not_a_function_is_refused_before_any_change():
                                         "got int"):
         opt.step(closure=1)
     np.testing.assert_array_equal(params[0].data, 0.0)
+
+
+@pytest.mark.parametrize("data, grad", [(np.ones(3, np.int64), np.ones(3, np.int64)),
+                                        (np.ones(3, np.int64), np.ones(3)),
+                                        (np.ones(3, np.bool_), np.ones(3, np.bool_))])
+def test_a_parameter_whose_data_was_replaced_by_a_non_floating_array_is_named(data, grad):
+    for params in (matrix(), matrix() + matrix()):  # the per-parameter path and the flat one
+        opt = optim.SGD(params, lr=0.1)
+        for p in params:
+            p.grad = np.ones(p.shape)
+        opt.step()
+        params[-1].data, params[-1].grad = data, grad
+        with pytest.raises(TypeError, match=f"a parameter of shape \\(3,\\) holds {data.dtype} values: its .data "
+                                            f"was replaced by a non-floating array"):
+            opt.step()
+
+
+@pytest.mark.parametrize("cls, key, near", [(optim.AdamW, "weight_decy", "weight_decay"), (optim.SGD, "lrr", "lr"),
+                                            (optim.Adam, "beta", "betas"), (optim.SGD, "nestrov", "nesterov"),
+                                            (optim.Muon, "use_muon_", "use_muon")])
+def test_a_group_key_that_is_a_near_miss_of_a_setting_is_refused(cls, key, near):
+    """A misspelt setting would leave the default in force without a word."""
+    with raises_exactly(f"parameter group 1 has the key {key!r}, which {cls.__name__} does not use: did you "
+                        f"mean {near!r}?"):
+        cls([{"params": matrix()}, {"params": matrix(), key: 0.5}], lr=0.1)
+
+
+def test_a_misspelt_key_set_by_hand_later_is_refused_at_the_next_step_before_any_update():
+    params = matrix()
+    opt = optim.AdamW(params, lr=0.1)
+    params[0].grad = np.ones((2, 3))
+    opt.step()
+    before = params[0].data.copy()
+    opt.param_groups[0]["weight_decy"] = 0.0
+    with raises_exactly("parameter group 0 has the key 'weight_decy', which AdamW does not use: did you mean "
+                        "'weight_decay'?"):
+        opt.step()
+    np.testing.assert_array_equal(params[0].data, before)
+
+
+def test_a_setting_deleted_from_a_group_by_hand_is_named_at_the_next_step():
+    params = matrix()
+    opt = optim.Adam(params, lr=0.1)
+    params[0].grad = np.ones((2, 3))
+    opt.step()
+    del opt.param_groups[0]["eps"]
+    with raises_exactly("parameter group 0 lacks ['eps']; a group holds every setting of Adam"):
+        opt.step()
+
+
+def test_keys_of_other_uses_are_kept_as_in_pytorch():
+    """A scheduler's initial_lr and the user's own tags are not near misses of a setting."""
+    from optim.lr_scheduler import StepLR
+
+    opt = optim.AdamW([{"params": matrix(), "name": "weights", "tag": 1}], lr=0.1)
+    StepLR(opt, step_size=1)
+    opt.param_groups[0]["params"][0].grad = np.ones((2, 3))
+    opt.step()
+    assert opt.param_groups[0]["name"] == "weights" and "initial_lr" in opt.param_groups[0]
