@@ -32,12 +32,13 @@ import reprlib
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from minigrad import Tensor
 from minigrad.checks import is_int
-from minigrad.files import atomic_path
+from minigrad.files import atomic_path, check_path
 from models.module import Module
 from optim.lr_scheduler import LRScheduler
 from optim.optimizer import Optimizer
@@ -95,10 +96,12 @@ def save_checkpoint(
     only key is one the file format uses itself ("__array__", "__tuple__", "__int_keys__";
     ValueError: it would come back as something else). Nor is anything written for arguments
     that a load or a resume (``fit``) would refuse: ``model`` not a Module, ``optimizer`` not an
-    Optimizer, ``scheduler`` neither a scheduler nor None (TypeError), ``epoch`` neither an
-    integer ≥ 0 nor None, or an ``rng_state`` that ``generator_from_state`` does not take
-    (ValueError).
+    Optimizer, ``scheduler`` neither a scheduler nor None (TypeError), an optimizer that
+    updates parameters not of the model (the file would not hold them) or a scheduler of
+    another optimizer, ``epoch`` neither an integer ≥ 0 nor None, or an ``rng_state`` that
+    ``generator_from_state`` does not take (ValueError).
     """
+    check_path(path, "path")
     check_run_parts(model, optimizer, scheduler)
     if not (epoch is None or is_int(epoch, 0)):
         raise ValueError(f"epoch must be an integer >= 0 or None, got {reprlib.repr(epoch)}")
@@ -127,14 +130,25 @@ def save_checkpoint(
     return Path(path)
 
 
-def check_run_parts(model: Any, optimizer: Any, scheduler: Any) -> None:
-    """Raise TypeError unless model, optimizer and scheduler (or None) are each of their kind."""
+def check_run_parts(model: Any, optimizer: Any, scheduler: Any, also_trained: Sequence[Tensor] = ()) -> None:
+    """Raise TypeError unless model, optimizer and scheduler (or None) are each of their kind,
+    and ValueError unless they belong together: the optimizer updates the model's parameters
+    (and perhaps ``also_trained``) only, and the scheduler schedules this optimizer. (An
+    optimizer made for another model would train nothing of this one, without an error, and a
+    checkpoint of the two would not hold what the optimizer trains.)"""
     for name, value, kind, wanted in (("model", model, Module, "a models.Module"),
                                       ("optimizer", optimizer, Optimizer, "an optim.Optimizer")):
         if not isinstance(value, kind):
             raise TypeError(f"{name} must be {wanted}, got {type(value).__name__}")
     if not (scheduler is None or isinstance(scheduler, LRScheduler)):
         raise TypeError(f"scheduler must be an optim.lr_scheduler scheduler or None, got {type(scheduler).__name__}")
+    ours = {id(p) for p in [*model.parameters(), *also_trained]}
+    strangers = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in ours]
+    if strangers:
+        raise ValueError(f"the optimizer holds {len(strangers)} parameters that are not the model's (of shapes "
+                         f"{reprlib.repr([s.shape for s in strangers])}): make it from model.parameters()")
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError("the scheduler schedules another optimizer than the one given: make it from this one")
 
 
 # The JSON document stands in for the arrays and the two Python types JSON lacks:
@@ -224,6 +238,7 @@ def load_checkpoint(
     (``fit(resume=True)`` checks so that the run it continues is the same; the file is read once);
     anything else that is not None is refused (TypeError) before the file is read.
     """
+    check_path(path, "path")
     if not (check is None or callable(check)):
         raise TypeError(f"check must be a function of the Checkpoint read, or None, got {reprlib.repr(check)}")
     path = Path(path)
@@ -245,6 +260,7 @@ def load_checkpoint(
 
 def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """The epoch, RNG state and metadata of a checkpoint, without loading any state."""
+    check_path(path, "path")
     return _read_and_decode(Path(path))[1]
 
 
@@ -261,6 +277,8 @@ def _read_and_decode(path: Path) -> tuple[dict[str, tuple[Any, str | None]], Che
                            header["scheduler_class"])
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path} is not a valid minigrad checkpoint: {error!r}") from error
+    if not (saved.epoch is None or is_int(saved.epoch, 0)):  # (save_checkpoint writes no other)
+        raise CheckpointError(f"{path} is not a valid minigrad checkpoint: its epoch is {saved.epoch!r}")
     if saved.rng_state is not None:
         try:
             generator_from_state(saved.rng_state)

@@ -44,6 +44,13 @@ from typing import Any, Iterator
 NAME_MAX = 255  # the longest file name, in bytes, most file systems allow
 
 
+def check_path(path: Any, name: str) -> None:
+    """TypeError naming the argument ``name`` unless ``path`` is a str or an os.PathLike (a
+    number or None would otherwise fail deep inside os or pathlib)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (a str or a pathlib.Path), got {type(path).__name__}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A new, empty temporary file beside ``path`` to write to; renamed over ``path`` when the

@@ -56,7 +56,7 @@ from minigrad.checkpoint import (
 )
 from minigrad.checks import check_flag, is_bool, is_int, is_nonnegative, is_real
 from minigrad.data import Split, batches, check_seed
-from minigrad.files import writable_folder
+from minigrad.files import check_path, writable_folder
 from minigrad.metrics import LossFn, check_finite, metric_name, score
 from minigrad.tensor import as_numbers
 from models.module import Module
@@ -132,7 +132,10 @@ def evaluate(model: Module, data: Split, loss_fn: LossFn | None = None) -> dict[
     """Loss (when ``loss_fn`` is given) and metric of ``model`` on ``data`` = (X, y), in one
     forward pass under ``no_grad`` in eval mode; the model's training mode is restored after.
     The metric is ``metric_name(y, loss_fn)``, computed by ``score``; a model whose outputs are
-    not all finite (a diverged run) scores NaN. The data are checked as ``fit`` checks them."""
+    not all finite (a diverged run) scores NaN. The data and ``loss_fn`` are checked as ``fit``
+    checks them."""
+    if loss_fn is not None:
+        _check_loss_fn(loss_fn)
     return _evaluate_rows(model, *_split(model, data, "data", "evaluate"), loss_fn)
 
 
@@ -144,7 +147,7 @@ def _evaluate_rows(model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn 
     try:
         with no_grad():
             outputs = model(Tensor(X))
-            result = {} if loss_fn is None else {"loss": loss_fn(outputs, y).item()}
+            result = {} if loss_fn is None else {"loss": _checked_loss(loss_fn(outputs, y)).item()}
     finally:
         for module, training in modes:  # each its own mode back (one may have been left in eval)
             module.training = training
@@ -225,7 +228,8 @@ def fit(
     - ``progress``: a tqdm bar over the epochs, on stderr, shown when stderr is a terminal
       (True), always ("always") or never (False);
     - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch (epochs
-      count from 1); one that returns True (Python's or numpy's) stops the run there;
+      count from 1); one that returns True (Python's or numpy's) stops the run there (anything
+      else goes on: a logging callback may return what it wrote);
     - ``checkpoint``: a path where the run is saved after every epoch; with ``resume=True``
       the run continues from that file (which must exist) up to ``epochs`` in total (which may
       be more than the first run asked for), with the same training rows, ``batch_size``, ``l2``,
@@ -246,7 +250,7 @@ def fit(
     infinite (that step is not taken), or when a parameter is after an epoch's last step; numpy's
     overflow warnings in the steps are silenced.
     """
-    _check_parts(model, optimizer, loss_fn, scheduler, callbacks, config)
+    _check_parts(model, optimizer, loss_fn, scheduler, callbacks, config, checkpointed=checkpoint is not None)
     check_flag("resume", resume)
     check_flag("overwrite", overwrite)
     if not (is_bool(progress) or progress == "always"):
@@ -315,21 +319,17 @@ def fit(
 
 
 def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler: LRScheduler | None,
-                 callbacks: Sequence[Callback] | None, config: dict[str, Any] | None) -> None:
+                 callbacks: Sequence[Callback] | None, config: dict[str, Any] | None, checkpointed: bool) -> None:
     """Before any training: each part of the run is of its kind, and they belong together (an
     optimizer made for another model would train nothing of this one, without an error)."""
-    check_run_parts(model, optimizer, scheduler)
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be a function or loss module of (outputs, y), got {type(loss_fn).__name__}")
+    _check_loss_fn(loss_fn)
     # (a loss module may have parameters of its own to train, such as a temperature)
-    trained = [*model.parameters(), *(loss_fn.parameters() if isinstance(loss_fn, Module) else [])]
-    ours = {id(p) for p in trained}
-    strangers = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in ours]
-    if strangers:
-        raise ValueError(f"the optimizer holds {len(strangers)} parameters that are not the model's (of shapes "
-                         f"{reprlib.repr([s.shape for s in strangers])}): make it from model.parameters()")
-    if scheduler is not None and scheduler.optimizer is not optimizer:
-        raise ValueError("the scheduler schedules another optimizer than the one given: make it from this one")
+    loss_parameters = loss_fn.parameters() if isinstance(loss_fn, Module) else []
+    check_run_parts(model, optimizer, scheduler, also_trained=loss_parameters)
+    trained = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if checkpointed and any(id(p) in trained for p in loss_parameters):
+        raise ValueError("the optimizer trains parameters of the loss module, which a checkpoint does not hold "
+                         "(it holds the model's): make them part of the model, or train without a checkpoint")
     if callable(callbacks) or not isinstance(callbacks, (list, tuple, type(None))):
         raise TypeError(f"callbacks must be a list of functions, got {type(callbacks).__name__} "
                         f"(for one function f, pass [f])")
@@ -340,6 +340,14 @@ def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler
         if not isinstance(config, dict):
             raise TypeError(f"config must be a dict of settings, got {type(config).__name__}")
         check_storable(config, "config")  # (saved in checkpoints, compared on resume)
+
+
+def _check_loss_fn(loss_fn: Any) -> None:
+    if isinstance(loss_fn, type):
+        raise TypeError(f"loss_fn must be a function or loss module of (outputs, y), got the class "
+                        f"{loss_fn.__name__}: pass an instance, such as {loss_fn.__name__}()")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function or loss module of (outputs, y), got {type(loss_fn).__name__}")
 
 
 def _checked_loss(loss: Any) -> Tensor:
@@ -374,7 +382,7 @@ class _LossTracker:
             before = "last finite loss {:.6g} at epoch {}, step {}".format(*self.last_finite)
         raise TrainingDivergedError(
             f"the loss became {value} at epoch {epoch}, step {step} ({before}); training stopped "
-            f"before that step (try a smaller learning rate)"
+            f"before that step (try a smaller learning rate, or standardized inputs and targets)"
         )
 
     def add(self, value: float, weight: int) -> None:
@@ -390,7 +398,7 @@ def _check_finite_parameters(model: Module, epoch: int, step: int) -> None:
     if not all(np.isfinite(p.data).all() for p in model.parameters()):
         raise TrainingDivergedError(
             f"a parameter became infinite or NaN in the last step of epoch {epoch} (step {step}), "
-            f"whose loss was finite; training stopped there (try a smaller learning rate)"
+            f"whose loss was finite; training stopped there (try a smaller learning rate, or standardized inputs and targets)"
         )
 
 
@@ -418,6 +426,7 @@ def _summary(history: History) -> dict[str, str]:
 def _check_checkpoint_path(path: str | os.PathLike[str]) -> None:
     """Refuse a checkpoint path that ``save_checkpoint`` could not write (it writes through a
     symbolic link into its target)."""
+    check_path(path, "checkpoint")
     target = Path(os.path.realpath(path))
     try:
         if str(path) == "":

@@ -136,6 +136,9 @@ BAD_SAVES = [  # (how save_checkpoint is called, given model, optimizer, schedul
     (lambda m, o, s: (o, m), TypeError, "model must be a models.Module, got Adam"),
     (lambda m, o, s: (m, None), TypeError, "optimizer must be an optim.Optimizer, got NoneType"),
     (lambda m, o, s: (m, o, "cosine"), TypeError, "scheduler must be an optim.lr_scheduler scheduler or None, got str"),
+    (lambda m, o, s: (m, trained(seed=2)[1]), ValueError,
+     "the optimizer holds 4 parameters that are not the model's (of shapes [(8, 4), (8,), (3, 8), (3,)])"),
+    (lambda m, o, s: (m, o, trained(seed=2)[2]), ValueError, "the scheduler schedules another optimizer"),
     (lambda m, o, s: (m, o, s, "x"), ValueError, "epoch must be an integer >= 0 or None, got 'x'"),
     (lambda m, o, s: (m, o, s, -1), ValueError, "epoch must be an integer >= 0 or None, got -1"),
     (lambda m, o, s: (m, o, s, 1.5), ValueError, "epoch must be an integer >= 0 or None, got 1.5"),
@@ -158,6 +161,17 @@ def test_arguments_load_checkpoint_would_refuse_are_refused_and_the_previous_fil
         save_checkpoint(path, *arguments(*trained(seed=1)))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+@pytest.mark.parametrize("path", [123, None, b"run.npz"])
+def test_a_path_that_is_not_a_str_or_pathlike_is_named(tmp_path, path):
+    message = f"path must be a path (a str or a pathlib.Path), got {type(path).__name__}"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        save_checkpoint(path, *trained())
+    with pytest.raises(TypeError, match=re.escape(message)):
+        load_checkpoint(path, *trained())
+    with pytest.raises(TypeError, match=re.escape(message)):
+        read_checkpoint(path)
 
 
 @pytest.mark.parametrize("given, saved", [(np.int64(3), 3), (0, 0)], ids=["numpy", "zero"])
@@ -299,6 +313,21 @@ def test_a_checkpoint_of_another_format_version_is_refused_naming_it_and_changes
                        match=f"run.npz has checkpoint format version {version}, expected {checkpoint_module.VERSION}"):
         load_checkpoint(path, *target)
     assert_same_tree(states(*target), before)
+
+
+@pytest.mark.parametrize("epoch", [-5, "2", 1.5, True])
+def test_a_checkpoint_whose_epoch_save_checkpoint_would_not_write_is_refused_and_changes_nothing(tmp_path, epoch):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, *trained(seed=0), epoch=3)
+    rewrite_header(path, epoch=epoch)
+    target = trained(seed=1)
+    before = states(*target)
+    with pytest.raises(CheckpointError, match=re.escape(f"{path} is not a valid minigrad checkpoint: its epoch is "
+                                                        f"{epoch!r}")):
+        load_checkpoint(path, *target)
+    assert_same_tree(states(*target), before)
+    with pytest.raises(CheckpointError, match="its epoch is"):
+        read_checkpoint(path)
 
 
 def test_a_corrupt_rng_state_is_refused_before_anything_is_loaded(tmp_path):

@@ -527,7 +527,6 @@ def checkpointed_run(data, path, **saved_changes):
 
 @pytest.mark.parametrize("changes, message", [
     ({"epoch": None}, "its epoch is None, not a number of epochs"),
-    ({"epoch": "2"}, "its epoch is '2'"),
     ({"epoch": 3}, "it is at epoch 3 but its history has 2 epochs"),
     ({"history": {"epoch": [1, 2], "note": []}}, "unknown History entry 'note'"),
     ({"history": {"epoch": [1, 2], "train_loss": 0.5}}, "History entry 'train_loss' must be a list, got 0.5"),
@@ -636,6 +635,9 @@ def test_a_symbolic_link_to_nothing_at_the_checkpoint_path_is_not_replaced_unles
     (lambda run: {**run, "model": None}, TypeError, "model must be a models.Module, got NoneType"),
     (lambda run: {**run, "optimizer": "adam"}, TypeError, "optimizer must be an optim.Optimizer, got str"),
     (lambda run: {**run, "loss_fn": None}, TypeError, "loss_fn must be a function or loss module"),
+    (lambda run: {**run, "loss_fn": models.CrossEntropyLoss}, TypeError,
+     "loss_fn must be a function or loss module of (outputs, y), got the class CrossEntropyLoss: pass an "
+     "instance, such as CrossEntropyLoss()"),
     (lambda run: {**run, "scheduler": "cosine"}, TypeError, "scheduler must be an optim.lr_scheduler scheduler"),
     (lambda run: {**run, "scheduler": StepLR(make_run(run["data"])[1], 1)}, ValueError,
      "the scheduler schedules another optimizer"),
@@ -651,12 +653,13 @@ def test_a_symbolic_link_to_nothing_at_the_checkpoint_path_is_not_replaced_unles
     (lambda run: {**run, "config": {"lr": math.nan}}, ValueError, "config holds a NaN or infinite number"),
     (lambda run: {**run, "resume": True, "overwrite": True, "checkpoint": "run.npz"}, ValueError,
      "give resume=True (continue the run in the checkpoint) or overwrite=True (replace it), not both"),
+    (lambda run: {**run, "checkpoint": 123}, TypeError, "checkpoint must be a path (a str or a pathlib.Path), got int"),
     (lambda run: {**run, "resume": "yes"}, TypeError, "Invalid resume: 'yes' (expected True or False)"),
     (lambda run: {**run, "overwrite": 1}, TypeError, "Invalid overwrite: 1 (expected True or False)"),
     (lambda run: {**run, "progress": "yes"}, ValueError, "progress must be True, False or 'always', got 'yes'"),
     (lambda run: {**run, "progress": 1}, ValueError, "progress must be True, False or 'always', got 1"),
-], ids=["model", "optimizer", "loss", "scheduler", "other scheduler", "one callback", "callbacks int", "callback",
-        "config", "config object", "config keys", "config NaN", "resume and overwrite", "resume", "overwrite",
+], ids=["model", "optimizer", "loss", "loss class", "scheduler", "other scheduler", "one callback", "callbacks int", "callback",
+        "config", "config object", "config keys", "config NaN", "resume and overwrite", "checkpoint int", "resume", "overwrite",
         "progress", "progress 1"])
 def test_parts_of_the_wrong_kind_are_refused_by_name_before_the_first_epoch(moons, change, error, message):
     model, optimizer, loss_fn = make_run(moons)
@@ -686,6 +689,30 @@ def test_an_optimizer_may_train_the_loss_modules_parameters_too(moons):
     optimizer = optim.SGD([*model.parameters(), *loss_fn.parameters()], lr=0.1)
     fit(model, optimizer, loss_fn, moons.train, 1, progress=False)
     assert loss_fn.temperature.data[0] != 1.0  # trained
+
+
+def test_a_checkpointed_run_cannot_train_the_loss_modules_parameters_the_checkpoint_would_lose(moons, tmp_path):
+    model, _, _ = make_run(moons)
+    loss_fn = TemperedCrossEntropy()
+    optimizer = optim.SGD([*model.parameters(), *loss_fn.parameters()], lr=0.1)
+    with pytest.raises(ValueError, match=re.escape("the optimizer trains parameters of the loss module, which a "
+                                                   "checkpoint does not hold (it holds the model's)")):
+        fit(model, optimizer, loss_fn, moons.train, 1, progress=False, checkpoint=tmp_path / "run.npz")
+    assert list(tmp_path.iterdir()) == [] and loss_fn.temperature.data[0] == 1.0
+    # a loss module with parameters the optimizer does not train is fine
+    fit(model, optim.SGD(model.parameters(), lr=0.1), loss_fn, moons.train, 1, progress=False,
+        checkpoint=tmp_path / "run.npz")
+
+
+@pytest.mark.parametrize("loss_fn, error, message", [
+    ("ce", TypeError, "loss_fn must be a function or loss module of (outputs, y), got str"),
+    (models.MSELoss, TypeError, "got the class MSELoss: pass an instance, such as MSELoss()"),
+    (lambda outputs, y: 0.5, ValueError, "loss_fn must return a one-element Tensor (the batch's mean loss), got float"),
+])
+def test_evaluate_checks_its_loss_fn_as_fit_does(moons, loss_fn, error, message):
+    model, _, _ = make_run(moons)
+    with pytest.raises(error, match=re.escape(message)):
+        evaluate(model, moons.val, loss_fn)
 
 
 def test_config_may_hold_numpy_numbers_and_arrays_as_checkpoints_store_them(moons, tmp_path):
