@@ -25,6 +25,7 @@ scikit-learn is imported only when a dataset is loaded, so ``import minigrad`` s
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import reprlib
 from dataclasses import dataclass
@@ -224,6 +225,11 @@ def _read_source(name: str, function_name: str, defaults: dict[str, Any], option
     if "random_state" in options:
         raise TypeError(f"load_dataset takes the generator's seed as seed=, not random_state= "
                         f"(got random_state={options['random_state']!r})")
+    known = [option for option in inspect.signature(source).parameters if option != "random_state"]
+    unknown = [option for option in options if option not in known]
+    if unknown:
+        raise TypeError(f"dataset {name!r} (sklearn.datasets.{function_name}) has no option {unknown[0]!r}; "
+                        f"its options: {', '.join(known)}")
     X, y = source(**{**defaults, **options}, random_state=seed)
     return X, y, tuple(f"x{i}" for i in range(X.shape[1]))
 

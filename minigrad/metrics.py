@@ -47,9 +47,9 @@ def score(outputs: np.ndarray, targets: np.ndarray, metric: str | None = None) -
     """
     outputs, targets = as_numbers(outputs, None, "score's outputs"), as_numbers(targets, None, "score's targets")
     metric = metric_name(targets) if metric is None else metric
-    if outputs.size == 0 or targets.size == 0:
+    if outputs.size == 0 or targets.size == 0 or outputs.ndim == 0 or targets.ndim == 0:
         raise ValueError(f"{metric} needs at least one row, got outputs of shape {outputs.shape} "
-                         f"and targets of shape {targets.shape}")
+                         f"and targets of shape {targets.shape} (a single value has no rows: pass [value])")
     check_finite(np.atleast_1d(targets), "score's targets")
     if metric == "accuracy":
         value = _accuracy(outputs, targets)

@@ -90,6 +90,9 @@ def scale_by_learning_rate(learning_rate: float | Callable[[int], float]) -> Tra
 
 def chain(*transforms: Transform) -> Transform:
     """Apply ``transforms`` one after the other; transform i keeps its state under key "i"."""
+    for i, t in enumerate(transforms):
+        if not isinstance(t, Transform):
+            raise TypeError(f"chain takes Transforms (such as scale_by_adam()); argument {i} is a {type(t).__name__}")
 
     def init(param: np.ndarray) -> State:
         return {str(i): t.init(param) for i, t in enumerate(transforms)}

@@ -131,6 +131,12 @@ def test_shipped_datasets_refuse_generator_options():
         load_dataset("iris", n_samples=10)
 
 
+def test_generated_datasets_name_an_option_their_generator_lacks_and_list_its_options():
+    with pytest.raises(TypeError, match=re.escape("dataset 'moons' (sklearn.datasets.make_moons) has no option "
+                                                  "'bogus'; its options: n_samples, shuffle, noise")):
+        load_dataset("moons", noise=0.1, bogus=1)
+
+
 def test_an_unknown_name_lists_the_known_datasets():
     with pytest.raises(ValueError, match="unknown dataset 'mnist'") as error:
         load_dataset("mnist")

@@ -260,6 +260,9 @@ def test_score_is_accuracy_for_labels_and_r2_for_targets():
     (np.zeros((0, 1)), np.zeros((0, 1)), None, "r2 needs at least one row"),
     (np.zeros((0, 3)), np.array([1]), None, "accuracy needs at least one row, got outputs of shape (0, 3)"),
     (np.zeros((2, 1)), np.zeros((0, 1)), None, "r2 needs at least one row, got outputs of shape (2, 1) and targets"),
+    (np.float64(1), np.float64(1), None, "r2 needs at least one row, got outputs of shape () and targets of shape () "
+                                         "(a single value has no rows: pass [value])"),
+    (np.array([0.5]), 1, None, "accuracy needs at least one row, got outputs of shape (1,) and targets of shape ()"),
 ])
 def test_score_refuses_labels_the_outputs_cannot_give_and_empty_data(outputs, targets, metric, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -150,6 +150,14 @@ def test_a_schedule_may_give_its_rate_as_a_0d_array():
     np.testing.assert_allclose(param.data, 1 - 0.1, rtol=1e-6)
 
 
+@pytest.mark.parametrize("given, kind", [(3, "int"), (None, "NoneType"), (lambda u: u, "function")])
+def test_chain_names_an_argument_that_is_not_a_transform(given, kind):
+    """(It was accepted, and the first step failed inside: "'int' object has no attribute 'init'".)"""
+    with pytest.raises(TypeError, match=re.escape(f"chain takes Transforms (such as scale_by_adam()); argument 1 is "
+                                                  f"a {kind}")):
+        chain(scale_by_adam(), given)
+
+
 def test_a_transform_optimizer_needs_a_transform():
     with pytest.raises(TypeError, match="transform must be a Transform"):
         TransformOptimizer([Tensor(np.zeros(2), requires_grad=True)], 3)
