@@ -258,17 +258,20 @@ def run_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
         replaced = result.data if isinstance(result, _tensor_cls) else result
         if isinstance(replaced, np.generic):  # (numpy's arithmetic on a 0-d array gives a scalar)
             replaced = np.asarray(replaced)
-        if not isinstance(replaced, np.ndarray) or replaced.shape != grad.shape:
+        # (integer and boolean arrays are cast below; a complex one would lose its imaginary part)
+        if not (isinstance(replaced, np.ndarray) and replaced.shape == grad.shape and replaced.dtype.kind in "biuf"):
             raise RuntimeError(
                 f"the hook {getattr(hook, '__qualname__', hook)!r} of a tensor of shape {grad.shape} returned "
-                f"{_describe(replaced)}; a hook returns None or a gradient of the tensor's shape"
+                f"{_describe(replaced)}; a hook returns None or a real-valued gradient of the tensor's shape"
             )
         grad = replaced.astype(grad.dtype, copy=False)
     return grad
 
 
 def _describe(value: object) -> str:
-    return f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
 
 
 def _fit_to_input(grad: np.ndarray, shape: tuple[int, ...], fn: Function) -> np.ndarray:

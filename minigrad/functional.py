@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -178,18 +178,25 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
 
 
 # ---------------------------------------------------------------- combining several tensors
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+def concatenate(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    if len(tensors) == 0:
-        raise ValueError("concatenate needs at least one tensor")
-    return ops.Concatenate.apply(*tensors, axis=axis)
+    return ops.Concatenate.apply(*_operands("concatenate", tensors), axis=axis)
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+def stack(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis."""
-    if len(tensors) == 0:
-        raise ValueError("stack needs at least one tensor")
-    return ops.Stack.apply(*tensors, axis=axis)
+    return ops.Stack.apply(*_operands("stack", tensors), axis=axis)
+
+
+def _operands(name: str, tensors: Any) -> list[Any]:
+    """The tensors that ``name`` joins, from a list or any other iterable of them (not from one
+    Tensor or array: iterating it would join its rows)."""
+    if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, Iterable):
+        raise TypeError(f"{name} takes a list (or other sequence) of Tensors, got a {type(tensors).__name__}")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{name} needs at least one tensor")
+    return tensors
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

@@ -187,7 +187,7 @@ class Tensor:
         """Call ``hook(grad)`` at every backward pass, once this tensor's gradient is complete
         (the sum over all its uses), as PyTorch's ``register_hook``: to look at the gradient
         reaching a tensor, or to change it. ``hook`` returns None to leave the gradient as it
-        is, or an array of its shape that replaces it: from there on it is what flows back
+        is, or a real-valued array of its shape that replaces it: from there on it is what flows back
         through the graph, or what a leaf adds to its ``.grad``. It must not change ``grad``
         in place (the array may be shared); the engine does not change it either. Hooks run in
         the order they were registered, each on the previous one's result, and before
@@ -298,7 +298,8 @@ class Tensor:
                 )
             return result
         try:
-            ufunc(self.data, _raw(other), out=self.data, casting="same_kind")
+            other = autograd._as_tensors((self, other))[1]  # taken as x + y takes it (None, text refused)
+            ufunc(self.data, other.data, out=self.data, casting="same_kind")
         except (ValueError, TypeError) as error:
             raise autograd.renamed(error, f"x {symbol} y with x of shape {self.shape}: {error}") from None
         return self
@@ -390,6 +391,8 @@ class Tensor:
         """The same entries in another shape (given as ints or one sequence; −1 once for "the rest");
         gradient g reshaped back."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            if isinstance(shape[0], str) or not isinstance(shape[0], (Sequence, np.ndarray)):
+                raise TypeError(f"reshape takes sizes as ints or as one tuple or list of ints, got {shape[0]!r}")
             shape = tuple(shape[0])
         return ops.Reshape.apply(self, shape=shape)
 

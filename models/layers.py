@@ -125,6 +125,8 @@ class Dropout(Module):
         self.rng = None if rng is None else as_generator(rng)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):  # an array or a list, as Linear takes them: a constant
+            x = Tensor(x)
         if not self.training or self.p == 0:
             return x
         keep = as_generator(self.rng).random(x.shape) >= self.p

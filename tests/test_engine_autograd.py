@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import math
 import pickle
 import tracemalloc
 import weakref
@@ -282,12 +283,52 @@ def test_register_hook_refuses_what_could_not_work():
         Tensor([1.0], requires_grad=True).register_hook(3)
     with pytest.raises(RuntimeError, match="register_hook on a tensor that does not require grad"):
         Tensor([1.0]).register_hook(lambda g: g)
-    for returned, what in [(np.ones(3), "an array of shape \\(3,\\)"), ([1.0, 2.0], "a list")]:
+    for returned, what in [(np.ones(3), "an array of shape \\(3,\\) and dtype float64"), ([1.0, 2.0], "a list")]:
         x = Tensor([1.0, 2.0], requires_grad=True)
         x.register_hook(lambda g, returned=returned: returned)
         with pytest.raises(RuntimeError, match=f"of a tensor of shape \\(2,\\) returned {what}; a hook returns None"):
             (x * 2).sum().backward()
         assert x.grad is None
+
+
+@pytest.mark.parametrize("returned", [np.array([1 + 2j, 3j]), np.array(["1", "2"])])
+def test_a_hook_returning_complex_numbers_or_text_is_refused_not_cut_to_real(returned):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: returned)
+    message = f"of a tensor of shape \\(2,\\) returned an array of shape \\(2,\\) and dtype {returned.dtype}; .* real-valued"
+    with pytest.raises(RuntimeError, match=message):
+        (x * 2).sum().backward()
+    assert x.grad is None
+
+
+def test_a_hook_may_return_integers_or_booleans_which_are_cast_to_the_gradients_dtype():
+    x = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    handle = x.register_hook(lambda g: np.array([1, -2]))
+    (x * 2).sum().backward()
+    handle.remove()
+    x.register_hook(lambda g: g > 0)
+    (x * 2).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2.0, -1.0])
+
+
+@pytest.mark.parametrize("affine", [F.linear, F.linear_relu], ids=["linear", "linear_relu"])
+@pytest.mark.parametrize("x_shape, w_shape", [
+    ((2, 1, 0), (3, 0)),  # no input features
+    ((2, 0, 4), (3, 4)),  # an empty batch axis
+    ((2, 2, 4), (0, 4)),  # no output features
+], ids=["in=0", "empty-batch", "out=0"])
+def test_linear_backward_with_a_size_0_axis_gives_zero_size_or_zero_gradients(affine, x_shape, w_shape):
+    # (reshape(-1, n) of a size-0 array is ambiguous: numpy refused it)
+    x = Tensor(np.ones(x_shape), requires_grad=True)
+    w = Tensor(np.ones(w_shape), requires_grad=True)
+    b = Tensor(np.ones(w_shape[0]), requires_grad=True)
+    affine(x, w, b).sum().backward()  # every output is in_features + 1 > 0, so relu passes all of g = 1
+    rows, out_features = math.prod(x_shape[:-1]), w_shape[0]
+    # dx = g @ W, dW = Σ_rows gᵀ x, db = Σ_rows g
+    np.testing.assert_array_equal(x.grad, np.full(x_shape, float(out_features)))
+    np.testing.assert_array_equal(w.grad, np.full(w_shape, float(rows)))
+    np.testing.assert_array_equal(b.grad, np.full(out_features, float(rows)))
 
 
 def test_backward_through_a_chain_of_100000_ops():

@@ -107,3 +107,27 @@ def test_inside_no_grad_a_value_x_cannot_hold_is_refused_and_x_kept():
     with pytest.raises(TypeError, match=r"x \+= y with x of shape \(2,\)"), no_grad():
         x += np.array([1 + 2j, 0j])
     np.testing.assert_array_equal(x.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("y, message", [
+    (None, "cannot make a Tensor from None"),
+    (1j, "cannot make a Tensor from complex"),
+    ("1.5", "cannot make a Tensor from str"),
+    ([1.0, None], "cannot make a Tensor from list"),
+], ids=["None", "complex", "str", "list-with-None"])
+def test_inside_no_grad_y_is_refused_as_x_plus_y_refuses_it(y, message):
+    # (numpy's "Cannot cast ufunc 'add' output from dtype('O')" came out instead)
+    x = Tensor(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=message):
+        x + y
+    with pytest.raises(TypeError, match=rf"x \+= y with x of shape \(2,\): {message}"), no_grad():
+        x += y
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+
+
+def test_inside_no_grad_a_list_or_number_joins_in_xs_dtype_as_in_x_plus_y():
+    x = Tensor(np.array([1.0, 2.0], np.float32))
+    expected = (x + [0.1, 0.2]).data
+    with no_grad():
+        x += [0.1, 0.2]
+    np.testing.assert_array_equal(x.data, expected)

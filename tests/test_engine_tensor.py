@@ -331,3 +331,72 @@ def test_reshape_takes_a_numpy_integer_as_a_size():
     x = Tensor(np.arange(6.0).reshape(2, 3))
     assert x.reshape(np.int64(6)).shape == (6,)
     assert x.transpose(np.int64(1), np.int64(0)).shape == (3, 2)
+
+
+# ------------------------------------------------------------------- concatenate and stack
+@pytest.mark.parametrize("join", [minigrad.concatenate, minigrad.stack], ids=["concatenate", "stack"])
+@pytest.mark.parametrize("given", [Tensor(np.ones((2, 3))), np.ones((2, 3))], ids=["Tensor", "ndarray"])
+def test_joining_one_tensor_instead_of_a_list_is_refused_not_joining_its_rows(join, given):
+    # (concatenate gave shape (6,), stack a copy, as they iterated over the rows)
+    with pytest.raises(TypeError, match=f"{join.__name__} takes a list \\(or other sequence\\) of Tensors"):
+        join(given)
+
+
+@pytest.mark.parametrize("join", [minigrad.concatenate, minigrad.stack], ids=["concatenate", "stack"])
+def test_joining_takes_any_iterable_of_tensors(join):
+    parts = [Tensor([1.0, 2.0]), Tensor([3.0, 4.0])]
+    expected = join(parts).data
+    np.testing.assert_array_equal(join(p for p in parts).data, expected)
+    np.testing.assert_array_equal(join(tuple(parts)).data, expected)
+    with pytest.raises(ValueError, match=f"{join.__name__} needs at least one tensor"):
+        join(p for p in [])
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_concatenating_a_0d_tensor_anywhere_is_refused_naming_it(position):
+    parts = [Tensor([1.0, 2.0])]
+    parts.insert(position, Tensor(2.0))
+    message = f"cannot concatenate 0-d tensors \\(zero-dimensional, as the one at position {position} is\\): stack"
+    with pytest.raises(ValueError, match=message):
+        minigrad.concatenate(parts)
+
+
+@pytest.mark.parametrize("join", [minigrad.concatenate, minigrad.stack], ids=["concatenate", "stack"])
+@pytest.mark.parametrize("axis", [True, np.True_, 1.0])
+def test_a_join_axis_must_be_an_integer_not_a_bool(join, axis):
+    # (stack read True as axis 1)
+    with pytest.raises(TypeError, match="an axis must be an integer"):
+        join([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 3)))], axis=axis)
+
+
+def test_stack_takes_a_negative_axis_counting_the_new_one():
+    a, b = Tensor(np.zeros((2, 3))), Tensor(np.ones((2, 3)))
+    assert minigrad.stack([a, b], axis=-1).shape == (2, 3, 2)
+    with pytest.raises(ValueError, match="axis 3 is out of range"):
+        minigrad.stack([a, b], axis=3)
+
+
+# -------------------------------------------------------------------------------- reshape
+@pytest.mark.parametrize("shape", [(-2, 3), ((3, -3),)])
+def test_reshape_refuses_a_negative_size_other_than_minus_one_naming_the_shape(shape):
+    # (numpy read any negative size as -1)
+    with pytest.raises(ValueError, match="invalid size -[23] in shape"):
+        Tensor(np.ones((2, 3))).reshape(*shape)
+
+
+@pytest.mark.parametrize("shape", [None, "6", 6.0])
+def test_reshape_of_something_that_is_not_sizes_says_what_reshape_takes(shape):
+    with pytest.raises(TypeError, match="reshape takes sizes as ints or as one tuple or list of ints, got"):
+        Tensor(np.ones((2, 3))).reshape(shape)
+
+
+def test_reshape_refuses_a_size_that_is_not_an_integer():
+    with pytest.raises(TypeError, match="a size must be an integer, got True"):
+        Tensor(np.ones((2, 3))).reshape(True, 6)
+
+
+def test_reshape_takes_its_sizes_in_any_of_the_usual_forms():
+    x = Tensor(np.arange(6.0))
+    for shape in [(3, 2), ((3, 2),), ([3, -1],), (np.array([3, 2]),)]:
+        assert x.reshape(*shape).shape == (3, 2)
+    assert x[0].reshape(()).shape == ()

@@ -153,6 +153,21 @@ def test_dropout_without_rng_draws_from_the_default_generator_current_at_call_ti
     assert set(np.unique(first)) == {0.0, 2.0}
 
 
+@pytest.mark.parametrize("p", [0.5, 0.0])
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("x", [np.ones((2, 3)), [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]], ids=["ndarray", "list"])
+def test_dropout_takes_an_array_or_a_list_as_linear_does_and_returns_a_tensor(x, training, p):
+    # (an array came back as a bare ndarray, a list in training raised AttributeError)
+    out = models.Dropout(p, rng=0).train(training)(x)
+    assert isinstance(out, Tensor) and out.shape == (2, 3) and not out.requires_grad
+    assert set(np.unique(out.data)) <= ({0.0, 1 / (1 - p)} if training else {1.0})
+
+
+def test_dropout_of_something_that_is_not_numbers_is_refused_by_name():
+    with pytest.raises(TypeError, match="cannot make a Tensor from str"):
+        models.Dropout(0.5, rng=0)("1.0")
+
+
 def test_dropout_keeps_the_input_dtype():
     assert models.Dropout(0.5, rng=0)(Tensor(np.ones(8, dtype=np.float32))).dtype == np.float32
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.autograd import Function
@@ -93,9 +95,10 @@ class Linear(Function):
         x, w = self.x, self.weight
         dx = g @ w if self.needs_grad[0] else None
         dw = db = None
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # rows (N, out), batch axes flattened
+        # Rows (N, out) and (N, in), batch axes flattened; N is given, as -1 is ambiguous at size 0.
+        g2 = g if g.ndim == 2 else g.reshape(math.prod(g.shape[:-1]), g.shape[-1])
         if self.needs_grad[1]:
-            dw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+            dw = g2.T @ (x if x.ndim == 2 else x.reshape(len(g2), x.shape[-1]))
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             db = np.add.reduce(g2, axis=0)
         return dx, dw, db

@@ -15,6 +15,11 @@ class Reshape(Function):
     """out = a viewed with a new shape;  da = g reshaped to a's shape."""
 
     def forward(self, a: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        for n in shape:  # (numpy reads True as 1, and any negative size as -1)
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise TypeError(f"shape {shape}: a size must be an integer, got {n!r}")
+            if n < -1:
+                raise ValueError(f"invalid size {n} in shape {shape}: a size is >= 0, or -1 (once) for the rest")
         self.shape = a.shape
         return a.reshape(shape)
 
@@ -73,8 +78,9 @@ class Concatenate(Function):
     """out = [a₁, a₂, …] joined along ``axis``;  daᵢ = the slice of g that came from aᵢ."""
 
     def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
-        if arrays[0].ndim == 0:
-            raise ValueError("cannot concatenate 0-d tensors (stack them instead)")
+        for i, a in enumerate(arrays):
+            if a.ndim == 0:
+                raise ValueError(f"cannot concatenate 0-d tensors (zero-dimensional, as the one at position {i} is): stack them")
         self.axis = normalize_axis(axis, arrays[0].ndim)
         self.sizes = [a.shape[self.axis] for a in arrays]
         return np.concatenate(arrays, axis=self.axis)
@@ -87,9 +93,8 @@ class Stack(Function):
     """out = [a₁, a₂, …] stacked along a new ``axis``;  daᵢ = g taken at position i of it."""
 
     def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
-        out = np.stack(arrays, axis=axis)
-        self.axis = axis % out.ndim
-        return out
+        self.axis = normalize_axis(axis, arrays[0].ndim + 1)  # (the new axis counts)
+        return np.stack(arrays, axis=self.axis)
 
     def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return tuple(np.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))
