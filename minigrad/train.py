@@ -397,8 +397,8 @@ def _check_finite_parameters(model: Module, epoch: int, step: int) -> None:
     """After an epoch's last step, which no later loss checks: every parameter is finite."""
     if not all(np.isfinite(p.data).all() for p in model.parameters()):
         raise TrainingDivergedError(
-            f"a parameter became infinite or NaN in the last step of epoch {epoch} (step {step}), "
-            f"whose loss was finite; training stopped there (try a smaller learning rate, or standardized inputs and targets)"
+            f"a parameter became infinite or NaN in the last step of epoch {epoch} (step {step}), whose loss "
+            f"was finite; training stopped there (try a smaller learning rate, or standardized inputs and targets)"
         )
 
 

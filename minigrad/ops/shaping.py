@@ -80,7 +80,9 @@ class Concatenate(Function):
     def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         for i, a in enumerate(arrays):
             if a.ndim == 0:
-                raise ValueError(f"cannot concatenate 0-d tensors (zero-dimensional, as the one at position {i} is): stack them")
+                raise ValueError(
+                    f"cannot concatenate 0-d tensors (zero-dimensional, as the one at position {i} is): stack them"
+                )
         self.axis = normalize_axis(axis, arrays[0].ndim)
         self.sizes = [a.shape[self.axis] for a in arrays]
         return np.concatenate(arrays, axis=self.axis)
