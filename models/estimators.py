@@ -163,6 +163,10 @@ class _MLPEstimator(BaseEstimator):
             raise ValueError(f"validation_fraction must be in {interval}, got {self.validation_fraction!r}")
         if not is_int(self.n_iter_no_change, 1):
             raise ValueError(f"n_iter_no_change must be a positive integer, got {self.n_iter_no_change!r}")
+        seed = self.random_state
+        if not (seed is None or isinstance(seed, np.random.RandomState) or (is_int(seed, 0) and seed < 2**32)):
+            raise ValueError(f"random_state must be None, an integer in [0, 2**32 - 1] or a numpy RandomState, "
+                             f"got {seed!r}")
         probe = models.MLP(1, hidden_sizes, 1, self.activation, rng=0)
         build_scheduler(self.schedule, build_optimizer(self.optimizer, probe, self.lr, self.weight_decay), self.epochs)
 
@@ -290,11 +294,21 @@ class _MLPEstimator(BaseEstimator):
         return self.model_.parameters()[0].dtype
 
     def _forward(self, X: Any) -> Tensor:
-        """The network's outputs for the rows of X (logits or regression values)."""
+        """The network's outputs for the rows of X (logits or regression values); a ValueError
+        when some are not finite, rather than a label or a value made up from NaN."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=self._dtype())
-        with no_grad():
-            return self.model_(Tensor(X))
+        with no_grad(), np.errstate(over="ignore", invalid="ignore"):  # (what overflows is refused below)
+            outputs = self.model_(Tensor(X))
+        finite = np.isfinite(outputs.data).reshape(len(X), -1).all(axis=1)
+        if not finite.all():
+            largest = max(float(np.abs(p.data).max(initial=0)) for p in self.model_.parameters())
+            raise ValueError(
+                f"the network's outputs are NaN or infinite for {int((~finite).sum())} of the {len(X)} rows of X "
+                f"(its largest weight is {largest:.3g} in absolute value): the training diverged, or X is far "
+                f"beyond the scale of the training data. Refit with a smaller learning rate or standardized inputs"
+            )
+        return outputs
 
 
 class _EarlyStopping:
@@ -460,6 +474,8 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     def _targets(self, y: np.ndarray, dtype: np.dtype, reset: bool, classes: Any = None) -> np.ndarray:
         """y as a (n_samples, n_targets) array of the training ``dtype``, refused if it does not
         fit in that dtype (y itself is finite: ``validate_data`` checked it)."""
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y must hold numbers for a regression, got an array of dtype {y.dtype}")
         with np.errstate(over="ignore"):
             targets = y.reshape(len(y), -1).astype(dtype, copy=False)
         if not np.isfinite(targets).all():

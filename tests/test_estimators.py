@@ -440,6 +440,11 @@ def test_regressor_early_stopping_scores_r2():
     ({"hidden_layer_sizes": (n for n in [8])}, "hidden_layer_sizes must be"),  # (read once, it would be gone)
     ({"n_iter_no_change": -5}, "n_iter_no_change must be a positive integer, got -5"),
     ({"n_iter_no_change": 2.0}, "n_iter_no_change must be a positive integer, got 2.0"),
+    ({"random_state": -1}, re.escape("random_state must be None, an integer in [0, 2**32 - 1] or a numpy "
+                                     "RandomState, got -1")),
+    ({"random_state": 2**32}, "random_state must be None, an integer in .*, got 4294967296"),
+    ({"random_state": 1.5}, "random_state must be None, an integer in .*, got 1.5"),
+    ({"random_state": np.random.default_rng(0)}, "random_state must be None, an integer in .*, got Generator"),
 ])
 def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, message):
     X_train, _, y_train, _ = digits
@@ -590,7 +595,7 @@ def _assert_failed_refit_leaves_the_fit(estimator, X, refit_X, refit_y, error, m
 
 @pytest.mark.parametrize("cls, bad_y, message", [
     (MLPClassifier, np.linspace(0, 1, 40), "Unknown label type"),
-    (MLPRegressor, np.array(list("ab") * 20), "could not convert string to float"),
+    (MLPRegressor, np.array(list("ab") * 20), "y must hold numbers for a regression, got an array of dtype <U1"),
 ])
 def test_a_refit_on_bad_targets_leaves_the_previous_fit_whole(cls, bad_y, message):
     rng = np.random.default_rng(0)
@@ -617,3 +622,38 @@ def test_a_failed_first_fit_leaves_the_estimator_unfitted(train):
     with pytest.raises(ValueError, match="Unknown label type"):
         train(classifier, np.ones((4, 3)), [0.5, 1.5, 2.5, 3.5])
     assert [name for name in vars(classifier) if name.endswith("_")] == []
+
+
+@pytest.mark.parametrize("random_state", [np.random.RandomState(0), np.int64(3), 2**32 - 1])
+def test_random_state_takes_what_check_random_state_takes(digits, random_state):
+    X_train, _, y_train, _ = digits
+    assert MLPClassifier((4,), epochs=1, random_state=random_state).fit(X_train, y_train).n_iter_ == 1
+
+
+@pytest.mark.parametrize("cls, dtype, factor", [(MLPClassifier, np.float64, 1e200), (MLPClassifier, np.float32, 1e30),
+                                                (MLPRegressor, np.float64, 1e200)])
+def test_outputs_that_overflow_are_refused_not_turned_into_labels_or_values(cls, dtype, factor):
+    """A network whose weights blew up gives inf or NaN outputs; predict made class 0 or NaN of them."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3)).astype(dtype)
+    estimator = cls((4,), epochs=1, random_state=0).fit(X, np.arange(30) % 3)
+    for p in estimator.model_.parameters():
+        p.data *= factor  # (as a diverged run leaves them)
+    largest = max(float(np.abs(p.data).max()) for p in estimator.model_.parameters())
+    with np.errstate(over="ignore", invalid="ignore"):  # the rows numpy's own forward pass overflows on
+        h = X
+        for i, (w, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
+            h = h @ w + b
+            h = np.maximum(h, 0) if i < len(estimator.coefs_) - 1 else h
+        bad = int((~np.isfinite(h)).any(axis=1).sum())
+    assert bad > 0
+    message = (f"the network's outputs are NaN or infinite for {bad} of the 30 rows of X (its largest weight is "
+               f"{largest:.3g} in absolute value): the training diverged")
+    methods = [estimator.predict] + ([estimator.predict_proba] if cls is MLPClassifier else [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (and no overflow warning from inside)
+        for method in methods:
+            with pytest.raises(ValueError, match=re.escape(message)):
+                method(X)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            estimator.score(X, np.arange(30) % 3)
