@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import reprlib
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -391,9 +391,13 @@ class Tensor:
         """The same entries in another shape (given as ints or one sequence; −1 once for "the rest");
         gradient g reshaped back."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            if isinstance(shape[0], str) or not isinstance(shape[0], (Sequence, np.ndarray)):
-                raise TypeError(f"reshape takes sizes as ints or as one tuple or list of ints, got {shape[0]!r}")
-            shape = tuple(shape[0])
+            given = shape[0]
+            if isinstance(given, np.ndarray) and given.ndim == 0:
+                shape = (given[()],)  # (one size, as a 0-d array: Reshape checks it is an integer)
+            elif isinstance(given, Iterable) and not isinstance(given, str):
+                shape = tuple(given)
+            else:
+                raise TypeError(f"reshape takes sizes as ints or as one tuple or list of ints, got {given!r}")
         return ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:

@@ -147,13 +147,26 @@ def _evaluate_rows(model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn 
     try:
         with no_grad():
             outputs = model(Tensor(X))
-            result = {} if loss_fn is None else {"loss": _checked_loss(loss_fn(outputs, y)).item()}
+            result = {} if loss_fn is None else {"loss": _evaluated_loss(loss_fn(outputs, y))}
     finally:
         for module, training in modes:  # each its own mode back (one may have been left in eval)
             module.training = training
     metric = metric_name(y, loss_fn)
     result[metric] = score(outputs.data, y, metric)
     return result
+
+
+def _evaluated_loss(loss: Any) -> float:
+    """The number ``loss_fn`` gave for the data: a one-element Tensor as in training or, as no
+    backward follows, a plain or numpy number."""
+    value = loss.data if isinstance(loss, Tensor) else loss
+    if is_real(value) or (isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf"):
+        return float(np.asarray(value).reshape(()))
+    kind = "a Tensor" if isinstance(loss, Tensor) else "an array"
+    got = f"{kind} of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray) else (
+        type(value).__name__)
+    raise ValueError(f"loss_fn must return the mean loss over the data, as a number or a one-element Tensor; "
+                     f"got {got}")
 
 
 def check_l2(l2: Any) -> None:
@@ -327,7 +340,8 @@ def _check_parts(model: Module, optimizer: Optimizer, loss_fn: LossFn, scheduler
     loss_parameters = loss_fn.parameters() if isinstance(loss_fn, Module) else []
     check_run_parts(model, optimizer, scheduler, also_trained=loss_parameters)
     trained = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if checkpointed and any(id(p) in trained for p in loss_parameters):
+    the_models = {id(p) for p in model.parameters()}  # (a loss module may hold the model, or be part of it)
+    if checkpointed and any(id(p) in trained and id(p) not in the_models for p in loss_parameters):
         raise ValueError("the optimizer trains parameters of the loss module, which a checkpoint does not hold "
                          "(it holds the model's): make them part of the model, or train without a checkpoint")
     if callable(callbacks) or not isinstance(callbacks, (list, tuple, type(None))):

@@ -18,7 +18,7 @@ from typing import Iterable
 import numpy as np
 
 from minigrad import Tensor
-from minigrad.checks import as_real, check_flag, is_nonnegative
+from minigrad.checks import as_real, check_flag
 from models.module import parameter_list
 
 
@@ -29,7 +29,8 @@ def clip_grad_norm_(
     error_if_nonfinite: bool = False,
 ) -> float:
     """Scale the gradients of ``parameters`` in place so that their total ``norm_type``-norm is
-    at most ``max_norm``, and return that norm as it was before (a float).
+    at most ``max_norm``, and return that norm as it was before (a numpy float64, which is a
+    float with ``.item()``). ``max_norm=math.inf`` only measures.
 
     Parameters without a gradient are skipped (with none, the norm is 0.0). The norm is taken
     in float64, so float32 gradients whose squares overflow float32 are still measured. When it
@@ -38,11 +39,11 @@ def clip_grad_norm_(
     NaN or 0 then; either way the step is lost.)
     """
     params = parameter_list([parameters] if isinstance(parameters, Tensor) else parameters, "clip_grad_norm_")
-    if not is_nonnegative(max_norm):
-        raise ValueError(f"max_norm must be a finite number >= 0, got {max_norm!r}")
-    p = as_real(norm_type)
-    if not p >= 1:
-        raise ValueError(f"norm_type must be a number >= 1 or math.inf, got {norm_type!r}")
+    if not as_real(max_norm) >= 0:
+        raise ValueError(f"max_norm must be a number >= 0 (math.inf: measure only), got {max_norm!r}")
+    p = math.inf if isinstance(norm_type, str) and norm_type == "inf" else as_real(norm_type)
+    if not p > 0:
+        raise ValueError(f"norm_type must be a number > 0, or math.inf or 'inf', got {norm_type!r}")
     check_flag("error_if_nonfinite", error_if_nonfinite)
     for t in params:
         if not (t.grad is None or isinstance(t.grad, np.ndarray)):
@@ -51,7 +52,7 @@ def clip_grad_norm_(
     grads = [t.grad for t in params if t.grad is not None]
     # ‖g‖_p of the whole is the p-norm of the parameters' own p-norms (for p = ∞ too).
     norms = [np.linalg.norm(g.astype(np.float64).ravel(), p) for g in grads if g.size]
-    total = float(np.linalg.norm(norms, p)) if norms else 0.0
+    total = np.float64(np.linalg.norm(norms, p) if norms else 0.0)
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise RuntimeError(
@@ -59,7 +60,7 @@ def clip_grad_norm_(
                 f"pass error_if_nonfinite=False to leave them as they are"
             )
         return total
-    scale = float(max_norm) / (total + 1e-6)
+    scale = float(max_norm) / (float(total) + 1e-6)
     if scale < 1:
         for g in grads:
             g *= scale

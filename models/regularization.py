@@ -9,6 +9,7 @@ and never enters the gradient; that lives in the optimizer, not here.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, Iterable
 
 from minigrad import Tensor
@@ -41,11 +42,10 @@ def l2_penalty(params: Iterable[Tensor], weight_decay: float) -> Tensor:
 _NO_DECAY_EXPECTED = (
     "no_decay must be parameter names or name parts such as ('bias',), or () to decay every parameter"
 )
-_DEFAULT_NO_DECAY = ("bias",)
 
 
 def param_groups(
-    model: Module, weight_decay: float, no_decay: Iterable[str] = _DEFAULT_NO_DECAY
+    model: Module, weight_decay: float, no_decay: Iterable[str] = ("bias",)
 ) -> list[dict[str, Any]]:
     """Split ``model``'s parameters into a decayed and a non-decayed optimizer group.
 
@@ -59,36 +59,39 @@ def param_groups(
     (``requires_grad=False``) are left out, as optimizers refuse them, and so is a group that
     would hold no parameter (a model without biases, say), as optimizers reject empty groups.
     ``model`` must be a Module and ``no_decay`` a string or strings; anything else (None, a
-    list of parameters) is a TypeError saying what to pass. A name given in ``no_decay`` that
-    matches no parameter of the model is a ValueError: a misspelt name would otherwise decay
-    every parameter without a word. (The default may match nothing: a model without biases.)
+    list of parameters) is a TypeError saying what to pass. An entry that matches no parameter
+    but nearly matches a name or a part of one ("bais", "2.wieght") is a ValueError: the
+    parameters it was meant for would be decayed without a word. (One that matches nothing at
+    all is no error: "LayerNorm.weight" from a script for other models, or the default "bias"
+    in a model without biases.)
     """
     _check_weight_decay(weight_decay)
     if not isinstance(model, Module):
         raise TypeError(f"param_groups takes the model (a Module), got {type(model).__name__}")
-    given = no_decay is not _DEFAULT_NO_DECAY
     if isinstance(no_decay, str):
         no_decay = [no_decay]
     excluded = set(all_of(str, no_decay, _NO_DECAY_EXPECTED))
-    decayed, not_decayed = [], []
-    matched: set[str] = set()  # (frozen parameters count: a name that matches only them is no typo)
-    names = []
+    decayed, not_decayed, names = [], [], []
     for name, param in model.named_parameters():
         names.append(name)
-        matches = excluded.intersection([name, *name.split(".")])
-        matched |= matches
         if param.requires_grad:
-            (not_decayed if matches else decayed).append(param)
-    unmatched = sorted(excluded - matched)
-    if given and unmatched:
-        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-        raise ValueError(
-            f"no_decay entry {unmatched[0]!r} matches no parameter of the model, neither a full name "
-            f"nor a part of one (its parameters: {shown or 'none'})"
-        )
+            skip = name in excluded or not excluded.isdisjoint(name.split("."))
+            (not_decayed if skip else decayed).append(param)
+    _refuse_misspelt(excluded, names)
     groups = [
         {"params": decayed, "weight_decay": weight_decay},
         {"params": not_decayed, "weight_decay": 0.0},
     ]
     return [group for group in groups if group["params"]]
 
+
+def _refuse_misspelt(excluded: set[str], names: list[str]) -> None:
+    """Raise a ValueError for a ``no_decay`` entry that matches none of the parameter ``names``
+    (full or a part) but nearly matches one (frozen parameters count: they are matched too)."""
+    words = sorted({*names, *(part for name in names for part in name.split("."))})
+    for entry in sorted(excluded.difference(words)):
+        near = difflib.get_close_matches(entry, words, n=1, cutoff=0.75)  # ("bais": 0.75 to "bias")
+        if near:
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            raise ValueError(f"no_decay entry {entry!r} matches no parameter of the model: did you mean "
+                             f"{near[0]!r}? (its parameters: {shown})")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import math
 import reprlib
 from typing import Any, Callable, Iterable
@@ -52,6 +53,10 @@ class Optimizer:
     elementwise = True
 
     _schedulers_made = 0  # counted by optim.lr_scheduler: the last one made drives the rates
+
+    # Group keys of other optimizers that a subclass names differently, {theirs: ours}: a group
+    # ported with the other name would otherwise keep the default without a word.
+    _renamed_settings: dict[str, str] = {}
 
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
         check_param_collection(params)
@@ -134,11 +139,11 @@ class Optimizer:
             raise ValueError(f"{where} lacks {sorted(missing)}; a group holds every setting of {type(self).__name__}")
         for key in group:
             if key != "params" and key not in self.defaults:
-                near = difflib.get_close_matches(str(key), list(self.defaults), n=1, cutoff=0.8)
+                near = self._renamed_settings.get(key) or _near_miss(str(key), tuple(self.defaults))
                 if near:
                     raise ValueError(
                         f"{where} has the key {key!r}, which {type(self).__name__} does not use: did you "
-                        f"mean {near[0]!r}?"
+                        f"mean {near!r}?"
                     )
 
     def _params(self) -> list[Tensor]:
@@ -350,6 +355,14 @@ def _check_gradients(params: list[Tensor]) -> None:
                 f"a parameter of shape {p.data.shape} and dtype {p.data.dtype} has a gradient of "
                 f"dtype {p.grad.dtype}; .grad must have its parameter's dtype"
             )
+
+
+@functools.lru_cache(maxsize=256)
+def _near_miss(key: str, settings: tuple[str, ...]) -> str | None:
+    """The setting ``key`` is nearly the name of ("lrr" for "lr"), if any. (Remembered: a
+    scheduler stepped every batch changes the settings, which are then checked again.)"""
+    near = difflib.get_close_matches(key, settings, n=1, cutoff=0.8)
+    return near[0] if near else None
 
 
 def _check_floating(param: Tensor) -> None:

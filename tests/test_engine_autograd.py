@@ -295,7 +295,8 @@ def test_register_hook_refuses_what_could_not_work():
 def test_a_hook_returning_complex_numbers_or_text_is_refused_not_cut_to_real(returned):
     x = Tensor([1.0, 2.0], requires_grad=True)
     x.register_hook(lambda g: returned)
-    message = f"of a tensor of shape \\(2,\\) returned an array of shape \\(2,\\) and dtype {returned.dtype}; .* real-valued"
+    message = (f"of a tensor of shape \\(2,\\) returned an array of shape \\(2,\\) and dtype {returned.dtype}; "
+               f".* real-valued")
     with pytest.raises(RuntimeError, match=message):
         (x * 2).sum().backward()
     assert x.grad is None

@@ -126,8 +126,12 @@ def test_inside_no_grad_y_is_refused_as_x_plus_y_refuses_it(y, message):
 
 
 def test_inside_no_grad_a_list_or_number_joins_in_xs_dtype_as_in_x_plus_y():
-    x = Tensor(np.array([1.0, 2.0], np.float32))
-    expected = (x + [0.1, 0.2]).data
+    """y = 2⁻²⁴ + 2⁻⁵⁰ is 2⁻²⁴ in float32, and 1 + 2⁻²⁴ rounds to 1 there (a tie, to even); added in
+    float64 first, 1 + y is past the tie and rounds up to 1 + 2⁻²³ in float32."""
+    y = 2.0**-24 + 2.0**-50
+    x = Tensor(np.array([1.0], np.float32))
+    expected = (x + [y]).data
+    assert expected[0] == np.float32(1.0)
     with no_grad():
-        x += [0.1, 0.2]
+        x += [y]
     np.testing.assert_array_equal(x.data, expected)

@@ -397,6 +397,7 @@ def test_reshape_refuses_a_size_that_is_not_an_integer():
 
 def test_reshape_takes_its_sizes_in_any_of_the_usual_forms():
     x = Tensor(np.arange(6.0))
-    for shape in [(3, 2), ((3, 2),), ([3, -1],), (np.array([3, 2]),)]:
+    for shape in [(3, 2), ((3, 2),), ([3, -1],), (np.array([3, 2]),), (map(int, "32"),), (np.int64(3), 2)]:
         assert x.reshape(*shape).shape == (3, 2)
     assert x[0].reshape(()).shape == ()
+    assert x.reshape(np.array(6)).shape == (6,)  # (one size as a 0-d array, as numpy takes it)

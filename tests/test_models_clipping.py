@@ -4,6 +4,7 @@ the arguments it refuses. Expected norms are computed here from the concatenated
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -31,13 +32,15 @@ def _concatenated(grads):
     (1, lambda v: sum(abs(x) for x in v)),
     (math.inf, lambda v: max(abs(x) for x in v)),
     (3.0, lambda v: sum(abs(x) ** 3 for x in v) ** (1 / 3)),
+    ("inf", lambda v: max(abs(x) for x in v)),
+    (0.5, lambda v: sum(abs(x) ** 0.5 for x in v) ** 2),
 ])
 def test_clip_scales_every_gradient_by_max_norm_over_the_total_norm(norm_type, norm):
     params = _params_with_grads([(3, 4), (4,), (2, 1, 3)])
     before = [p.grad.copy() for p in params]
     expected_total = norm(_concatenated(before).tolist())
     total = models.clip_grad_norm_(params, 0.5, norm_type=norm_type)
-    assert type(total) is float
+    assert type(total) is np.float64 and total.item() == total  # (a float, with PyTorch's .item())
     assert total == pytest.approx(expected_total, rel=1e-12)
     c = 0.5 / (expected_total + 1e-6)
     for p, g in zip(params, before):
@@ -53,6 +56,15 @@ def test_gradients_shorter_than_max_norm_are_left_exactly_as_they_are():
     assert total == pytest.approx(np.linalg.norm(_concatenated(before)), rel=1e-12)
     for p, a, g in zip(params, arrays, before):
         assert p.grad is a  # in place
+        np.testing.assert_array_equal(p.grad, g)
+
+
+def test_max_norm_inf_measures_without_clipping():
+    params = _params_with_grads([(3,), (2, 2)], scale=1e20)
+    before = [p.grad.copy() for p in params]
+    total = models.clip_grad_norm_(params, math.inf)
+    assert total == pytest.approx(np.linalg.norm(_concatenated(before)), rel=1e-12)
+    for p, g in zip(params, before):
         np.testing.assert_array_equal(p.grad, g)
 
 
@@ -130,17 +142,17 @@ def test_clipping_bounds_the_step_of_sgd():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(max_norm=-1.0), ValueError, "max_norm must be a finite number >= 0, got -1.0"),
-    (dict(max_norm=math.nan), ValueError, "max_norm must be a finite number >= 0, got nan"),
-    (dict(max_norm="1"), ValueError, "max_norm must be a finite number >= 0, got '1'"),
-    (dict(max_norm=1.0, norm_type=0.5), ValueError, "norm_type must be a number >= 1 or math.inf, got 0.5"),
-    (dict(max_norm=1.0, norm_type="inf"), ValueError, "norm_type must be a number >= 1 or math.inf, got 'inf'"),
+    (dict(max_norm=-1.0), ValueError, "max_norm must be a number >= 0 (math.inf: measure only), got -1.0"),
+    (dict(max_norm=math.nan), ValueError, "max_norm must be a number >= 0 (math.inf: measure only), got nan"),
+    (dict(max_norm="1"), ValueError, "max_norm must be a number >= 0 (math.inf: measure only), got '1'"),
+    (dict(max_norm=1.0, norm_type=0), ValueError, "norm_type must be a number > 0, or math.inf or 'inf', got 0"),
+    (dict(max_norm=1.0, norm_type="2"), ValueError, "norm_type must be a number > 0, or math.inf or 'inf', got '2'"),
     (dict(max_norm=1.0, error_if_nonfinite="no"), TypeError, "Invalid error_if_nonfinite: 'no'"),
 ])
 def test_bad_arguments_are_named(kwargs, error, match):
     params = _params_with_grads([(2,)])
     before = params[0].grad.copy()
-    with pytest.raises(error, match=match):
+    with pytest.raises(error, match=re.escape(match)):
         models.clip_grad_norm_(params, **kwargs)
     np.testing.assert_array_equal(params[0].grad, before)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -135,23 +137,32 @@ def test_param_groups_no_decay_of_parameters_is_refused_rather_than_decaying_the
         models.param_groups(model, 0.01, no_decay=[model.bias])
 
 
-def test_param_groups_refuse_a_no_decay_name_that_matches_no_parameter():
-    """A misspelt name would otherwise leave every parameter decayed without a word."""
+def test_param_groups_refuse_a_no_decay_entry_that_nearly_matches_a_parameter_name():
+    """A misspelt name would leave the parameters it meant decayed without a word."""
     model = models.MLP(3, (4,), 2, rng=0)
-    with pytest.raises(ValueError, match="no_decay entry 'bais' matches no parameter of the model.*"
-                                         "its parameters: 0.weight, 0.bias, 2.weight, 2.bias\\)"):
+    with pytest.raises(ValueError, match=re.escape("no_decay entry 'bais' matches no parameter of the model: did you "
+                                                   "mean 'bias'? (its parameters: 0.weight, 0.bias, 2.weight, "
+                                                   "2.bias)")):
         models.param_groups(model, 0.01, no_decay=("bias", "bais"))
-    with pytest.raises(ValueError, match="entry '0.bias.x' matches no parameter"):
+    with pytest.raises(ValueError, match="entry '2.wieght' matches no parameter of the model: did you mean '2.weight'"):
+        models.param_groups(model, 0.01, no_decay="2.wieght")
+    with pytest.raises(ValueError, match="entry '0.bias.x' matches no parameter .* did you mean '0.bias'"):
         models.param_groups(model, 0.01, no_decay="0.bias.x")  # (parts are whole, not prefixes)
-    with pytest.raises(ValueError, match="entry 'bias' matches no parameter"):  # given, not the default
-        models.param_groups(models.Linear(2, 2, bias=False, rng=0), 0.01, no_decay=("bias",))
 
 
 def test_param_groups_no_decay_error_lists_eight_names_and_counts_the_rest():
     model = models.MLP(2, (2, 2, 2, 2), 1, rng=0)  # 5 layers, 10 parameters
-    with pytest.raises(ValueError, match="its parameters: 0.weight, 0.bias, 2.weight, 2.bias, 4.weight, "
-                                         "4.bias, 6.weight, 6.bias and 2 more\\)"):
-        models.param_groups(model, 0.01, no_decay="gain")
+    with pytest.raises(ValueError, match=re.escape("its parameters: 0.weight, 0.bias, 2.weight, 2.bias, 4.weight, "
+                                                   "4.bias, 6.weight, 6.bias and 2 more)")):
+        models.param_groups(model, 0.01, no_decay="Bias")
+
+
+@pytest.mark.parametrize("no_decay", [("bias",), ["bias", "LayerNorm.weight"], "norm"])
+def test_param_groups_accept_no_decay_entries_that_match_nothing_at_all(no_decay):
+    """As a script written for other models gives them (or the default, on a model without biases)."""
+    model = models.MLP(3, (4,), 2, bias=False, rng=0)
+    assert models.param_groups(model, 0.1, no_decay=no_decay) == [
+        {"params": model.parameters(), "weight_decay": 0.1}]
 
 
 def test_param_groups_accept_a_no_decay_name_that_matches_only_frozen_parameters():

@@ -286,6 +286,32 @@ def test_a_group_key_that_is_a_near_miss_of_a_setting_is_refused(cls, key, near)
         cls([{"params": matrix()}, {"params": matrix(), key: 0.5}], lr=0.1)
 
 
+def test_a_muon_group_given_adamws_betas_is_told_muon_calls_them_adamw_betas():
+    with raises_exactly("parameter group 1 has the key 'betas', which Muon does not use: did you mean 'adamw_betas'?"):
+        optim.Muon([{"params": matrix()}, {"params": matrix(), "use_muon": False, "betas": (0.9, 0.95)}])
+
+
+def test_a_scheduler_stepped_every_batch_does_not_look_for_near_misses_again_each_step(monkeypatch):
+    """Changed settings are checked again at the next step; the search for a near miss of the
+    scheduler's initial_lr is made once, not at every step (it cost ~30 µs a group)."""
+    import difflib
+
+    from optim.lr_scheduler import StepLR
+
+    params = matrix()
+    opt = optim.AdamW(params, lr=0.1)
+    scheduler = StepLR(opt, step_size=1, gamma=0.5)
+    params[0].grad = np.ones((2, 3))
+    opt.step()
+    scheduler.step()
+    searches = []
+    monkeypatch.setattr(difflib, "get_close_matches", lambda *args, **kwargs: searches.append(args) or [])
+    for _ in range(3):
+        opt.step()
+        scheduler.step()
+    assert searches == [] and opt.param_groups[0]["lr"] == 0.1 * 0.5**4
+
+
 def test_a_misspelt_key_set_by_hand_later_is_refused_at_the_next_step_before_any_update():
     params = matrix()
     opt = optim.AdamW(params, lr=0.1)

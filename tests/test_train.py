@@ -661,9 +661,9 @@ def test_a_symbolic_link_to_nothing_at_the_checkpoint_path_is_not_replaced_unles
     (lambda run: {**run, "overwrite": 1}, TypeError, "Invalid overwrite: 1 (expected True or False)"),
     (lambda run: {**run, "progress": "yes"}, ValueError, "progress must be True, False or 'always', got 'yes'"),
     (lambda run: {**run, "progress": 1}, ValueError, "progress must be True, False or 'always', got 1"),
-], ids=["model", "optimizer", "loss", "loss class", "scheduler", "other scheduler", "one callback", "callbacks int", "callback",
-        "config", "config object", "config keys", "config NaN", "resume and overwrite", "checkpoint int", "resume", "overwrite",
-        "progress", "progress 1"])
+], ids=["model", "optimizer", "loss", "loss class", "scheduler", "other scheduler", "one callback", "callbacks int",
+        "callback", "config", "config object", "config keys", "config NaN", "resume and overwrite", "checkpoint int",
+        "resume", "overwrite", "progress", "progress 1"])
 def test_parts_of_the_wrong_kind_are_refused_by_name_before_the_first_epoch(moons, change, error, message):
     model, optimizer, loss_fn = make_run(moons)
     run = change({"data": moons, "model": model, "optimizer": optimizer, "loss_fn": loss_fn})
@@ -707,15 +707,42 @@ def test_a_checkpointed_run_cannot_train_the_loss_modules_parameters_the_checkpo
         checkpoint=tmp_path / "run.npz")
 
 
+class Penalized(models.Module):
+    """A loss module holding the model itself: cross-entropy plus an L2 penalty on the model."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, logits, y):
+        return F.cross_entropy(logits, y) + models.l2_penalty(self.model.parameters(), 1e-3)
+
+
+def test_a_checkpointed_run_may_use_a_loss_module_that_holds_the_models_own_parameters(moons, tmp_path):
+    model, optimizer, _ = make_run(moons)
+    history = fit(model, optimizer, Penalized(model), moons.train, 1, progress=False, checkpoint=tmp_path / "run.npz")
+    assert history.epoch == [1] and (tmp_path / "run.npz").exists()
+
+
 @pytest.mark.parametrize("loss_fn, error, message", [
     ("ce", TypeError, "loss_fn must be a function or loss module of (outputs, y), got str"),
     (models.MSELoss, TypeError, "got the class MSELoss: pass an instance, such as MSELoss()"),
-    (lambda outputs, y: 0.5, ValueError, "loss_fn must return a one-element Tensor (the batch's mean loss), got float"),
+    (lambda outputs, y: models.CrossEntropyLoss(reduction="none")(outputs, y), ValueError,
+     "loss_fn must return the mean loss over the data, as a number or a one-element Tensor; got a Tensor of "
+     "shape (60,) and dtype float32"),
+    (lambda outputs, y: np.zeros(2), ValueError, "got an array of shape (2,) and dtype float64"),
+    (lambda outputs, y: "0.5", ValueError, "as a number or a one-element Tensor; got str"),
 ])
 def test_evaluate_checks_its_loss_fn_as_fit_does(moons, loss_fn, error, message):
     model, _, _ = make_run(moons)
     with pytest.raises(error, match=re.escape(message)):
         evaluate(model, moons.val, loss_fn)
+
+
+@pytest.mark.parametrize("value", [0.5, np.float32(0.5), np.array([0.5]), np.float64(0.5)])
+def test_evaluate_takes_a_loss_given_as_a_number_as_no_backward_follows(moons, value):
+    model, _, _ = make_run(moons)
+    assert evaluate(model, moons.val, lambda outputs, y: value)["loss"] == 0.5
 
 
 def test_config_may_hold_numpy_numbers_and_arrays_as_checkpoints_store_them(moons, tmp_path):
