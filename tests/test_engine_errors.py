@@ -230,9 +230,11 @@ def test_leaky_relu_slope_and_where_condition_are_checked():
     (lambda x: minigrad.concatenate([x, x], axis=None), "an axis must be an integer, got None"),
     (lambda x: minigrad.concatenate([x[0, 0], x[0, 1]]), "cannot concatenate 0-d tensors"),
     (lambda x: x.sum(axis=1.0), "an axis must be an integer or a tuple of integers, got 1.0"),
+    (lambda x: x.sum(axis=(1, -1)), "repeated axis in (1, -1)"),  # (the same axis counted from the end)
     (lambda x: x.clip(np.zeros(3), None), "clip bounds must be numbers or None"),
     (lambda x: x.clip(), "clip needs at least one bound"),
     (lambda x: x.clip(None, float("nan")), "clip bounds must not be NaN"),
+    (lambda x: F.leaky_relu(x, True), "negative_slope must be a number, got True"),
     (lambda x: Tensor([1.0], requires_grad="False"), "requires_grad must be True or False, got 'False'"),
 ])
 def test_a_bad_axis_or_bound_is_named(call, message):
@@ -362,6 +364,25 @@ def test_a_numpy_float64_clip_bound_keeps_float32():
     assert x.clip(np.float64(0.5)).dtype == np.float32
 
 
+def test_clip_with_equal_bounds_is_the_constant_bound_not_an_error():
+    # lo == hi is allowed, as in PyTorch; the gradient passes only where x is at the bound
+    x = Tensor(np.array([0.2, 0.5, 0.9]), requires_grad=True)
+    out = x.clip(0.5, 0.5)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("activation", [lambda x: F.leaky_relu(x, 0.1), F.gelu], ids=["leaky_relu", "gelu"])
+def test_leaky_relu_and_gelu_keep_a_low_precision_dtype(activation, dtype):
+    # (their slope and Φ(x) are computed apart from x: as float64 they would promote the output)
+    x = Tensor(np.array([-1.0, 0.0, 2.0], dtype), requires_grad=True)
+    out = activation(x)
+    out.sum().backward()
+    assert out.dtype == dtype and x.grad.dtype == dtype
+
+
 @pytest.mark.parametrize("make", [lambda: Tensor(10**400), lambda: Tensor([1, -(10**400)]),
                                   lambda: Tensor([1.0]) * 10**400],
                          ids=["number", "list", "operand"])
@@ -381,3 +402,19 @@ def test_a_comparison_with_an_integer_beyond_any_float_is_named(use):
     with pytest.raises(ValueError, match="a number too large for any float"):
         use(Tensor([1.0]), 10**400)
     assert use(Tensor([1.0]), 10**30).tolist() == [False]  # (one that fits)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: Tensor(np.ones(3)) @ Tensor(2.0), "matmul needs tensors with at least one dimension"),
+    (lambda: F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones(3))),
+     "weight (out, in); got input (2, 3) and weight (3,)"),
+    (lambda: F.linear(Tensor(1.0), Tensor(np.ones((4, 1)))), "weight (out, in); got input () and weight (4, 1)"),
+    # (a (4, 1) bias would broadcast against a batch of 4 rows into a silently wrong output)
+    (lambda: F.linear(Tensor(np.ones((4, 3))), Tensor(np.ones((4, 3))), Tensor(np.ones((4, 1)))),
+     "linear bias must have shape (4,), got (4, 1)"),
+    (lambda: F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3))), Tensor(0.0)),
+     "linear bias must have shape (4,), got ()"),
+], ids=["matmul-0d-right", "linear-vector-weight", "linear-0d-input", "linear-column-bias", "linear-0d-bias"])
+def test_a_matrix_product_or_linear_map_of_operands_of_the_wrong_rank_is_refused_by_name(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()

@@ -227,6 +227,12 @@ def test_gradcheck_passes_an_output_that_does_not_depend_on_its_input():
         gradcheck(lambda a: Tensor(a.data * 2), [leaf((2, 3), 0)])
 
 
+def test_gradcheck_with_no_input_that_requires_grad_is_refused_rather_than_passed():
+    # (with nothing to check, it would return True for any fn)
+    with pytest.raises(ValueError, match="gradcheck needs at least one input Tensor with requires_grad=True"):
+        gradcheck(lambda a, b: a * b, [Tensor(np.ones(2)), np.ones(2)])
+
+
 def test_gradcheck_needs_fn_to_return_a_tensor():
     with pytest.raises(TypeError, match="gradcheck needs fn to return a Tensor, got float64"):
         gradcheck(lambda a: a.data.sum(), [leaf((2,), 0)])
@@ -312,6 +318,29 @@ def test_gradcheck_passes_a_gradient_within_its_relative_tolerance_of_one_in_a_t
 def test_gradcheck_refuses_tolerances_and_steps_that_cannot_judge_a_gradient(option, value, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         gradcheck(square_with_gradient_times(1.0), [leaf((2, 2), 0)], **{option: value})
+
+
+@pytest.mark.parametrize("factor, passes", [(1.0010005, False), (0.9990005, True)])
+def test_gradcheck_measures_its_relative_tolerance_against_the_numerical_gradient(factor, passes):
+    # |analytic − numeric| ≤ atol + rtol·|numeric|: with atol 0 and numeric = 2a, an analytic
+    # gradient off by 1.0005e-3 of it fails and one off by 0.9995e-3 passes (against |analytic|
+    # as the scale, it would be the other way round)
+    check = lambda: gradcheck(square_with_gradient_times(factor), [leaf((2, 2), 0)], atol=0.0)  # noqa: E731
+    if passes:
+        assert check()
+    else:
+        with pytest.raises(minigrad.GradcheckError):
+            check()
+
+
+def test_gradcheck_checks_an_input_that_is_not_a_leaf_in_float64():
+    # a non-leaf (here float32) stands for a float64 leaf copy of it; the tensor itself is kept
+    base = Tensor(np.array([[0.3, -1.2], [2.0, 0.7]], np.float32), requires_grad=True)
+    scaled = base * 3
+    assert gradcheck(lambda t: (t * t * t).sum(), [scaled], atol=0.0, rtol=1e-6)
+    assert scaled.dtype == np.float32 and not scaled.is_leaf and base.grad is None
+    with pytest.raises(minigrad.GradcheckError):
+        gradcheck(square_with_gradient_times(1.01), [base * 3])
 
 
 def test_gradcheck_takes_numpy_numbers_as_tolerances_and_a_large_eps():
@@ -468,3 +497,35 @@ def test_no_nan_in_the_exponents_gradient_through_an_unused_branch():
     with np.errstate(invalid="ignore"):
         minigrad.where(np.array([False, True]), Tensor(np.array([-1.0, 4.0])) ** e, 0.0).sum().backward()
     np.testing.assert_allclose(e.grad, 2 * np.log(4))
+
+
+@pytest.mark.parametrize("axes", [(2, 0, 1), (-1, 0, -2)], ids=["positive", "negative"])
+def test_transpose_with_negative_axes_puts_the_gradient_back_as_with_positive_ones(axes):
+    # a 3-cycle, so a backward that used the permutation itself instead of its inverse would fail
+    x = leaf((2, 3, 4), 5)
+    assert x.transpose(*axes).shape == (4, 2, 3)
+    assert gradcheck(lambda t: t.transpose(*axes), [x])
+
+
+@pytest.mark.parametrize("reduction, numpy_fn", [
+    ("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min),
+    ("logsumexp", lambda a, axis: np.log(np.sum(np.exp(a), axis=axis))),
+])
+def test_reductions_take_a_list_of_axes_as_numpy_takes_a_tuple(reduction, numpy_fn):
+    x = leaf((2, 3, 4), 8)
+    out = reducer(reduction, [2, 0], False)(x)
+    np.testing.assert_allclose(out.data, numpy_fn(x.data, axis=(0, 2)))
+    assert gradcheck(reducer(reduction, [2, 0], False), [x])
+
+
+@pytest.mark.parametrize("op", [minigrad.maximum, minigrad.minimum], ids=["maximum", "minimum"])
+def test_maximum_and_minimum_at_ties_split_the_gradient_as_central_differences_do(op):
+    # at a = b, (op(a + ε, b) - op(a - ε, b)) / 2ε = ½ for either operand (one side has slope 1,
+    # the other 0), which is the equal split; away from ties the whole gradient goes to one side
+    a = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    b = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    assert gradcheck(op, [a, b])
+    op(a, b).sum().backward()
+    winner_a = 0.0 if op is minigrad.maximum else 1.0
+    np.testing.assert_array_equal(a.grad, [0.5, 0.5, winner_a])
+    np.testing.assert_array_equal(b.grad, [0.5, 0.5, 1.0 - winner_a])

@@ -129,3 +129,23 @@ def test_singular_points_give_infinities_and_nans_without_numpy_warnings(op, val
     out.sum().backward()
     np.testing.assert_array_equal(out.data, values)  # (NaN matches NaN here, and only NaN)
     np.testing.assert_array_equal(x.grad, gradients)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_the_exponents_gradient_at_a_base_of_zero_or_below_is_zero_without_numpy_warnings():
+    # d/db a^b = a^b·ln a, where ln a is undefined for a ≤ 0: the gradient is 0 there (the limit
+    # at a = 0 for b > 0), and no "divide by zero in log" warning is printed on the way.
+    base = Tensor(np.array([0.0, -1.0, 4.0]), requires_grad=True)
+    exponent = Tensor(np.array(2.0), requires_grad=True)
+    (base**exponent).sum().backward()
+    np.testing.assert_allclose(exponent.grad, 16.0 * math.log(4.0))
+    np.testing.assert_array_equal(base.grad, [0.0, -2.0, 8.0])
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_exp_overflows_to_infinity_without_a_numpy_warning():
+    x = Tensor(np.array([1000.0, 0.0]), requires_grad=True)
+    out = x.exp()
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [np.inf, 1.0])
+    np.testing.assert_array_equal(x.grad, [np.inf, 1.0])  # d/dx eˣ = eˣ

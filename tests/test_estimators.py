@@ -26,9 +26,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import models
 import optim
-from minigrad.train import TrainingDivergedError
-from models.estimators import EXPECTED_FAILED_CHECKS, MLPClassifier, MLPRegressor
+from minigrad.train import History, TrainingDivergedError
+from models.estimators import EXPECTED_FAILED_CHECKS, MLPClassifier, MLPRegressor, _EarlyStopping
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sklearn_gridsearch.py"
 SMALL = dict(hidden_layer_sizes=(16,), epochs=20, lr=1e-2, random_state=0)
@@ -306,6 +307,14 @@ def test_partial_fit_takes_batches_missing_some_classes_and_refuses_new_labels(d
         classifier.partial_fit(X_train[:, :-1], y_train)
 
 
+def test_partial_fit_takes_the_same_classes_again_in_any_order():
+    # as scikit-learn's own MLP: classes is a set of labels, compared with classes_ once sorted
+    X, y = np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 3
+    classifier = MLPClassifier((4,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    classifier.partial_fit(X, y, classes=[2, 0, 1])
+    assert classifier.n_iter_ == 2 and classifier.classes_.tolist() == [0, 1, 2]
+
+
 def test_partial_fit_on_a_batch_missing_a_class_scores_each_row_against_its_own_class():
     # classes 0, 1, 2 and batches of only 0s and 2s: a 2 is class index 2 of classes_, not index
     # 1 as among the batch's own labels. One full batch, so the epoch's loss is the
@@ -327,6 +336,26 @@ def test_regressor_partial_fit_learns_from_a_stream():
     X = rng.normal(size=(200, 3))
     assert regressor.n_iter_ == 30
     assert regressor.score(X, X @ [1.0, -2.0, 0.5]) > 0.95
+
+
+@pytest.mark.parametrize("params, message", [({"optimizer": "adamx"}, "unknown optimizer 'adamx'"),
+                                             ({"schedule": "linear"}, "unknown schedule 'linear'"),
+                                             ({"lr": -1.0}, "Invalid learning rate: -1.0")])
+def test_partial_fit_checks_the_parameters_even_when_it_continues_a_network(params, message):
+    # (it continues with the optimizer it has, but must not let a bad setting pass unseen)
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    classifier = MLPClassifier((4,), random_state=0).partial_fit(X, y, classes=[0, 1]).set_params(**params)
+    with pytest.raises(ValueError, match=message):
+        classifier.partial_fit(X, y)
+    assert classifier.n_iter_ == 1
+
+
+def test_regressor_partial_fit_refuses_another_number_of_target_columns():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    regressor = MLPRegressor((4,), random_state=0).partial_fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="y has 2 target columns, the network was trained on 1"):
+        regressor.partial_fit(X, X[:, :2])
+    assert regressor.n_iter_ == 1
 
 
 def test_an_unpickled_estimator_trains_on_with_partial_fit_like_the_original(digits):
@@ -362,6 +391,14 @@ def test_without_early_stopping_every_epoch_runs_and_no_validation_is_kept(digit
     assert classifier.validation_scores_ is None and classifier.best_validation_score_ is None
 
 
+def test_partial_fit_ignores_early_stopping_and_trains_on_every_row():
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    classifier = MLPClassifier((4,), early_stopping=True, validation_fraction=0.25, random_state=0)
+    classifier.partial_fit(X, y, classes=[0, 1])
+    assert classifier.t_ == 40 and classifier.n_iter_ == 1
+    assert classifier.validation_scores_ is None and classifier.best_validation_score_ is None
+
+
 def test_loss_is_the_last_epoch_loss_and_best_loss_the_lowest(digits):
     X_train, _, y_train, _ = digits
     classifier = MLPClassifier((8,), epochs=1, random_state=0)
@@ -380,6 +417,39 @@ def test_the_validation_split_of_a_classifier_is_stratified():
     classifier = MLPClassifier((4,), epochs=1, validation_fraction=0.1, random_state=0).fit(X, y)
     _, _, _, y_val = classifier._validation_split(X, y)
     assert np.bincount(y_val).tolist() == [5, 3, 2]  # a tenth of each class
+
+
+def test_the_validation_split_is_drawn_from_random_state():
+    X, y = np.arange(200.0).reshape(100, 2), np.arange(100) % 2
+    held_out = {}
+    for random_state in (0, 1, 0):
+        classifier = MLPClassifier((4,), epochs=1, random_state=random_state).fit(X, y)
+        X_val = classifier._validation_split(X, y)[1]
+        assert held_out.setdefault(random_state, X_val.tolist()) == X_val.tolist()  # the same seed, the same rows
+    assert held_out[0] != held_out[1]
+
+
+def test_regressor_early_stopping_keeps_the_best_of_scores_that_are_all_negative():
+    # R² below 0 (an offset the few tiny steps cannot learn) must still count as a best score
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    regressor = MLPRegressor((4,), lr=1e-9, epochs=4, early_stopping=True, n_iter_no_change=2,
+                             validation_fraction=0.25, random_state=0).fit(X, X[:, 0] + 10)
+    assert regressor.best_validation_score_ == max(regressor.validation_scores_) < 0
+
+
+def test_early_stopping_with_no_scored_epoch_keeps_the_weights_it_has():
+    # every validation score NaN (a diverged output): no best epoch to go back to
+    model = models.MLP(2, (3,), 1, rng=0)
+    before = [p.data.copy() for p in model.parameters()]
+    stopper = _EarlyStopping(model, patience=2)
+    history = History(metric="r2")
+    for epoch in (1, 2):
+        history.val_metric.append(math.nan)
+        stop = stopper(epoch, history)
+    stopper.restore_best()
+    assert stop and stopper.best_score == -math.inf
+    for p, value in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, value)
 
 
 def test_each_fit_and_partial_fit_shuffles_with_a_seed_drawn_from_random_state(monkeypatch):
@@ -433,6 +503,7 @@ def test_regressor_early_stopping_scores_r2():
     ({"early_stopping": True, "n_iter_no_change": 0}, "n_iter_no_change must be a positive integer, got 0"),
     # checked with early stopping off too, as scikit-learn does
     ({"validation_fraction": 7}, re.escape("validation_fraction must be in [0, 1), got 7")),
+    ({"validation_fraction": 1.0}, re.escape("validation_fraction must be in [0, 1), got 1.0")),  # (all held out)
     ({"validation_fraction": -0.1}, re.escape("validation_fraction must be in [0, 1), got -0.1")),
     ({"validation_fraction": None}, re.escape("validation_fraction must be in [0, 1), got None")),
     ({"early_stopping": True, "validation_fraction": 0.0},

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+import minigrad.random
 import models
 from minigrad import Tensor, gradcheck, no_grad
 from models.activations import ACTIVATIONS, activation_class
@@ -117,6 +118,13 @@ def test_mlp_validates_hidden_sizes_and_dropout():
         models.MLP(2, (), 1, dropout=1.0)
 
 
+@pytest.mark.parametrize("width", [4, np.int64(4)], ids=["int", "numpy-int"])
+def test_a_single_int_for_hidden_sizes_is_refused_with_the_tuple_to_write(width):
+    with pytest.raises(TypeError, match=re.escape("hidden_sizes must be a sequence of layer widths such as (4,), "
+                                                  "got the int 4")):
+        models.MLP(2, width, 1)
+
+
 def test_a_hidden_size_that_is_not_a_positive_integer_is_named():
     with pytest.raises(ValueError, match=r"hidden_sizes\[1\] must be a positive integer, got 3.0"):
         models.MLP(2, [4, 3.0], 1)
@@ -154,6 +162,17 @@ def replace_first_layer(model):
     vars(model)["0"] = ShiftedLinear(5, 7, rng=1)
 
 
+class CappedReLU(models.ReLU):
+    """A ReLU subclass with its own forward (min(relu(x), 0.5)): not to be fused into its Linear."""
+
+    def forward(self, x):
+        return super().forward(x).clip(None, 0.5)
+
+
+def replace_first_activation(model):
+    vars(model)["1"] = CappedReLU()
+
+
 @pytest.mark.parametrize("activation, dropout, options, change, x_shape", [
     ("relu", 0.0, {}, None, (4, 5)),
     ("relu", 0.3, {}, None, (4, 5)),
@@ -161,7 +180,9 @@ def replace_first_layer(model):
     ("relu", 0.0, {"bias": False, "dtype": np.float64}, None, (2, 4, 5)),
     ("relu", 0.0, {}, replace_first_layer, (4, 5)),
     ("relu", 0.0, {}, shift_on_the_instance, (4, 5)),
-], ids=["relu", "relu+dropout", "tanh", "no-bias-float64-3d", "linear-subclass", "forward-set-on-a-layer"])
+    ("relu", 0.0, {}, replace_first_activation, (4, 5)),
+], ids=["relu", "relu+dropout", "tanh", "no-bias-float64-3d", "linear-subclass", "forward-set-on-a-layer",
+        "relu-subclass"])
 def test_the_fused_forward_gives_the_numbers_of_the_layers_run_one_by_one(activation, dropout, options, change,
                                                                           x_shape):
     # MLP runs each Linear+ReLU pair as one node; Sequential's forward runs every layer alone
@@ -199,3 +220,17 @@ def test_the_fused_layers_under_no_grad_and_backward_twice():
 def test_hidden_sizes_may_be_a_generator():
     net = models.MLP(4, (h for h in [8, 8]), 2, rng=0)
     assert [p.shape for p in net.parameters()][::2] == [(8, 4), (8, 8), (2, 8)]
+
+
+def test_dropout_of_a_model_built_without_rng_draws_from_the_default_generator_at_call_time(monkeypatch):
+    # rng=None: the masks come from the generator manual_seed sets later, so the same seed before
+    # each call gives the same masks (not from the default generator there was at construction)
+    monkeypatch.setattr(minigrad.random, "_generator", np.random.default_rng(0))  # (restored after)
+    model = models.MLP(3, (64,), 2, dropout=0.5, rng=None)
+    x = Tensor(np.ones((8, 3), np.float32))
+    outputs = []
+    for _ in range(2):
+        minigrad.random.manual_seed(5)
+        outputs.append(model(x).data)
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert not np.array_equal(outputs[1], model(x).data)  # (no re-seeding: other masks)
