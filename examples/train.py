@@ -102,7 +102,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="sgd has momentum 0.9; muon updates the weight matrices, and AdamW "
                              "(lr 1e-3) the biases, which muon does not take")
     parser.add_argument("--lr", type=number(float, 0, True), default=None,
-                        help="learning rate (default: " + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items()) + ")")
+                        help="learning rate (default: "
+                             + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items()) + ")")
     parser.add_argument("--weight-decay", type=number(float, 0, False), default=0.0,
                         help="the optimizer's weight_decay, on weights, not biases (coupled L2 in "
                              "sgd/adam/…, decoupled in adamw/lion/muon)")
