@@ -256,8 +256,9 @@ def fit(
 
     Before the first epoch it refuses, naming the argument: data holding NaN or ±∞ (or values
     beyond the model's float32), an optimizer whose parameters are not the model's (a loss
-    module's may join them) or a scheduler of another optimizer, a ``config`` a checkpoint
-    cannot store, a resume on other training rows, and arguments of the wrong kind.
+    module's may join them, but not in a run with a ``checkpoint``, which would not hold them)
+    or a scheduler of another optimizer, a ``config`` a checkpoint cannot store, a resume on
+    other training rows, and arguments of the wrong kind.
 
     Raises ``TrainingDivergedError`` naming the epoch and step as soon as the loss is NaN or
     infinite (that step is not taken), or when a parameter is after an epoch's last step; numpy's
