@@ -32,6 +32,20 @@ Rule = Callable[[np.ndarray, np.ndarray, State, dict], None]
 # gradient, moments, a scratch array) then fit together in a core's L2 cache.
 BLOCK_BYTES = 256 * 1024
 
+# Every buffer, and every large parameter in it, starts on a cache line, so every block does:
+# numpy's vector loops then load no vector that straddles two lines (measured with AVX-512: the
+# AdamW update of a 64 Ki-element float32 block took 5-15 % longer starting 16 or 40 bytes into
+# a line). numpy itself only promises 16 bytes.
+ALIGN_BYTES = 64
+
+
+def aligned_zeros(size: int, dtype: np.dtype) -> np.ndarray:
+    """A 1-D array of ``size`` zeros whose first element starts on a cache line."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.zeros(size * itemsize + ALIGN_BYTES, np.uint8)
+    skip = -raw.ctypes.data % ALIGN_BYTES
+    return raw[skip:skip + size * itemsize].view(dtype)
+
 
 class FlatGroup:
     """The flat layout of one group: ``theta`` (parameters) and one buffer per state array;
@@ -46,9 +60,12 @@ class FlatGroup:
         large = self._large()
         self.order = sorted(range(len(params)), key=lambda i: self.sizes[i] >= large)
         self.start = [0] * len(params)
-        offset = 0
+        offset, line = 0, self._line()
         for i in self.order:
+            if self.sizes[i] >= large:  # (the gap left before it is in no block)
+                offset = -(-offset // line) * line
             self.start[i], offset = offset, offset + self.sizes[i]
+        self.length = offset
         self.theta = self._pack([p.data for p in params])
         self.param_views = self._views(self.theta)
         for p, view in zip(params, self.param_views):
@@ -63,19 +80,23 @@ class FlatGroup:
         self.number_keys = [k for k in states[0] if k not in self.buffers]
         # A rule may use "scratch" for its intermediates (Adam does) instead of allocating: it
         # is handed to the rule with each block, never stored in the parameters' state.
-        self.scratch = np.empty_like(self.theta)
+        self.scratch = aligned_zeros(self.length, self.theta.dtype)
         # Each block: its slices, its parameters, where it lies in the first one's gradient,
         # and, when it spans several parameters, a buffer to gather their gradients into.
         self.blocks = [
             (self.theta[lo:hi], [params[i] for i in members],
              slice(lo - self.start[members[0]], hi - self.start[members[0]]),
-             np.empty(hi - lo, self.theta.dtype) if len(members) > 1 else None,
+             aligned_zeros(hi - lo, self.theta.dtype) if len(members) > 1 else None,
              {"scratch": self.scratch[lo:hi], **{k: buffer[lo:hi] for k, buffer in self.buffers.items()}})
             for lo, hi, members in self._cut()
         ]
 
     def _block_size(self) -> int:
         return max(1, BLOCK_BYTES // self.params[0].data.itemsize)
+
+    def _line(self) -> int:
+        """Elements per cache line."""
+        return max(1, ALIGN_BYTES // self.params[0].data.itemsize)
 
     def _large(self) -> int:
         """From half a block on, a parameter gets blocks of its own. Below, copying its gradient
@@ -117,7 +138,12 @@ class FlatGroup:
         )
 
     def _pack(self, arrays: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate([np.ravel(arrays[i]) for i in self.order])
+        """The arrays (one per parameter, shaped like it) copied into a new flat buffer at their
+        places; the gaps before large parameters hold zeros."""
+        buffer = aligned_zeros(self.length, self.params[0].data.dtype)
+        for view, array in zip(self._views(buffer), arrays):
+            view[...] = array
+        return buffer
 
     def _views(self, buffer: np.ndarray) -> list[np.ndarray]:
         return [buffer[lo:lo + n].reshape(p.data.shape) for lo, n, p in zip(self.start, self.sizes, self.params)]

@@ -207,14 +207,16 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
         np.testing.assert_array_equal(p.data, b)
 
 
+# A large parameter starts on the next cache line of 64 bytes: at a multiple of 8 float64 or
+# 16 float32 elements (the small ones before it end at 12, 10 or 4 here, so it starts at 16 or 8).
 @pytest.mark.parametrize("shapes, dtype, block_bytes, expected", [
-    (SHAPES, np.float64, 160, [(0, 12, [1, 2]), (12, 24, [0])]),
-    (SHAPES, np.float64, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (12, 16, [1]), (16, 21, [2]), (21, 24, [2])]),
-    (MANY_SMALL, np.float64, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
+    (SHAPES, np.float64, 160, [(0, 12, [1, 2]), (16, 28, [0])]),
+    (SHAPES, np.float64, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (16, 20, [1]), (24, 29, [2]), (29, 32, [2])]),
+    (MANY_SMALL, np.float64, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (16, 24, [4]), (24, 25, [4])]),
     # the same blocks of 8 elements, of 4 bytes each
-    (MANY_SMALL, np.float32, 32, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (10, 18, [4]), (18, 19, [4])]),
+    (MANY_SMALL, np.float32, 32, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (16, 24, [4]), (24, 25, [4])]),
     # exactly half a block (4 of 8) is large: a block of its own; one element less shares one
-    ([(4,), (3,), (1,)], np.float64, 64, [(0, 4, [1, 2]), (4, 8, [0])]),
+    ([(4,), (3,), (1,)], np.float64, 64, [(0, 4, [1, 2]), (8, 12, [0])]),
 ])
 def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, dtype, block_bytes, expected, monkeypatch):
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
@@ -257,3 +259,34 @@ def test_a_group_mixing_float32_and_float64_keeps_each_dtype_and_matches_per_par
     assert [p.dtype for p in together] == [np.float32, np.float64]
     for p, q in zip(together, apart):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("size", [0, 1, 5, 1000])
+def test_aligned_zeros_start_on_a_cache_line(size, dtype):
+    for _ in range(5):  # (numpy's own arrays start at varying offsets into a line)
+        a = flat.aligned_zeros(size, dtype)
+        assert size == 0 or a.ctypes.data % 64 == 0  # (an empty array has no first element)
+        assert (a.shape, a.dtype, a.flags.c_contiguous, a.flags.writeable) == ((size,), np.dtype(dtype), True, True)
+        np.testing.assert_array_equal(a, np.zeros(size, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_block_of_every_buffer_starts_on_a_cache_line(dtype, monkeypatch):
+    # Blocks of 64 KiB: the four small parameters (2 + 10 + 50 + 7 = 69 elements, 276 or 552
+    # bytes) share the first, and the large one, which would start 69 elements in without the
+    # padding, is cut into blocks of its own.
+    monkeypatch.setattr(flat, "BLOCK_BYTES", 64 * 1024)
+    shapes = [(2,), (300, 100), (10,), (50,), (7,)]
+    params = [Tensor(np.ones(s, dtype), requires_grad=True) for s in shapes]
+    opt = optim.Adam(params, lr=0.01)
+    for p in params:
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    layout = opt._flat_groups[0]
+    per_block = 64 * 1024 // np.dtype(dtype).itemsize
+    assert [len(members) for _, members, _, _, _ in layout.blocks] == [4] + [1] * -(-30000 // per_block)
+    assert params[1].data.ctypes.data % 64 == 0
+    for theta, members, _, gathered, buffers in layout.blocks:
+        for array in [theta, *buffers.values()] + ([] if gathered is None else [gathered]):
+            assert array.ctypes.data % 64 == 0

@@ -4,7 +4,8 @@ An MLP 64-H-H-10 with ReLU, softmax cross-entropy (mean over the batch) and Adam
 way a careful numpy programmer would: all parameters, gradients and moments live in single flat
 buffers (the per-layer arrays are views into them), so the AdamW update is a handful of
 vectorised in-place calls over everything at once (block by block, so that the passes over one
-block stay in cache), and matmuls write into preallocated outputs.
+block stay in cache, and with every buffer starting on a cache line), and matmuls write into
+preallocated outputs.
 """
 
 from __future__ import annotations
@@ -27,11 +28,7 @@ class NumpyMLP:
                  weight_decay: float = 1e-2) -> None:
         dtype = layers[0][0].dtype
         sizes = [a.size for w, b in layers for a in (w, b)]
-        self.theta = np.empty(sum(sizes), dtype=dtype)
-        self.grad = np.zeros_like(self.theta)
-        self.m = np.zeros_like(self.theta)
-        self.v = np.zeros_like(self.theta)
-        self.scratch = np.zeros_like(self.theta)
+        self.theta, self.grad, self.m, self.v, self.scratch = (flat.aligned_zeros(sum(sizes), dtype) for _ in range(5))
         self.params = self._views(self.theta, layers)
         self.grads = self._views(self.grad, layers)
         for (w, b), (w_in, b_in) in zip(self.params, layers):
@@ -90,7 +87,8 @@ class NumpyMLP:
     def adamw_step(self) -> None:
         """θ ← θ(1 − γλ);  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
         θ ← θ − γ√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε√(1−β2ᵗ)), in place on the flat buffers, one
-        cache-sized block at a time (as minigrad's optimizers do: see ``optim.flat``)."""
+        cache-sized block at a time (as minigrad's optimizers do: see ``optim.flat``). The blocks
+        start on cache lines: the buffers do, and a block holds a whole number of lines."""
         self.t += 1
         beta1, beta2 = self.betas
         decay = 1 - self.lr * self.weight_decay
