@@ -184,6 +184,11 @@ def ref_muon(theta, g, s, t, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=
     return theta * (1 - lr * weight_decay) - lr_adjusted * o
 
 
+# β2 at which the spec's ρ_t, computed in float64 as written, is exactly 5 at step 6 (found by
+# bisection on ρ_6(β2) = 5 and a scan of the neighbouring floats): the step must then take the
+# SGD branch, as "ρ_t > 5" says, and not the adaptive one.
+RHO_IS_5_AT_STEP_6 = 0.8397685748659791
+
 CASES = [
     (optim.SGD, ref_sgd, {}),
     (optim.SGD, ref_sgd, {"lr": 0.05}),
@@ -223,6 +228,7 @@ CASES = [
     (optim.RAdam, ref_radam, {}),
     (optim.RAdam, ref_radam, {"lr": 0.05, "weight_decay": 0.1}),
     (optim.RAdam, ref_radam, {"lr": 0.05, "betas": (0.9, 0.9), "eps": 1e-3}),
+    (optim.RAdam, ref_radam, {"lr": 0.05, "betas": (0.9, RHO_IS_5_AT_STEP_6)}),
     (optim.Lion, ref_lion, {}),
     (optim.Lion, ref_lion, {"lr": 1e-2, "weight_decay": 0.1}),
     (optim.Lion, ref_lion, {"lr": 1e-2, "betas": (0.5, 0.9)}),
@@ -231,6 +237,15 @@ CASES = [
     (optim.Muon, ref_muon, {"lr": 0.02, "weight_decay": 0.0, "momentum": 0.8}),
     (optim.Muon, ref_muon, {"lr": 0.02, "ns_steps": 3, "eps": 1e-3}),
 ]
+
+
+def test_radams_rho_is_exactly_5_at_step_6_for_the_boundary_case():
+    """The premise of the RAdam case at RHO_IS_5_AT_STEP_6: ρ_6 is 5 exactly, ρ_5 below it."""
+    b2, t = RHO_IS_5_AT_STEP_6, 6
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
+    assert rho_t == 5.0
+    assert rho_inf - 2 * (t - 1) * b2 ** (t - 1) / (1 - b2 ** (t - 1)) < 5  # (the steps before: SGD too)
 
 
 def case_id(case) -> str:
