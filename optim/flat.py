@@ -1,8 +1,8 @@
 """Whole-group updates on flat buffers: one vectorised update per group, not one per parameter.
 
 An elementwise update rule (every optimizer class here but Muon) computes each coordinate from
-that coordinate alone. Applying it once to all the parameters of a group laid end to end in one
-flat array therefore gives exactly what applying it to each parameter in turn gives, with a
+that coordinate alone. Applying it once to all the parameters of a group laid side by side in
+one flat array therefore gives exactly what applying it to each parameter in turn gives, with a
 handful of numpy calls per group instead of a handful per parameter: on a small network most
 of an optimizer step is that per-call overhead.
 
@@ -10,11 +10,11 @@ For the same reason the rule may be applied to a large group one block at a time
 a dozen passes over its arrays; on a block that fits in the CPU's cache they run at cache
 speed, while passes over a million-element buffer each stream it from main memory again.
 
-A ``FlatGroup`` lays a group's parameters and their state arrays end to end in flat buffers
-and makes each ``param.data`` and each state array a view into its buffer, so both ways of
-updating see the same numbers. The layout is checked before every use: if a parameter's
-``data`` was replaced or the state was reloaded, the group is laid out again from the current
-values, so stale memory is never updated.
+A ``FlatGroup`` lays a group's parameters and their state arrays out in flat buffers, each
+block starting on a cache line, and makes each ``param.data`` and each state array a view into
+its buffer, so both ways of updating see the same numbers. The layout is checked before every
+use: if a parameter's ``data`` was replaced or the state was reloaded, the group is laid out
+again from the current values, so stale memory is never updated.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ Rule = Callable[[np.ndarray, np.ndarray, State, dict], None]
 # gradient, moments, a scratch array) then fit together in a core's L2 cache.
 BLOCK_BYTES = 256 * 1024
 
-# Every buffer, and every large parameter in it, starts on a cache line, so every block does:
-# numpy's vector loops then load no vector that straddles two lines (measured with AVX-512: the
-# AdamW update of a 64 Ki-element float32 block took 5-15 % longer starting 16 or 40 bytes into
-# a line). numpy itself only promises 16 bytes.
+# Every buffer, and every shared block and large parameter in it, starts on a cache line, so
+# every block does: numpy's vector loops then load no vector that straddles two lines (measured
+# with AVX-512: the AdamW update of a 64 Ki-element float32 block took 5-15 % longer starting 16
+# or 40 bytes into a line). numpy itself only promises 16 bytes.
 ALIGN_BYTES = 64
 
 
@@ -47,6 +47,10 @@ def aligned_zeros(size: int, dtype: np.dtype) -> np.ndarray:
     return raw[skip:skip + size * itemsize].view(dtype)
 
 
+def _round_up(offset: int, multiple: int) -> int:
+    return -(-offset // multiple) * multiple
+
+
 class FlatGroup:
     """The flat layout of one group: ``theta`` (parameters) and one buffer per state array;
     per-parameter views into each, and the blocks the rule is applied to."""
@@ -54,18 +58,9 @@ class FlatGroup:
     def __init__(self, params: list[Tensor], states: list[State]) -> None:
         self.params = params
         self.states = states
-        # Where each parameter lies in the flat buffers: the small ones first, side by side,
-        # then the large ones (see ``_cut``).
         self.sizes = [p.data.size for p in params]
-        large = self._large()
-        self.order = sorted(range(len(params)), key=lambda i: self.sizes[i] >= large)
-        self.start = [0] * len(params)
-        offset, line = 0, self._line()
-        for i in self.order:
-            if self.sizes[i] >= large:  # (the gap left before it is in no block)
-                offset = -(-offset // line) * line
-            self.start[i], offset = offset, offset + self.sizes[i]
-        self.length = offset
+        self.start = [0] * len(params)  # where each parameter lies in the flat buffers
+        self.cuts = self._lay_out()     # (sets self.start and self.length)
         self.theta = self._pack([p.data for p in params])
         self.param_views = self._views(self.theta)
         for p, view in zip(params, self.param_views):
@@ -88,7 +83,7 @@ class FlatGroup:
              slice(lo - self.start[members[0]], hi - self.start[members[0]]),
              aligned_zeros(hi - lo, self.theta.dtype) if len(members) > 1 else None,
              {"scratch": self.scratch[lo:hi], **{k: buffer[lo:hi] for k, buffer in self.buffers.items()}})
-            for lo, hi, members in self._cut()
+            for lo, hi, members in self.cuts
         ]
 
     def _block_size(self) -> int:
@@ -104,25 +99,32 @@ class FlatGroup:
         its own (measured: gathering a 64 KiB gradient saves ~10 µs a step)."""
         return max(1, self._block_size() // 2)
 
-    def _cut(self) -> list[tuple[int, int, list[int]]]:
-        """The blocks, as (start, stop, indices of the parameters they cover). The small
-        parameters, laid out first, share blocks (their gradients are gathered into one buffer
-        each step); a large one is cut into blocks of its own, which read its gradient where
-        it is."""
-        size, large = self._block_size(), self._large()
-        start, sizes = self.start, self.sizes
+    def _lay_out(self) -> list[tuple[int, int, list[int]]]:
+        """Place the parameters in the flat buffers (``start``, ``length``) and return the
+        blocks, as (start, stop, indices of the parameters they cover).
+
+        The small parameters come first, side by side, and share blocks (their gradients are
+        gathered into one buffer each step); each large one is cut into blocks of its own,
+        which read its gradient where it is. Every shared block and every large parameter
+        starts on a cache line; the gaps this leaves between them are in no block."""
+        size, large, line = self._block_size(), self._large(), self._line()
+        sizes, start = self.sizes, self.start
         cuts: list[tuple[int, int, list[int]]] = []
+        offset = 0
         run: list[int] = []  # small parameters sharing the block being filled
-        for i in (i for i in self.order if sizes[i] < large):
-            if run and start[i] + sizes[i] - start[run[0]] > size:
-                cuts.append((start[run[0]], start[i], run))
-                run = []
+        for i in (i for i in range(len(sizes)) if sizes[i] < large):
+            if run and offset + sizes[i] - start[run[0]] > size:
+                cuts.append((start[run[0]], offset, run))
+                run, offset = [], _round_up(offset, line)
+            start[i], offset = offset, offset + sizes[i]
             run.append(i)
         if run:
-            cuts.append((start[run[0]], start[run[-1]] + sizes[run[-1]], run))
-        for i in (i for i in self.order if sizes[i] >= large):
-            lo, hi = start[i], start[i] + sizes[i]
-            cuts += [(s, min(s + size, hi), [i]) for s in range(lo, hi, size)]
+            cuts.append((start[run[0]], offset, run))
+        for i in (i for i in range(len(sizes)) if sizes[i] >= large):
+            start[i] = lo = _round_up(offset, line)
+            offset = lo + sizes[i]
+            cuts += [(s, min(s + size, offset), [i]) for s in range(lo, offset, size)]
+        self.length = offset
         return cuts
 
     @staticmethod
@@ -139,7 +141,7 @@ class FlatGroup:
 
     def _pack(self, arrays: list[np.ndarray]) -> np.ndarray:
         """The arrays (one per parameter, shaped like it) copied into a new flat buffer at their
-        places; the gaps before large parameters hold zeros."""
+        places; the gaps between blocks hold zeros."""
         buffer = aligned_zeros(self.length, self.params[0].data.dtype)
         for view, array in zip(self._views(buffer), arrays):
             view[...] = array

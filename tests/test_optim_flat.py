@@ -207,14 +207,15 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
         np.testing.assert_array_equal(p.data, b)
 
 
-# A large parameter starts on the next cache line of 64 bytes: at a multiple of 8 float64 or
-# 16 float32 elements (the small ones before it end at 12, 10 or 4 here, so it starts at 16 or 8).
+# Each shared block and each large parameter starts on the next cache line of 64 bytes: at a
+# multiple of 8 float64 or 16 float32 elements.
 @pytest.mark.parametrize("shapes, dtype, block_bytes, expected", [
     (SHAPES, np.float64, 160, [(0, 12, [1, 2]), (16, 28, [0])]),
     (SHAPES, np.float64, 40, [(0, 5, [0]), (5, 10, [0]), (10, 12, [0]), (16, 20, [1]), (24, 29, [2]), (29, 32, [2])]),
     (MANY_SMALL, np.float64, 64, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (16, 24, [4]), (24, 25, [4])]),
-    # the same blocks of 8 elements, of 4 bytes each
-    (MANY_SMALL, np.float32, 32, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (8, 10, [9, 10]), (16, 24, [4]), (24, 25, [4])]),
+    # the same blocks of 8 elements, of 4 bytes each: a cache line is 16 of them, so the second
+    # shared block starts at 16, and the large parameter at 32
+    (MANY_SMALL, np.float32, 32, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (16, 18, [9, 10]), (32, 40, [4]), (40, 41, [4])]),
     # exactly half a block (4 of 8) is large: a block of its own; one element less shares one
     ([(4,), (3,), (1,)], np.float64, 64, [(0, 4, [1, 2]), (8, 12, [0])]),
 ])
@@ -222,7 +223,7 @@ def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, dtype,
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
     params = [Tensor(p.data.astype(dtype), requires_grad=True) for p in make_params(shapes=shapes)]
     layout = flat.FlatGroup(params, [{"step": 0} for _ in params])
-    assert [(int(lo), int(hi), members) for lo, hi, members in layout._cut()] == expected
+    assert [(int(lo), int(hi), members) for lo, hi, members in layout.cuts] == expected
 
 
 def test_a_parameter_that_missed_one_step_keeps_its_own_step_count():
@@ -273,19 +274,20 @@ def test_aligned_zeros_start_on_a_cache_line(size, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_every_block_of_every_buffer_starts_on_a_cache_line(dtype, monkeypatch):
-    # Blocks of 64 KiB: the four small parameters (2 + 10 + 50 + 7 = 69 elements, 276 or 552
-    # bytes) share the first, and the large one, which would start 69 elements in without the
-    # padding, is cut into blocks of its own.
+    # Blocks of 64 KiB. The small parameters (under half a block each; odd sizes, so that
+    # without padding nothing after the first would start on a line) fill two shared blocks,
+    # and the large one is cut into three blocks of its own.
     monkeypatch.setattr(flat, "BLOCK_BYTES", 64 * 1024)
-    shapes = [(2,), (300, 100), (10,), (50,), (7,)]
+    per_block = 64 * 1024 // np.dtype(dtype).itemsize
+    shapes = [(3,), (2 * per_block + 9,), (per_block // 3,), (5,), (per_block // 3 + 1,), (per_block // 3,), (7,)]
     params = [Tensor(np.ones(s, dtype), requires_grad=True) for s in shapes]
     opt = optim.Adam(params, lr=0.01)
     for p in params:
         p.grad = np.ones_like(p.data)
     opt.step()
     layout = opt._flat_groups[0]
-    per_block = 64 * 1024 // np.dtype(dtype).itemsize
-    assert [len(members) for _, members, _, _, _ in layout.blocks] == [4] + [1] * -(-30000 // per_block)
+    index = {id(p): i for i, p in enumerate(params)}
+    assert [[index[id(p)] for p in members] for _, members, _, _, _ in layout.blocks] == [[0, 2, 3, 4], [5, 6], [1], [1], [1]]
     assert params[1].data.ctypes.data % 64 == 0
     for theta, members, _, gathered, buffers in layout.blocks:
         for array in [theta, *buffers.values()] + ([] if gathered is None else [gathered]):
