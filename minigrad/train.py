@@ -24,7 +24,8 @@ LogisticRegression do): the coupled route, through the gradient.
 The same seed gives bit-identical runs, and a run resumed from the checkpoint of epoch k ends
 with bit-identical parameters to the run that was never interrupted: the checkpoint holds
 model, optimizer and scheduler states, the shuffling generator's state and the History. (The
-masks of ``Dropout`` layers come from generators of their own, which are not saved.)
+masks of ``Dropout`` layers come from their own generators, or from minigrad's default one for a
+layer given none; neither is saved, so a resumed run with dropout is not bit-identical.)
 
 The metric is chosen by the loss, and without a loss by the targets: ``CrossEntropyLoss`` and
 integer class labels give the accuracy (the arg-max of the logits, or logit > 0 when the model

@@ -25,8 +25,10 @@ class MLP(Sequential):
     activation (it gives logits or regression values).
 
     ``activation`` is a name from ``models.activations.ACTIVATIONS`` ("relu", "tanh",
-    "sigmoid", "gelu", "leaky_relu", "identity"). All layers draw their initial weights (and
-    the dropout masks) from one generator made from ``rng``, so a seed fixes the whole model.
+    "sigmoid", "gelu", "leaky_relu", "identity"). All layers draw their initial weights (and,
+    when ``rng`` is a seed or a Generator, the dropout masks) from one generator made from
+    ``rng``, so a seed fixes the whole model. With ``rng=None`` the masks come from minigrad's
+    default generator as it is at each call (``minigrad.manual_seed`` seeds it).
 
     In the forward pass, a ``Linear`` directly followed by a ``ReLU`` runs as one fused node,
     ``F.linear_relu``: the same numbers as the two layers one after the other, with one graph
