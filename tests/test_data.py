@@ -311,7 +311,8 @@ def test_batches_take_lists_as_arrays():
 
 
 def test_load_dataset_names_random_state_given_for_seed():
-    with pytest.raises(TypeError, match=r"takes the generator's seed as seed=, not random_state= \(got random_state=3\)"):
+    message = r"takes the generator's seed as seed=, not random_state= \(got random_state=3\)"
+    with pytest.raises(TypeError, match=message):
         load_dataset("moons", random_state=3)
 
 

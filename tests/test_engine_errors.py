@@ -310,7 +310,8 @@ def test_an_integer_too_large_for_int64_still_makes_a_tensor():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda x: F.binary_cross_entropy_with_logits(x, ["a", "b"]), TypeError, "cannot make binary_cross_entropy_with_logits targets"),
+    (lambda x: F.binary_cross_entropy_with_logits(x, ["a", "b"]), TypeError,
+     "cannot make binary_cross_entropy_with_logits targets"),
     (lambda x: F.binary_cross_entropy_with_logits(x, [np.nan, 1.0]), ValueError, r"lie in \[0, 1\]"),
     (lambda x: F.mse_loss(x, None), TypeError, "cannot make mse_loss target from NoneType"),
     (lambda x: F.cross_entropy(x.reshape(1, 2), ["a"]), TypeError, "cannot make cross_entropy targets from list"),

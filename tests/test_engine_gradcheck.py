@@ -346,14 +346,16 @@ def test_gradcheck_checks_an_input_that_is_not_a_leaf_in_float64():
 def test_gradcheck_takes_numpy_numbers_as_tolerances_and_a_large_eps():
     # (a large eps measures a secant, exact for a square: it is the caller's choice)
     x = leaf((2, 2), 0)
-    assert gradcheck(square_with_gradient_times(1.0), (x,), eps=np.float32(1e3), atol=np.float64(0), rtol=np.float32(0.5))
+    assert gradcheck(square_with_gradient_times(1.0), (x,), eps=np.float32(1e3), atol=np.float64(0),
+                     rtol=np.float32(0.5))
 
 
 @pytest.mark.parametrize("inputs, kind", [(Tensor(np.ones((3, 2)), requires_grad=True), "Tensor"),
                                           (np.ones(3), "ndarray"), ("ab", "str")])
 def test_gradcheck_refuses_one_input_not_in_a_list_saying_to_wrap_it(inputs, kind):
     # gradcheck ran fn on the rows: "takes 1 positional argument but 3 were given"
-    message = f"gradcheck's inputs must be a list (or tuple) of fn's arguments, got a {kind}; for one Tensor x, pass [x]"
+    message = (f"gradcheck's inputs must be a list (or tuple) of fn's arguments, got a {kind}; "
+               f"for one Tensor x, pass [x]")
     with pytest.raises(TypeError, match=re.escape(message)):
         gradcheck(lambda a: (a * a).sum(), inputs)
 
@@ -472,7 +474,8 @@ def test_gradcheck_of_a_float32_model_says_it_needs_a_float64_one():
 
     net = models.MLP(3, (4,), 2, rng=0)
     x = Tensor(np.ones((5, 3), np.float32), requires_grad=True)
-    with pytest.raises(TypeError, match="gradcheck runs fn in float64.*pass the parameters as inputs.*dtype=np.float64"):
+    message = "gradcheck runs fn in float64.*pass the parameters as inputs.*dtype=np.float64"
+    with pytest.raises(TypeError, match=message):
         gradcheck(net, [x])
     assert gradcheck(models.MLP(3, (4,), 2, rng=0, dtype=np.float64), [x])
 

@@ -174,7 +174,8 @@ def test_load_state_dict_copies_into_the_existing_arrays():
         # "sequence item 0: expected str instance, int found"
         (lambda sd: sd.update({"2.bias": [[1.0], [2.0, 3.0]]}),
          re.escape("2.bias: not a rectangular array of numbers, got [[1.0], [2.0, 3.0]]")),
-        (lambda sd: sd.update({0: np.zeros(2)}), re.escape("key(s) that are not strings: [0] (the keys are parameter names")),
+        (lambda sd: sd.update({0: np.zeros(2)}),
+         re.escape("key(s) that are not strings: [0] (the keys are parameter names")),
     ],
 )
 def test_a_bad_state_dict_raises_and_leaves_the_model_unchanged(edit, message):

@@ -154,7 +154,8 @@ def test_a_parameter_that_does_not_require_grad_is_rejected_saying_how_to_freeze
     model = models.MLP(3, (4,), 2, rng=0)
     frozen = model.parameters()[0]
     frozen.requires_grad = False
-    with pytest.raises(ValueError, match=re.escape("leave it out (e.g. [p for p in model.parameters() if p.requires_grad])")):
+    message = "leave it out (e.g. [p for p in model.parameters() if p.requires_grad])"
+    with pytest.raises(ValueError, match=re.escape(message)):
         optim.SGD(model.parameters(), lr=0.1)
     optimizer = optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
     before = frozen.data.copy()
@@ -529,7 +530,8 @@ MISMATCH_MESSAGES = {
                          "['exp_avg', 'exp_avg_sq', 'step']",
     "state for an unknown parameter": "the state dict has state for parameter 5, which is not in any group",
     "a fractional step count": "state[0]['step'] is 2.7, expected a whole number from 0 to 2**53",
-    "a step count too large for a float": "state[0]['step'] is 100000000000000000...0000000000000000000, expected a whole number",
+    "a step count too large for a float":
+        "state[0]['step'] is 100000000000000000...0000000000000000000, expected a whole number",
     "a step count given as text": "state[0]['step'] is '3', expected a whole number",
     "a step count beyond 2**53": "state[0]['step'] is 1e+300, expected a whole number",
     "a negative step count": "state[0]['step'] is -3, expected a whole number",

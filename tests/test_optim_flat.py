@@ -287,7 +287,8 @@ def test_every_block_of_every_buffer_starts_on_a_cache_line(dtype, monkeypatch):
     opt.step()
     layout = opt._flat_groups[0]
     index = {id(p): i for i, p in enumerate(params)}
-    assert [[index[id(p)] for p in members] for _, members, _, _, _ in layout.blocks] == [[0, 2, 3, 4], [5, 6], [1], [1], [1]]
+    blocks = [[index[id(p)] for p in members] for _, members, _, _, _ in layout.blocks]
+    assert blocks == [[0, 2, 3, 4], [5, 6], [1], [1], [1]]
     assert params[1].data.ctypes.data % 64 == 0
     for theta, members, _, gathered, buffers in layout.blocks:
         for array in [theta, *buffers.values()] + ([] if gathered is None else [gathered]):

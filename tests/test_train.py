@@ -335,7 +335,8 @@ def test_the_progress_bar_shows_on_a_terminal_or_when_asked(moons, capsys, progr
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"epochs": -1}, "epochs"), ({"epochs": 0}, "epochs must be a positive integer"), ({"l2": -0.1}, "l2"), ({"l2": math.nan}, "l2"),
+    ({"epochs": -1}, "epochs"), ({"epochs": 0}, "epochs must be a positive integer"), ({"l2": -0.1}, "l2"),
+    ({"l2": math.nan}, "l2"),
     ({"l2": None}, "l2 must be a finite number >= 0, got None"), ({"l2": "0.1"}, "l2 must be a finite"),
     ({"l2": math.inf}, "l2 must be a finite"),
     ({"resume": True}, "resume=True needs the checkpoint"),

@@ -161,7 +161,8 @@ def test_every_optimizer_trains_for_an_epoch(train_module, optimizer, capsys):
 def test_the_l2_option_reaches_fit(train_module, monkeypatch, capsys):
     seen = {}
     real_fit = train_module.fit
-    monkeypatch.setattr(train_module, "fit", lambda *args, **options: seen.update(options) or real_fit(*args, **options))
+    monkeypatch.setattr(train_module, "fit",
+                        lambda *args, **options: seen.update(options) or real_fit(*args, **options))
     train_module.main(["--dataset", "diabetes", "--model", "linear", "--epochs", "1", "--l2", "0.25", "--no-progress"])
     assert seen["l2"] == 0.25
 
