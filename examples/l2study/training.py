@@ -68,21 +68,23 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Dat
 
     ``cosine``: the learning rate follows γ_e = γ_0·(1 + cos(πe/epochs))/2, stepped once per
     epoch. ``step`` replaces ``optimizer.step`` (it must call it): part 3 wraps the step to
-    watch it. Returns the final validation, test and train accuracy, the last epoch's mean training loss,
-    and ‖W‖ at the start and after every epoch (``weight_norms``, epochs + 1 numbers).
+    watch it. Returns the final validation, test and train accuracy, the last epoch's mean training
+    loss (per row: the batch means weighted by batch size, as ``fit``'s History has it), and ‖W‖ at
+    the start and after every epoch (``weight_norms``, epochs + 1 numbers).
     """
     step = optimizer.step if step is None else step
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs) if cosine else None
     rng = np.random.default_rng((seed, 1))  # a stream apart from the one that drew the weights
     norms = [weight_norm(model)]
     for _ in range(epochs):
-        losses = []
+        losses, sizes = [], []
         for xb, yb in batches(data.X_train, data.y_train, batch_size, rng=rng):
             optimizer.zero_grad()
             loss = F.cross_entropy(model(Tensor(xb)), yb)
             loss.backward()
             step()
             losses.append(loss.item())
+            sizes.append(len(yb))
         if scheduler is not None:
             scheduler.step()
         norms.append(weight_norm(model))
@@ -90,7 +92,7 @@ def train_classifier(model: models.Module, optimizer: optim.Optimizer, data: Dat
         "val_accuracy": accuracy(model, data.X_val, data.y_val),
         "test_accuracy": accuracy(model, data.X_test, data.y_test),
         "train_accuracy": accuracy(model, data.X_train, data.y_train),
-        "train_loss": float(np.mean(losses)),
+        "train_loss": float(np.average(losses, weights=sizes)),
         "weight_norms": norms,
     }
 
