@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,15 @@ def test_other_errors_go_through(capsys):
     with pytest.raises(ValueError), exit_on_interrupt("tool.py"):
         raise ValueError("not an interruption")
     assert capsys.readouterr().err == ""
+
+
+def test_the_exit_carries_no_chained_keyboard_interrupt():
+    """The SystemExit is raised 'from None': a caller that prints it (a runner, a wrapper's log) shows no
+    KeyboardInterrupt traceback under 'During handling of the above exception'."""
+    with pytest.raises(SystemExit) as stop, exit_on_interrupt("tool.py"):
+        ctrl_c()
+    assert stop.value.__suppress_context__ and stop.value.__cause__ is None
+    assert "KeyboardInterrupt" not in "".join(traceback.format_exception(stop.value))
 
 
 @pytest.mark.parametrize("script, module, function", [

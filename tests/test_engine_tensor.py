@@ -401,3 +401,17 @@ def test_reshape_takes_its_sizes_in_any_of_the_usual_forms():
         assert x.reshape(*shape).shape == (3, 2)
     assert x[0].reshape(()).shape == ()
     assert x.reshape(np.array(6)).shape == (6,)  # (one size as a 0-d array, as numpy takes it)
+
+
+@pytest.mark.parametrize("given, name, itemsize", [(np.float64, "float64", 8), ("float16", "float16", 2),
+                                                   (float, "float64", 8)])
+def test_the_default_dtype_is_given_back_as_a_numpy_dtype(given, name, itemsize):
+    """Whatever form set_default_dtype is given (a scalar type, a string, Python's float), get_default_dtype
+    returns np.dtype(given), so .name and .itemsize work on it (np.dtype(float) is float64)."""
+    previous = minigrad.get_default_dtype()
+    try:
+        minigrad.set_default_dtype(given)
+        got = minigrad.get_default_dtype()
+        assert isinstance(got, np.dtype) and got.name == name and got.itemsize == itemsize
+    finally:
+        minigrad.set_default_dtype(previous)

@@ -168,3 +168,21 @@ def test_a_module_or_a_non_array_gradient_is_refused_with_what_to_pass():
     net.weight.grad = [[1.0, 2.0], [3.0, 4.0]]
     with pytest.raises(TypeError, match="a parameter of shape \\(2, 2\\) has a gradient of type list"):
         models.clip_grad_norm_(net.parameters(), 1.0)
+
+
+def test_max_norm_zero_sets_every_gradient_to_zero_as_pytorch_does():
+    """c = min(1, 0 / (‖g‖ + 1e-6)) = 0: every gradient is multiplied by 0, and the norm returned is
+    the one before (‖(3, -4)‖ = 5, ‖(0,)‖ = 0, so 5 in total)."""
+    p, q = models.Parameter(np.zeros(2)), models.Parameter(np.zeros(1))
+    p.grad, q.grad = np.array([3.0, -4.0]), np.array([0.0])
+    assert models.clip_grad_norm_([p, q], 0) == 5.0
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(q.grad, [0.0])
+
+
+def test_the_norm_is_a_numpy_float64_even_when_no_parameter_has_a_gradient():
+    """The docstring's promise (a float with .item(), as PyTorch's tensor) holds for the 0.0 of no gradient too."""
+    without = models.Parameter(np.ones(3))
+    for params in ([], [without]):
+        total = models.clip_grad_norm_(params, 1.0)
+        assert type(total) is np.float64 and total == 0.0

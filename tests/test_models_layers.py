@@ -241,3 +241,13 @@ def test_numpy_numbers_given_as_sizes_or_probability_are_kept_as_python_numbers(
     assert (layer.in_features, layer.out_features) == (3, 2)
     assert type(layer.in_features) is type(layer.out_features) is int
     assert json.dumps([layer.in_features, layer.out_features, dropout.p]) == "[3, 2, 0.5]"
+
+
+@pytest.mark.parametrize("seed", [np.int64(7), np.uint8(7)])
+def test_a_numpy_integer_seed_seeds_as_the_same_python_int(seed):
+    """A seed taken from np.arange or a saved array is an np.integer: it gives numpy's default_rng(7)
+    stream, through manual_seed and through rng= alike."""
+    expected = np.random.default_rng(7).random(3)
+    np.testing.assert_array_equal(minigrad.manual_seed(seed).random(3), expected)
+    np.testing.assert_array_equal(minigrad.random.as_generator(seed).random(3), expected)
+    np.testing.assert_array_equal(models.Linear(4, 3, rng=seed).weight.data, models.Linear(4, 3, rng=7).weight.data)

@@ -55,6 +55,7 @@ def test_a_negative_epsilon_is_rejected(cls):
     ((0.9, 1.5), "Invalid beta parameter at index 1: 1.5"),
     ((0.9, float("nan")), "Invalid beta parameter at index 1: nan"),
     ((0.9,), "Invalid betas: (0.9,)"),
+    ((0.9, 0.99, 0.9), "Invalid betas: (0.9, 0.99, 0.9); expected a pair (beta1, beta2)"),
 ])
 def test_betas_outside_zero_to_one_are_rejected(cls, betas, message):
     with raises_exactly(message):
@@ -344,3 +345,17 @@ def test_keys_of_other_uses_are_kept_as_in_pytorch():
     opt.param_groups[0]["params"][0].grad = np.ones((2, 3))
     opt.step()
     assert opt.param_groups[0]["name"] == "weights" and "initial_lr" in opt.param_groups[0]
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
+    (optim.SGD, dict(lr=-1.0), "Invalid learning rate: -1.0 (expected a value ≥ 0.0)"),
+    (optim.RMSprop, dict(alpha=1.5), "Invalid alpha value: 1.5 (expected a value ≥ 0.0 and ≤ 1.0)"),
+    (optim.Muon, dict(momentum=1.0), "Invalid momentum value: 1.0 (expected a value ≥ 0.0 and < 1.0)"),
+    (optim.Adam, dict(betas=(0.9, 1.0)),
+     "Invalid beta parameter at index 1: 1.0 (expected a value ≥ 0.0 and < 1.0)"),
+])
+def test_a_value_out_of_range_is_told_the_whole_range(cls, kwargs, message):
+    """The message ends with the allowed range: no upper bound for a learning rate, '≤ 1.0' where 1 is allowed
+    (RMSprop's alpha), '< 1.0' where it is not (a momentum or a beta)."""
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        cls(matrix(), **kwargs)
