@@ -33,10 +33,12 @@ def clip_grad_norm_(
     float with ``.item()``). ``max_norm=math.inf`` only measures.
 
     Parameters without a gradient are skipped (with none, the norm is 0.0). The norm is taken
-    in float64, so float32 gradients whose squares overflow float32 are still measured. When it
-    is not finite (a gradient holds NaN or ±∞) the gradients are left as they are, and with
-    ``error_if_nonfinite=True`` that is a RuntimeError instead. (PyTorch multiplies them by
-    NaN or 0 then; either way the step is lost.)
+    in float64, and rescaled by the largest |gᵢ| when the powers overflow, so gradients of 1e30
+    in float32 or 1e200 in float64 are still measured and clipped (PyTorch's norm is ∞ there).
+    When it is not finite (a gradient holds NaN or ±∞, or the norm exceeds float64's range)
+    the gradients are left as they are, and with ``error_if_nonfinite=True`` that is a
+    RuntimeError instead. (PyTorch multiplies them by NaN or 0 then; either way the step is
+    lost.)
     """
     params = parameter_list([parameters] if isinstance(parameters, Tensor) else parameters, "clip_grad_norm_")
     if not as_real(max_norm) >= 0:
@@ -49,10 +51,13 @@ def clip_grad_norm_(
         if not (t.grad is None or isinstance(t.grad, np.ndarray)):
             raise TypeError(f"a parameter of shape {t.shape} has a gradient of type {type(t.grad).__name__}; "
                             f".grad must be a numpy array")
+        if t.grad is not None and t.grad.dtype != t.data.dtype:  # (an integer one cannot be scaled)
+            raise TypeError(f"a parameter of shape {t.shape} and dtype {t.data.dtype} has a gradient of dtype "
+                            f"{t.grad.dtype}; .grad must have its parameter's dtype")
     grads = [t.grad for t in params if t.grad is not None]
     # ‖g‖_p of the whole is the p-norm of the parameters' own p-norms (for p = ∞ too).
-    norms = [np.linalg.norm(g.astype(np.float64).ravel(), p) for g in grads if g.size]
-    total = np.float64(np.linalg.norm(norms, p) if norms else 0.0)
+    norms = [_p_norm(g.astype(np.float64).ravel(), p) for g in grads if g.size]
+    total = np.float64(_p_norm(np.array(norms), p) if norms else 0.0)
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise RuntimeError(
@@ -65,3 +70,15 @@ def clip_grad_norm_(
         for g in grads:
             g *= scale
     return total
+
+
+def _p_norm(x: np.ndarray, p: float) -> np.float64:
+    """‖x‖_p of a float64 vector; when the sum of powers overflows although every entry is
+    finite, computed as m·‖x/m‖_p with m = max |xᵢ|."""
+    with np.errstate(over="ignore"):  # (a norm beyond float64's range is ∞, and said so by the caller)
+        norm = np.linalg.norm(x, p)
+        if math.isinf(norm):
+            largest = np.max(np.abs(x))
+            if math.isfinite(largest):
+                norm = largest * np.linalg.norm(x / largest, p)
+    return norm

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -103,6 +104,43 @@ def test_the_norm_of_float32_gradients_is_taken_in_float64():
     total = models.clip_grad_norm_([p], 1.0)
     assert total == pytest.approx(5e30, rel=1e-6)
     np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)
+
+
+@pytest.mark.parametrize("norm_type, entry, total", [
+    # two parameters of two entries e each: ‖g‖_p = e·4^(1/p)
+    (2.0, 1e200, 2e200),             # the squares, 1e400, overflow float64
+    (3.0, 1e110, 1e110 * 4 ** (1 / 3)),
+    (0.5, 1e300, 1e300 * 16),        # (4·√e)² = 16e: the sum of roots is fine, its square is not
+    (1, 1e308, math.inf),            # 4e308 itself is beyond float64: not finite, left alone
+])
+def test_the_norm_of_huge_float64_gradients_is_rescaled_not_overflowed(norm_type, entry, total):
+    """PyTorch's norm overflows to ∞ here and leaves the gradients unclipped; the largest |gᵢ|
+    taken out first gives the norm, and the clip then leaves a norm of max_norm."""
+    params = [models.Parameter(np.zeros(2)) for _ in range(2)]
+    for p in params:
+        p.grad = np.array([entry, -entry])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no numpy overflow warning on the way)
+        result = models.clip_grad_norm_(params, 1.0, norm_type=norm_type)
+    assert result == pytest.approx(total, rel=1e-12)
+    if math.isfinite(total):
+        vector = _concatenated([p.grad for p in params])
+        assert vector[0] > 0 and np.all(vector == vector[0] * np.array([1, -1, 1, -1]))  # (direction kept)
+        assert sum(abs(x) ** norm_type for x in vector) ** (1 / norm_type) == pytest.approx(1.0, rel=1e-6)
+    else:
+        for p in params:
+            np.testing.assert_array_equal(p.grad, [entry, -entry])
+
+
+def test_an_integer_gradient_is_refused_before_any_gradient_is_scaled():
+    """An int64 gradient cannot be scaled in place; as the optimizers do, its dtype is named."""
+    params = _params_with_grads([(3,), (2,)], scale=100.0)
+    params[1].grad = np.array([3, 4])
+    before = params[0].grad.copy()
+    with pytest.raises(TypeError, match=re.escape("a parameter of shape (2,) and dtype float64 has a gradient of "
+                                                  "dtype int64; .grad must have its parameter's dtype")):
+        models.clip_grad_norm_(params, 1.0)
+    np.testing.assert_array_equal(params[0].grad, before)
 
 
 def test_an_empty_parameter_counts_as_zero_for_every_norm():
