@@ -1,6 +1,6 @@
 """Coupled L2 in Adam vs AdamW's decoupled weight decay: a reproducible study in six parts.
 
-    python examples/adam_l2_vs_adamw.py                 # the whole study (about a minute)
+    python examples/adam_l2_vs_adamw.py                 # the whole study (one to two minutes on 2 cores)
     python examples/adam_l2_vs_adamw.py --quick         # a reduced study (seconds)
     python examples/adam_l2_vs_adamw.py --part grid     # one part
 
