@@ -33,8 +33,8 @@ def clip_grad_norm_(
     float with ``.item()``). ``max_norm=math.inf`` only measures.
 
     Parameters without a gradient are skipped (with none, the norm is 0.0). The norm is taken
-    in float64, and rescaled by the largest |gᵢ| when the powers overflow, so gradients of 1e30
-    in float32 or 1e200 in float64 are still measured and clipped (PyTorch's norm is ∞ there).
+    in float64 (so float32 gradients of 1e30 are measured), and rescaled by the largest |gᵢ|
+    when even float64's powers overflow (gradients of 1e200): PyTorch's norm is ∞ in both.
     When it is not finite (a gradient holds NaN or ±∞, or the norm exceeds float64's range)
     the gradients are left as they are, and with ``error_if_nonfinite=True`` that is a
     RuntimeError instead. (PyTorch multiplies them by NaN or 0 then; either way the step is
@@ -51,9 +51,9 @@ def clip_grad_norm_(
         if not (t.grad is None or isinstance(t.grad, np.ndarray)):
             raise TypeError(f"a parameter of shape {t.shape} has a gradient of type {type(t.grad).__name__}; "
                             f".grad must be a numpy array")
-        if t.grad is not None and t.grad.dtype != t.data.dtype:  # (an integer one cannot be scaled)
+        if t.grad is not None and (t.grad.dtype != t.data.dtype or t.grad.dtype.kind != "f"):
             raise TypeError(f"a parameter of shape {t.shape} and dtype {t.data.dtype} has a gradient of dtype "
-                            f"{t.grad.dtype}; .grad must have its parameter's dtype")
+                            f"{t.grad.dtype}; .grad must be floating-point, of its parameter's dtype")
     grads = [t.grad for t in params if t.grad is not None]
     # ‖g‖_p of the whole is the p-norm of the parameters' own p-norms (for p = ∞ too).
     norms = [_p_norm(g.astype(np.float64).ravel(), p) for g in grads if g.size]

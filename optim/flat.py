@@ -32,15 +32,18 @@ Rule = Callable[[np.ndarray, np.ndarray, State, dict], None]
 # gradient, moments, a scratch array) then fit together in a core's L2 cache.
 BLOCK_BYTES = 256 * 1024
 
-# Every buffer, and every shared block and large parameter in it, starts on a cache line, so
-# every block does: numpy's vector loops then load no vector that straddles two lines (measured
-# with AVX-512: the AdamW update of a 64 Ki-element float32 block took 5-15 % longer starting 16
-# or 40 bytes into a line). numpy itself only promises 16 bytes.
+# Every buffer, and every shared block and large parameter in it, starts on a cache line, and
+# so (BLOCK_BYTES being a whole number of lines) does every block: numpy's vector loops then
+# load no vector that straddles two lines (measured with AVX-512: the AdamW update of a 64
+# Ki-element float32 block took 5-15 % longer starting 16 or 40 bytes into a line). numpy
+# itself only promises 16 bytes.
 ALIGN_BYTES = 64
 
 
 def aligned_zeros(size: int, dtype: np.dtype) -> np.ndarray:
     """A 1-D array of ``size`` zeros whose first element starts on a cache line."""
+    if size < 0:
+        raise ValueError(f"aligned_zeros needs a size >= 0, got {size}")
     itemsize = np.dtype(dtype).itemsize
     raw = np.zeros(size * itemsize + ALIGN_BYTES, np.uint8)
     skip = -raw.ctypes.data % ALIGN_BYTES
@@ -59,8 +62,7 @@ class FlatGroup:
         self.params = params
         self.states = states
         self.sizes = [p.data.size for p in params]
-        self.start = [0] * len(params)  # where each parameter lies in the flat buffers
-        self.cuts = self._lay_out()     # (sets self.start and self.length)
+        self.start, self.length, self.cuts = self._lay_out()
         self.theta = self._pack([p.data for p in params])
         self.param_views = self._views(self.theta)
         for p, view in zip(params, self.param_views):
@@ -99,16 +101,17 @@ class FlatGroup:
         its own (measured: gathering a 64 KiB gradient saves ~10 µs a step)."""
         return max(1, self._block_size() // 2)
 
-    def _lay_out(self) -> list[tuple[int, int, list[int]]]:
-        """Place the parameters in the flat buffers (``start``, ``length``) and return the
-        blocks, as (start, stop, indices of the parameters they cover).
+    def _lay_out(self) -> tuple[list[int], int, list[tuple[int, int, list[int]]]]:
+        """Where each parameter starts in the flat buffers, their length, and the blocks, as
+        (start, stop, indices of the parameters they cover).
 
         The small parameters come first, side by side, and share blocks (their gradients are
         gathered into one buffer each step); each large one is cut into blocks of its own,
         which read its gradient where it is. Every shared block and every large parameter
-        starts on a cache line; the gaps this leaves between them are in no block."""
+        starts on a cache line; the gaps this leaves between them are in no block, and so are
+        parameters of size 0 that would make a block of nothing."""
         size, large, line = self._block_size(), self._large(), self._line()
-        sizes, start = self.sizes, self.start
+        sizes, start = self.sizes, [0] * len(self.sizes)
         cuts: list[tuple[int, int, list[int]]] = []
         offset = 0
         run: list[int] = []  # small parameters sharing the block being filled
@@ -124,8 +127,7 @@ class FlatGroup:
             start[i] = lo = _round_up(offset, line)
             offset = lo + sizes[i]
             cuts += [(s, min(s + size, offset), [i]) for s in range(lo, offset, size)]
-        self.length = offset
-        return cuts
+        return start, offset, [cut for cut in cuts if cut[0] < cut[1]]
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[State]) -> bool:

@@ -132,13 +132,17 @@ def test_the_norm_of_huge_float64_gradients_is_rescaled_not_overflowed(norm_type
             np.testing.assert_array_equal(p.grad, [entry, -entry])
 
 
-def test_an_integer_gradient_is_refused_before_any_gradient_is_scaled():
-    """An int64 gradient cannot be scaled in place; as the optimizers do, its dtype is named."""
+@pytest.mark.parametrize("data_dtype", [np.float64, np.int64])
+def test_an_integer_gradient_is_refused_before_any_gradient_is_scaled(data_dtype):
+    """An int64 gradient cannot be scaled in place; as the optimizers do, its dtype is named,
+    also when the parameter's .data was replaced by integers too."""
     params = _params_with_grads([(3,), (2,)], scale=100.0)
+    params[1].data = np.zeros(2, data_dtype)
     params[1].grad = np.array([3, 4])
     before = params[0].grad.copy()
-    with pytest.raises(TypeError, match=re.escape("a parameter of shape (2,) and dtype float64 has a gradient of "
-                                                  "dtype int64; .grad must have its parameter's dtype")):
+    message = (f"a parameter of shape (2,) and dtype {np.dtype(data_dtype)} has a gradient of dtype int64; "
+               f".grad must be floating-point, of its parameter's dtype")
+    with pytest.raises(TypeError, match=re.escape(message)):
         models.clip_grad_norm_(params, 1.0)
     np.testing.assert_array_equal(params[0].grad, before)
 

@@ -218,6 +218,8 @@ def test_a_bad_gradient_in_a_later_group_stops_the_step_before_any_group_is_step
     (MANY_SMALL, np.float32, 32, [(0, 8, [0, 1, 2, 3, 5, 6, 7, 8]), (16, 18, [9, 10]), (32, 40, [4]), (40, 41, [4])]),
     # exactly half a block (4 of 8) is large: a block of its own; one element less shares one
     ([(4,), (3,), (1,)], np.float64, 64, [(0, 4, [1, 2]), (8, 12, [0])]),
+    # a parameter of size 0 alone in the shared run would make a block of nothing: none is made
+    ([(0,), (10,)], np.float64, 64, [(0, 8, [1]), (8, 10, [1])]),
 ])
 def test_blocks_keep_small_parameters_together_and_cut_large_ones(shapes, dtype, block_bytes, expected, monkeypatch):
     monkeypatch.setattr(flat, "BLOCK_BYTES", block_bytes)
@@ -270,6 +272,11 @@ def test_aligned_zeros_start_on_a_cache_line(size, dtype):
         assert size == 0 or a.ctypes.data % 64 == 0  # (an empty array has no first element)
         assert (a.shape, a.dtype, a.flags.c_contiguous, a.flags.writeable) == ((size,), np.dtype(dtype), True, True)
         np.testing.assert_array_equal(a, np.zeros(size, dtype))
+
+
+def test_aligned_zeros_refuses_a_negative_size_as_np_zeros_does():
+    with pytest.raises(ValueError, match="aligned_zeros needs a size >= 0, got -1"):
+        flat.aligned_zeros(-1, np.float64)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
