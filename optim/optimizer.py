@@ -399,14 +399,28 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
+# State arrays that sum or average squares or magnitudes of gradients (Adam's v and v_max,
+# Adamax's u, Adagrad's sum, RMSprop's mean square, the transforms' ν): a negative entry, which
+# only a hand-made state dict can hold, would make the next step's √ NaN without a word.
+_NEVER_NEGATIVE = frozenset({"exp_avg_sq", "max_exp_avg_sq", "exp_inf", "sum", "square_avg", "nu"})
+
+
 def _restore(saved: Any, expected: Any, where: str) -> Any:
     """A copy of ``saved`` checked against ``expected`` (a fresh state): same keys, same array
-    shapes (cast to the parameter's dtype), numbers where numbers belong."""
+    shapes (cast to the parameter's dtype), numbers where numbers belong, and no negative
+    entries in an array of ``_NEVER_NEGATIVE``."""
     if isinstance(expected, dict):
         if not isinstance(saved, dict) or set(saved) != set(expected):
             found = sorted(saved) if isinstance(saved, dict) else type(saved).__name__
             raise ValueError(f"{where} has entries {found}, expected {sorted(expected)}")
-        return {k: _restore(saved[k], expected[k], f"{where}[{k!r}]") for k in expected}
+        restored = {k: _restore(saved[k], expected[k], f"{where}[{k!r}]") for k in expected}
+        for k in _NEVER_NEGATIVE & restored.keys():
+            if isinstance(restored[k], np.ndarray) and (restored[k] < 0).any():
+                raise ValueError(
+                    f"{where}[{k!r}] holds negative values (down to {restored[k].min()}); it accumulates "
+                    f"squares or magnitudes of gradients, which no step can make negative"
+                )
+        return restored
     if isinstance(saved, dict) or np.shape(saved) != np.shape(expected):
         raise ValueError(f"{where} has shape {np.shape(saved)}, expected {np.shape(expected)}")
     if isinstance(expected, np.ndarray):

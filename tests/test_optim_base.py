@@ -908,3 +908,44 @@ def test_a_transform_whose_state_holds_a_flag_saves_and_loads():
     with pytest.raises(ValueError, match=re.escape("state[0]['transform']['seen'] is 'no', expected True or False")):
         fresh.load_state_dict(saved)
     assert fresh.state_dict()["state"][0]["transform"]["seen"] is True
+
+
+def _transform_adam(params):
+    from optim.transforms import chain, scale_by_adam, scale_by_learning_rate
+    return TransformOptimizer(params, chain(scale_by_adam(), scale_by_learning_rate(0.01)))
+
+
+# Where each optimizer keeps an accumulation of squares or magnitudes, and the path to it in
+# state[0] (the transform chain nests its transforms' states by position).
+NEVER_NEGATIVE = [
+    (lambda ps: optim.Adam(ps, lr=0.01), ["exp_avg_sq"]),
+    (lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True), ["max_exp_avg_sq"]),
+    (lambda ps: optim.NAdam(ps, lr=0.01), ["exp_avg_sq"]),
+    (lambda ps: optim.RAdam(ps, lr=0.01), ["exp_avg_sq"]),
+    (lambda ps: optim.Adamax(ps, lr=0.01), ["exp_inf"]),
+    (lambda ps: optim.Adagrad(ps, lr=0.01), ["sum"]),
+    (lambda ps: optim.RMSprop(ps, lr=0.01, centered=True), ["square_avg"]),
+    (_transform_adam, ["transform", "0", "nu"]),
+]
+
+
+@pytest.mark.parametrize("make, path", NEVER_NEGATIVE, ids=lambda v: "/".join(v) if isinstance(v, list) else "")
+def test_a_state_dict_with_a_negative_second_moment_is_refused_and_changes_nothing(make, path):
+    """v < 0 cannot come from any run (it is a mean of g², or a sum, or a max of |g|): loaded, the
+    next step would take √v and put NaN into the parameters without a word."""
+    params = make_params()
+    saved = make(params)
+    train(saved, params, range(2))
+    state_dict = saved.state_dict()
+    entry = state_dict["state"][0]
+    for key in path[:-1]:
+        entry = entry[key]
+    entry[path[-1]].flat[1] = -1e-3
+    fresh_params = make_params()
+    fresh = make(fresh_params)
+    where = "state[0]" + "".join(f"[{key!r}]" for key in path)
+    with pytest.raises(ValueError, match=re.escape(f"{where} holds negative values (down to -0.001)")):
+        fresh.load_state_dict(state_dict)
+    assert fresh.state == {}
+    entry[path[-1]].flat[1] = 0.0  # the same dict with a zero there loads
+    fresh.load_state_dict(state_dict)
