@@ -109,7 +109,7 @@ class FlatGroup:
         gathered into one buffer each step); each large one is cut into blocks of its own,
         which read its gradient where it is. Every shared block and every large parameter
         starts on a cache line; the gaps this leaves between them are in no block, and so are
-        parameters of size 0 that would make a block of nothing."""
+        parameters of size 0 that would make a block of nothing on their own."""
         size, large, line = self._block_size(), self._large(), self._line()
         sizes, start = self.sizes, [0] * len(self.sizes)
         cuts: list[tuple[int, int, list[int]]] = []
@@ -127,7 +127,9 @@ class FlatGroup:
             start[i] = lo = _round_up(offset, line)
             offset = lo + sizes[i]
             cuts += [(s, min(s + size, offset), [i]) for s in range(lo, offset, size)]
-        return start, offset, [cut for cut in cuts if cut[0] < cut[1]]
+        # (a group of nothing but size-0 parameters keeps its one empty block: the rule must still
+        # advance the numbers in the state, as NAdam's running product)
+        return start, offset, [cut for cut in cuts if cut[0] < cut[1]] or cuts
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[State]) -> bool:

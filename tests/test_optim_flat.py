@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import optim
 from optim import flat
@@ -300,3 +302,50 @@ def test_every_block_of_every_buffer_starts_on_a_cache_line(dtype, monkeypatch):
     for theta, members, _, gathered, buffers in layout.blocks:
         for array in [theta, *buffers.values()] + ([] if gathered is None else [gathered]):
             assert array.ctypes.data % 64 == 0
+
+
+@given(shapes=st.lists(st.lists(st.integers(0, 9), min_size=1, max_size=2).map(tuple), min_size=2, max_size=6),
+       dtype=st.sampled_from([np.float32, np.float64]), block_elements=st.integers(1, 40),
+       cls=st.sampled_from([optim.AdamW, optim.NAdam]), seed=st.integers(0, 2**16))
+@example(shapes=[(0,), (0, 3)], dtype=np.float64, block_elements=4, cls=optim.NAdam, seed=0)  # (nothing to update)
+def test_any_layout_covers_each_parameter_once_and_updates_as_one_parameter_at_a_time(shapes, dtype,
+                                                                                      block_elements, cls, seed):
+    """Random shapes (size-0 ones included) and block sizes, which need not be whole cache lines:
+    the blocks never overlap, cover exactly the parameters' elements, and start (shared ones, and
+    the first of a large parameter) on a cache line; the gaps stay 0; and three AdamW or NAdam
+    (whose state holds a running product) steps give bit for bit what one optimizer per
+    parameter gives."""
+    rng = np.random.default_rng(seed)
+    starts = [rng.normal(size=shape).astype(dtype) for shape in shapes]
+    together = [Tensor(a.copy(), requires_grad=True) for a in starts]
+    apart = [Tensor(a.copy(), requires_grad=True) for a in starts]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flat, "BLOCK_BYTES", block_elements * np.dtype(dtype).itemsize)
+        grouped = cls(together, lr=0.01, weight_decay=0.1)
+        separate = [cls([p], lr=0.01, weight_decay=0.1) for p in apart]
+        for _ in range(3):
+            for p, q in zip(together, apart):
+                p.grad = rng.normal(size=p.shape).astype(dtype)
+                q.grad = p.grad.copy()
+            grouped.step()
+            for opt in separate:
+                opt.step()
+    for p, q, opt in zip(together, apart, separate):
+        np.testing.assert_array_equal(p.data, q.data)
+        for key, value in grouped.state[p].items():
+            np.testing.assert_array_equal(value, opt.state[q][key])
+    layout = grouped._flat_groups[0]
+    owner = np.full(layout.length, -1)
+    for i, (start, size) in enumerate(zip(layout.start, layout.sizes)):
+        assert (owner[start:start + size] == -1).all()  # parameters do not overlap
+        owner[start:start + size] = i
+    covered = np.zeros(layout.length, int)
+    for lo, hi, members in layout.cuts:
+        assert (lo < hi or layout.length == 0) and set(owner[lo:hi]) <= set(members)  # (see _lay_out)
+        covered[lo:hi] += 1
+    np.testing.assert_array_equal(covered, owner >= 0)  # every element of a parameter in one block
+    np.testing.assert_array_equal(layout.theta[owner < 0], 0)
+    line_elements = 64 // np.dtype(dtype).itemsize
+    first_blocks = [lo for lo, _, members in layout.cuts if len(members) > 1 or lo == layout.start[members[0]]]
+    assert all(lo % line_elements == 0 for lo in first_blocks)
+    assert layout.length == 0 or layout.theta.ctypes.data % 64 == 0
