@@ -38,6 +38,8 @@ class Adagrad(Optimizer):
     See ``adagrad_update``.
     """
 
+    never_negative_state = frozenset({"sum"})
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10) -> None:

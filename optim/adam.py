@@ -74,6 +74,7 @@ class AdamFamily(Optimizer):
     needs nothing more names its pure update function as ``update_rule``."""
 
     second_moment = "exp_avg_sq"
+    never_negative_state = frozenset({"exp_avg_sq", "max_exp_avg_sq", "exp_inf"})
     update_rule: Callable[..., None]
 
     def _check_hyperparameters(self, group: ParamGroup) -> None:

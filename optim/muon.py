@@ -91,6 +91,7 @@ class Muon(Optimizer):
 
     elementwise = False  # Newton–Schulz mixes the entries of each matrix
     _renamed_settings = {"betas": "adamw_betas"}  # (an AdamW group's betas, ported as they were)
+    never_negative_state = frozenset({"exp_avg_sq"})  # (of the AdamW groups)
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, weight_decay: float = 0.1,
                  momentum: float = 0.95, nesterov: bool = True, ns_steps: int = 5,

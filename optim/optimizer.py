@@ -11,7 +11,9 @@ A concrete optimizer supplies three small things:
   optimizer's pure update function (which updates ``param`` and the state arrays in place).
 
 The base does all the bookkeeping: ``state[p]["step"]`` is incremented before each ``_update``,
-and a parameter whose ``grad`` is None is skipped entirely (no state change, no decay).
+and a parameter whose ``grad`` is None is skipped entirely (no state change, no decay). It may
+also name, in ``never_negative_state``, the state arrays that accumulate squares or magnitudes
+(Adam's ``exp_avg_sq``): ``load_state_dict`` then refuses negative entries in them.
 
 When the update rule is elementwise and its state flat arrays (``elementwise = True``: all
 but Muon and the transform chains of ``optim.transforms``), a group whose parameters all have
@@ -57,6 +59,11 @@ class Optimizer:
     # Group keys of other optimizers that a subclass names differently, {theirs: ours}: a group
     # ported with the other name would otherwise keep the default without a word.
     _renamed_settings: dict[str, str] = {}
+
+    # State arrays that sum or average squares or magnitudes of gradients (Adam's v): no step
+    # makes an entry negative, and a loaded one would make the next step's √ NaN without a word,
+    # so load_state_dict refuses it.
+    never_negative_state: frozenset[str] = frozenset()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any]) -> None:
         check_param_collection(params)
@@ -313,7 +320,8 @@ class Optimizer:
             if index not in param_at:
                 raise ValueError(f"the state dict has state for parameter {k}, which is not in any group")
             p, group = param_at[index]
-            new_state[p] = _restore(saved_state, self._new_state(p.data, group), f"state[{k}]")
+            new_state[p] = _restore(saved_state, self._new_state(p.data, group), f"state[{k}]",
+                                    self.never_negative_state)
         self.param_groups = new_groups
         self.state = new_state
 
@@ -399,22 +407,16 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
-# State arrays that sum or average squares or magnitudes of gradients (Adam's v and v_max,
-# Adamax's u, Adagrad's sum, RMSprop's mean square, the transforms' ν): a negative entry, which
-# only a hand-made state dict can hold, would make the next step's √ NaN without a word.
-_NEVER_NEGATIVE = frozenset({"exp_avg_sq", "max_exp_avg_sq", "exp_inf", "sum", "square_avg", "nu"})
-
-
-def _restore(saved: Any, expected: Any, where: str) -> Any:
+def _restore(saved: Any, expected: Any, where: str, never_negative: frozenset[str]) -> Any:
     """A copy of ``saved`` checked against ``expected`` (a fresh state): same keys, same array
     shapes (cast to the parameter's dtype), numbers where numbers belong, and no negative
-    entries in an array of ``_NEVER_NEGATIVE``."""
+    entries in an array whose key is in ``never_negative``."""
     if isinstance(expected, dict):
         if not isinstance(saved, dict) or set(saved) != set(expected):
             found = sorted(saved) if isinstance(saved, dict) else type(saved).__name__
             raise ValueError(f"{where} has entries {found}, expected {sorted(expected)}")
-        restored = {k: _restore(saved[k], expected[k], f"{where}[{k!r}]") for k in expected}
-        for k in _NEVER_NEGATIVE & restored.keys():
+        restored = {k: _restore(saved[k], expected[k], f"{where}[{k!r}]", never_negative) for k in expected}
+        for k in never_negative & restored.keys():
             if isinstance(restored[k], np.ndarray) and (restored[k] < 0).any():
                 raise ValueError(
                     f"{where}[{k!r}] holds negative values (down to {restored[k].min()}); it accumulates "

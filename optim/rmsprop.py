@@ -54,6 +54,8 @@ class RMSprop(Optimizer):
     if momentum > 0. See ``rmsprop_update``.
     """
 
+    never_negative_state = frozenset({"square_avg"})
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,

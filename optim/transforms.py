@@ -110,6 +110,7 @@ class TransformOptimizer(Optimizer):
     with a gradient. Hyperparameters live in the transform, so groups carry none."""
 
     elementwise = False  # transform states are nested dicts, kept per parameter
+    never_negative_state = frozenset({"nu"})  # (scale_by_adam's second moment, as optax names it)
 
     def __init__(self, params: Iterable[Any], transform: Transform) -> None:
         if not isinstance(transform, Transform):

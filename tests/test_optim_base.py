@@ -949,3 +949,33 @@ def test_a_state_dict_with_a_negative_second_moment_is_refused_and_changes_nothi
     assert fresh.state == {}
     entry[path[-1]].flat[1] = 0.0  # the same dict with a zero there loads
     fresh.load_state_dict(state_dict)
+
+
+def test_a_subclass_of_its_own_keeps_signed_state_of_any_name():
+    """Only the keys an optimizer names in never_negative_state are checked: a user's optimizer
+    whose "sum" is a running sum of gradients (signed) loads its negative entries."""
+
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def _check_hyperparameters(self, group):
+            pass
+
+        def _init_state(self, param, group):
+            return {"sum": np.zeros_like(param)}
+
+        def _update(self, param, grad, state, group):
+            state["sum"] += grad
+            param -= group["lr"] * np.sign(state["sum"])
+
+    params = make_params()
+    saved = SignDescent(params)
+    for p in params:
+        p.grad = -np.ones_like(p.data)
+    saved.step()
+    state_dict = saved.state_dict()
+    assert (state_dict["state"][0]["sum"] < 0).all()
+    fresh = SignDescent(make_params())
+    fresh.load_state_dict(state_dict)
+    np.testing.assert_array_equal(fresh.state[fresh.param_groups[0]["params"][0]]["sum"], -1.0)
