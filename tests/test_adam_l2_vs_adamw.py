@@ -464,7 +464,7 @@ def test_a_damaged_line_before_the_last_is_refused(tmp_path):
     store.append({"kind": "x", "n": 2}, {"value": 2.0}, 0.1)
     lines = path.read_text().splitlines()
     path.write_text("not json\n" + lines[1] + "\n")
-    with pytest.raises(ValueError, match="line 1"):
+    with pytest.raises(ValueError, match="results.jsonl, line 1: not a run record; fix or remove that line"):
         RunStore(path)
 
 
