@@ -43,6 +43,17 @@ def set_grads(params: list[Tensor], step: int) -> None:
         p.grad = p.data**3 - p.data + 0.5 * np.sin(step + np.arange(p.data.size).reshape(p.shape))
 
 
+class LrOnlyOptimizer(optim.Optimizer):
+    """The bookkeeping of this file's own small optimizers: one setting, lr, taken unchecked.
+    Each subclass supplies ``_init_state`` and ``_update``."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def _check_hyperparameters(self, group):
+        pass
+
+
 def train(optimizer: optim.Optimizer, params: list[Tensor], steps: range) -> None:
     for step in steps:
         set_grads(params, step)
@@ -680,13 +691,7 @@ def test_a_state_dict_between_two_switches_changes_nothing():
 
 
 def test_the_state_a_subclass_makes_may_read_the_parameters_shape():
-    class MatrixSums(optim.Optimizer):  # for matrices only: its _init_state reads two sizes
-        def __init__(self, params, lr=0.1):
-            super().__init__(params, {"lr": lr})
-
-        def _check_hyperparameters(self, group):
-            pass
-
+    class MatrixSums(LrOnlyOptimizer):  # for matrices only: its _init_state reads two sizes
         def _init_state(self, param, group):
             rows, columns = param.shape
             return {"sums": np.zeros((rows, columns))}
@@ -709,13 +714,7 @@ def test_the_state_a_subclass_makes_may_depend_on_the_parameters_dtype():
     rounding error) are asked of an empty array of each parameter's own dtype when a setting
     changes, so neither state is taken for one that needs rebuilding: both keep their step
     counts (and their carries) through the change."""
-    class KahanSGD(optim.Optimizer):
-        def __init__(self, params, lr=0.1):
-            super().__init__(params, {"lr": lr})
-
-        def _check_hyperparameters(self, group):
-            pass
-
+    class KahanSGD(LrOnlyOptimizer):
         def _init_state(self, param, group):
             return {"carry": np.zeros_like(param)} if param.dtype == np.float32 else {}
 
@@ -955,13 +954,7 @@ def test_a_subclass_of_its_own_keeps_signed_state_of_any_name():
     """Only the keys an optimizer names in never_negative_state are checked: a user's optimizer
     whose "sum" is a running sum of gradients (signed) loads its negative entries."""
 
-    class SignDescent(optim.Optimizer):
-        def __init__(self, params, lr=0.1):
-            super().__init__(params, {"lr": lr})
-
-        def _check_hyperparameters(self, group):
-            pass
-
+    class SignDescent(LrOnlyOptimizer):
         def _init_state(self, param, group):
             return {"sum": np.zeros_like(param)}
 
