@@ -30,7 +30,7 @@ import itertools
 import threading
 from contextlib import contextmanager
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -96,14 +96,14 @@ class Function:
     seq: int
     retains_grad = False  # set by Tensor.retain_grad: its output keeps its gradient in .grad
 
-    def forward(self, *arrays: np.ndarray, **params) -> np.ndarray:  # pragma: no cover
+    def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:  # pragma: no cover
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *operands, **params) -> Tensor:
+    def apply(cls, *operands: Any, **params: Any) -> Tensor:
         """Run the op forward on tensors (or numbers/arrays) and record it if needed."""
         inputs = _as_tensors(operands)
         fn = cls()
