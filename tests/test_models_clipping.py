@@ -97,51 +97,61 @@ def test_a_single_tensor_and_a_generator_of_parameters_are_taken():
     assert models.clip_grad_norm_((p for p in net.parameters()), 10.0) == pytest.approx(1.0, rel=1e-5)
 
 
-def test_the_norm_of_float32_gradients_is_taken_in_float64():
-    """Squares of 1e30 overflow float32 (max 3.4e38): the norm must still be finite and exact."""
+@pytest.mark.parametrize("size, clipped", [(1e30, [0.6, 0.8]), (1e-30, [3e-30, 4e-30])])
+def test_the_norm_of_float32_gradients_is_taken_in_float64(size, clipped):
+    """Squares of 1e30 overflow float32 (max 3.4e38), and squares of 1e-30 underflow it (its
+    smallest subnormal is 1.4e-45): the norm of (3, 4)·size must still be 5·size. The tiny
+    gradients are under max_norm and stay as they are."""
     p = models.Parameter(np.zeros(2, np.float32))
-    p.grad = np.array([3e30, 4e30], np.float32)
+    p.grad = np.array([3 * size, 4 * size], np.float32)
     total = models.clip_grad_norm_([p], 1.0)
-    assert total == pytest.approx(5e30, rel=1e-6)
-    np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)
+    assert total == pytest.approx(5 * size, rel=1e-6, abs=0)  # (approx's default abs=1e-12 would pass 0)
+    np.testing.assert_allclose(p.grad, np.array(clipped, np.float32), rtol=1e-6)
 
 
-@pytest.mark.parametrize("norm_type, entry, total", [
-    # two parameters of two entries e each: ‖g‖_p = e·4^(1/p)
-    (2.0, 1e200, 2e200),             # the squares, 1e400, overflow float64
-    (3.0, 1e110, 1e110 * 4 ** (1 / 3)),
-    (0.5, 1e300, 1e300 * 16),        # (4·√e)² = 16e: the sum of roots is fine, its square is not
-    (1, 1e308, math.inf),            # 4e308 itself is beyond float64: not finite, left alone
+@pytest.mark.parametrize("norm_type, entry, pattern, total", [
+    # two parameters of two entries ±e each: ‖g‖_p = e·4^(1/p)
+    (2.0, 1e200, (1, -1), 2e200),             # the squares, 1e400, overflow float64
+    (3.0, 1e110, (1, -1), 1e110 * 4 ** (1 / 3)),
+    (0.5, 1e300, (1, -1), 1e300 * 16),        # (4·√e)² = 16e: the sum of roots is fine, its square is not
+    (1, 1e308, (1, -1), math.inf),            # 4e308 itself is beyond float64: not finite, left alone
+    # each gradient (0, -e): ‖g‖_2 = e·√2; the largest |gᵢ| is neither the first entry nor the largest gᵢ
+    (2.0, 1e200, (0, -1), 1e200 * math.sqrt(2)),
 ])
-def test_the_norm_of_huge_float64_gradients_is_rescaled_not_overflowed(norm_type, entry, total):
+def test_the_norm_of_huge_float64_gradients_is_rescaled_not_overflowed(norm_type, entry, pattern, total):
     """PyTorch's norm overflows to ∞ here and leaves the gradients unclipped; the largest |gᵢ|
     taken out first gives the norm, and the clip then leaves a norm of max_norm."""
     params = [models.Parameter(np.zeros(2)) for _ in range(2)]
     for p in params:
-        p.grad = np.array([entry, -entry])
+        p.grad = entry * np.array(pattern, float)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (no numpy overflow warning on the way)
         result = models.clip_grad_norm_(params, 1.0, norm_type=norm_type)
     assert result == pytest.approx(total, rel=1e-12)
     if math.isfinite(total):
         vector = _concatenated([p.grad for p in params])
-        assert vector[0] > 0 and np.all(vector == vector[0] * np.array([1, -1, 1, -1]))  # (direction kept)
+        ec = -vector[1]  # (each gradient's second entry, -e, is now -e·c)
+        assert ec > 0 and np.all(vector == ec * np.tile(pattern, 2))  # (direction kept)
         assert sum(abs(x) ** norm_type for x in vector) ** (1 / norm_type) == pytest.approx(1.0, rel=1e-6)
     else:
         for p in params:
-            np.testing.assert_array_equal(p.grad, [entry, -entry])
+            np.testing.assert_array_equal(p.grad, entry * np.array(pattern, float))
 
 
-@pytest.mark.parametrize("data_dtype", [np.float64, np.int64])
-def test_an_integer_gradient_is_refused_before_any_gradient_is_scaled(data_dtype):
-    """An int64 gradient cannot be scaled in place; as the optimizers do, its dtype is named,
-    also when the parameter's .data was replaced by integers too."""
+@pytest.mark.parametrize("data_dtype, grad_dtype", [
+    (np.float64, np.int64), (np.int64, np.int64), (np.float64, np.float32), (np.complex128, np.complex128),
+])
+def test_a_gradient_not_of_its_parameters_float_dtype_is_refused_before_any_is_scaled(data_dtype, grad_dtype):
+    """An int64 gradient cannot be scaled in place; as the optimizers do, its dtype is named, also
+    when the parameter's .data was replaced by integers too. A float32 gradient of a float64
+    parameter is refused as the optimizers refuse it, and a complex one is not floating-point
+    (its norm in float64 would drop the imaginary parts), even of complex .data."""
     params = _params_with_grads([(3,), (2,)], scale=100.0)
     params[1].data = np.zeros(2, data_dtype)
-    params[1].grad = np.array([3, 4])
+    params[1].grad = np.array([3, 4], grad_dtype)
     before = params[0].grad.copy()
-    message = (f"a parameter of shape (2,) and dtype {np.dtype(data_dtype)} has a gradient of dtype int64; "
-               f".grad must be floating-point, of its parameter's dtype")
+    message = (f"a parameter of shape (2,) and dtype {np.dtype(data_dtype)} has a gradient of dtype "
+               f"{np.dtype(grad_dtype)}; .grad must be floating-point, of its parameter's dtype")
     with pytest.raises(TypeError, match=re.escape(message)):
         models.clip_grad_norm_(params, 1.0)
     np.testing.assert_array_equal(params[0].grad, before)

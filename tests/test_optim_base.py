@@ -567,6 +567,7 @@ def test_repr_lists_the_groups_and_their_settings():
     a, b = make_params()
     text = repr(optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1))
     assert "SGD" in text and "group 0: 1 params, lr=0.1" in text and "group 1: 1 params, lr=0.5" in text
+    assert "Tensor(" not in text  # (the parameters are counted, not printed)
 
 
 @pytest.mark.parametrize("cls, kwargs", [c for c in ALL_OPTIMIZERS if c[0] is not optim.Muon],
@@ -798,14 +799,17 @@ def test_a_state_dict_that_is_not_a_dict_is_named():
         opt.load_state_dict(None)
 
 
-def test_a_step_count_saved_as_a_whole_float_loads_as_an_int():
+@pytest.mark.parametrize("step", [3.0, 0, 2**53, float(2**53)])
+def test_a_whole_step_count_from_0_to_2_to_the_53_loads_as_an_int(step):
+    """Both ends of the range the refusal names ("a whole number from 0 to 2**53") load."""
     params = make_params()
     opt = trained(optim.AdamW, params)
     saved = opt.state_dict()
-    saved["state"][0]["step"] = 3.0
+    saved["state"][0]["step"] = step
     fresh = optim.AdamW(make_params())
     fresh.load_state_dict(saved)
-    assert type(fresh.state_dict()["state"][0]["step"]) is int
+    loaded = fresh.state_dict()["state"][0]["step"]
+    assert type(loaded) is int and loaded == step
 
 
 @pytest.mark.parametrize("change, error, message", [
@@ -849,10 +853,14 @@ def test_a_state_array_of_whole_numbers_loads_cast_to_the_parameters_dtype():
     np.testing.assert_array_equal(loaded, [[1.0, 0.0, -2.0, 3.0]] * 3)
 
 
-def test_a_state_array_of_text_is_refused():
+@pytest.mark.parametrize("dtype", [str, np.complex128])
+def test_a_state_array_of_text_or_of_complex_numbers_is_refused(dtype):
+    """Real numbers only: a complex array cast to the parameter's float dtype would lose its
+    imaginary parts without a word."""
     saved = trained(optim.AdamW, make_params()).state_dict()
-    saved["state"][0]["exp_avg"] = saved["state"][0]["exp_avg"].astype(str)
-    with pytest.raises(ValueError, match="exp_avg'\\] holds <U.* values, expected numbers"):
+    saved["state"][0]["exp_avg"] = saved["state"][0]["exp_avg"].astype(dtype)
+    message = f"state[0]['exp_avg'] holds {saved['state'][0]['exp_avg'].dtype} values, expected numbers"
+    with pytest.raises(ValueError, match=re.escape(message)):
         optim.AdamW(make_params()).load_state_dict(saved)
 
 
@@ -875,6 +883,16 @@ def test_a_groups_indices_are_matched_to_its_parameters_by_position():
     opt.load_state_dict(saved)
     loaded = opt.state_dict()["state"]  # (saved again in the order of the groups)
     assert_same_tree(loaded, {0: first, 1: second})
+
+
+def test_a_state_dict_whose_lists_became_tuples_loads():
+    """param_groups and each group's params may be tuples (a state dict frozen, or read back by
+    a reader that makes tuples of lists): the same state is loaded."""
+    saved = trained(optim.AdamW, make_params()).state_dict()
+    frozen = {**saved, "param_groups": tuple({**g, "params": tuple(g["params"])} for g in saved["param_groups"])}
+    fresh = optim.AdamW(make_params())
+    fresh.load_state_dict(frozen)
+    assert_same_tree(fresh.state_dict()["state"], saved["state"])
 
 
 def test_indices_saved_as_whole_floats_or_0d_arrays_load():

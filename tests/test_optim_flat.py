@@ -90,6 +90,24 @@ def test_a_parameter_without_gradient_is_skipped_and_the_rest_still_match():
         np.testing.assert_array_equal(p.data, q.data)
 
 
+@pytest.mark.parametrize("has_grad", [[True], [True, True, False], [True, True, True]],
+                         ids=["a lone parameter", "one of three without gradient", "all three with gradients"])
+def test_only_a_group_of_two_or_more_all_with_gradients_moves_its_parameters_into_flat_buffers(has_grad):
+    """As the README says: otherwise each parameter is updated in the very array its Tensor was
+    made from (which it shares); in such a group that array is no longer its storage."""
+    arrays = [np.ones(shape) for shape in SHAPES[:len(has_grad)]]
+    params = [Tensor(a, requires_grad=True) for a in arrays]
+    opt = optim.SGD(params, lr=0.5)
+    for p, given in zip(params, has_grad):
+        p.grad = np.ones(p.shape) if given else None
+    opt.step()
+    flat_step = len(has_grad) >= 2 and all(has_grad)
+    for p, a, given in zip(params, arrays, has_grad):
+        np.testing.assert_array_equal(p.data, 0.5 if given else 1.0)  # θ ← 1 − 0.5·1 where stepped
+        assert (p.data is a) != flat_step
+        np.testing.assert_array_equal(a, 1.0 if flat_step or not given else 0.5)
+
+
 def test_replaced_parameter_data_is_laid_out_again_not_left_stale():
     params = make_params()
     opt = optim.SGD(params, lr=0.5)

@@ -264,7 +264,8 @@ def test_a_closure_that_is_not_a_function_is_refused_before_any_change():
 
 @pytest.mark.parametrize("data, grad", [(np.ones(3, np.int64), np.ones(3, np.int64)),
                                         (np.ones(3, np.int64), np.ones(3)),
-                                        (np.ones(3, np.bool_), np.ones(3, np.bool_))])
+                                        (np.ones(3, np.bool_), np.ones(3, np.bool_)),
+                                        (np.ones(3, np.complex128), np.ones(3, np.complex128))])
 def test_a_parameter_whose_data_was_replaced_by_a_non_floating_array_is_named(data, grad):
     for params in (matrix(), matrix() + matrix()):  # the per-parameter path and the flat one
         opt = optim.SGD(params, lr=0.1)
