@@ -264,6 +264,11 @@ class Optimizer:
     def _new_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         return {"step": 0, **self._init_state(param, group)}
 
+    def _never_negative_paths(self) -> frozenset[tuple[str, ...]]:
+        """The state arrays ``load_state_dict`` checks for negative entries, as paths of keys
+        into a parameter's state: those named in ``never_negative_state``."""
+        return frozenset((key,) for key in self.never_negative_state)
+
     # ------------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
         """A snapshot of the optimizer: plain numbers, strings and copied numpy arrays only.
@@ -321,7 +326,7 @@ class Optimizer:
                 raise ValueError(f"the state dict has state for parameter {k}, which is not in any group")
             p, group = param_at[index]
             new_state[p] = _restore(saved_state, self._new_state(p.data, group), f"state[{k}]",
-                                    self.never_negative_state)
+                                    self._never_negative_paths())
         self.param_groups = new_groups
         self.state = new_state
 
@@ -407,28 +412,29 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
-def _restore(saved: Any, expected: Any, where: str, never_negative: frozenset[str]) -> Any:
+def _restore(saved: Any, expected: Any, where: str, never_negative: frozenset[tuple[str, ...]]) -> Any:
     """A copy of ``saved`` checked against ``expected`` (a fresh state): same keys, same array
     shapes (cast to the parameter's dtype), numbers where numbers belong, and no negative
-    entries in an array whose key is in ``never_negative``."""
+    entries in an array whose key path from here is in ``never_negative`` (() for this one)."""
     if isinstance(expected, dict):
         if not isinstance(saved, dict) or set(saved) != set(expected):
             found = sorted(saved) if isinstance(saved, dict) else type(saved).__name__
             raise ValueError(f"{where} has entries {found}, expected {sorted(expected)}")
-        restored = {k: _restore(saved[k], expected[k], f"{where}[{k!r}]", never_negative) for k in expected}
-        for k in never_negative & restored.keys():
-            if isinstance(restored[k], np.ndarray) and (restored[k] < 0).any():
-                raise ValueError(
-                    f"{where}[{k!r}] holds negative values (down to {restored[k].min()}); it accumulates "
-                    f"squares or magnitudes of gradients, which no step can make negative"
-                )
-        return restored
+        return {k: _restore(saved[k], expected[k], f"{where}[{k!r}]",
+                            frozenset(path[1:] for path in never_negative if path[:1] == (k,)))
+                for k in expected}
     if isinstance(saved, dict) or np.shape(saved) != np.shape(expected):
         raise ValueError(f"{where} has shape {np.shape(saved)}, expected {np.shape(expected)}")
     if isinstance(expected, np.ndarray):
         if np.asarray(saved).dtype.kind not in "biuf":
             raise ValueError(f"{where} holds {np.asarray(saved).dtype} values, expected numbers")
-        return np.array(saved, dtype=expected.dtype)
+        restored = np.array(saved, dtype=expected.dtype)
+        if () in never_negative and (restored < 0).any():
+            raise ValueError(
+                f"{where} holds negative values (down to {restored.min()}); it accumulates squares "
+                f"or magnitudes of gradients, which no step can make negative"
+            )
+        return restored
     if isinstance(expected, bool):  # (a flag in a transform's state)
         if not is_bool(saved):
             raise ValueError(f"{where} is {reprlib.repr(saved)}, expected True or False")

@@ -32,10 +32,17 @@ State = dict[str, Any]
 
 
 class Transform(NamedTuple):
-    """A gradient transformation: ``init(param) -> state`` and ``update(u, state, param) -> u``."""
+    """A gradient transformation: ``init(param) -> state`` and ``update(u, state, param) -> u``.
+
+    ``never_negative`` names, as paths of keys into the state, the arrays that no update can
+    make negative (scale_by_adam's ν, a mean of u²): loading an optimizer state dict with a
+    negative entry there is refused, as the next step's √ν would be NaN. A transform of one's
+    own that keeps a signed array names none and loads whatever it saved.
+    """
 
     init: Callable[[np.ndarray], State]
     update: Callable[[np.ndarray, State, np.ndarray], np.ndarray]
+    never_negative: frozenset[tuple[str, ...]] = frozenset()
 
 
 def _no_state(param: np.ndarray) -> State:
@@ -59,7 +66,7 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
         nu = state["nu"] = b2 * state["nu"] + (1 - b2) * u * u
         return (mu / (1 - b1**t)) / (np.sqrt(nu / (1 - b2**t)) + eps)
 
-    return Transform(init, update)
+    return Transform(init, update, never_negative=frozenset({("nu",)}))
 
 
 def add_decayed_weights(weight_decay: float) -> Transform:
@@ -102,7 +109,8 @@ def chain(*transforms: Transform) -> Transform:
             u = t.update(u, state[str(i)], param)
         return u
 
-    return Transform(init, update)
+    never_negative = frozenset((str(i),) + path for i, t in enumerate(transforms) for path in t.never_negative)
+    return Transform(init, update, never_negative)
 
 
 class TransformOptimizer(Optimizer):
@@ -110,7 +118,6 @@ class TransformOptimizer(Optimizer):
     with a gradient. Hyperparameters live in the transform, so groups carry none."""
 
     elementwise = False  # transform states are nested dicts, kept per parameter
-    never_negative_state = frozenset({"nu"})  # (scale_by_adam's second moment, as optax names it)
 
     def __init__(self, params: Iterable[Any], transform: Transform) -> None:
         if not isinstance(transform, Transform):
@@ -126,6 +133,9 @@ class TransformOptimizer(Optimizer):
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
         return {"transform": self.transform.init(param)}
+
+    def _never_negative_paths(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(("transform",) + path for path in self.transform.never_negative)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """As ``Optimizer.step``, all or nothing: the parameters move only once every update is

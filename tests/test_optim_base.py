@@ -990,3 +990,33 @@ def test_a_subclass_of_its_own_keeps_signed_state_of_any_name():
     fresh = SignDescent(make_params())
     fresh.load_state_dict(state_dict)
     np.testing.assert_array_equal(fresh.state[fresh.param_groups[0]["params"][0]]["sum"], -1.0)
+
+
+def test_a_transform_of_its_own_keeps_signed_state_of_any_name_beside_scale_by_adam():
+    """Only the arrays a Transform names in never_negative are checked, at their place in the
+    chain: a user's transform whose "nu" is a running sum of updates (signed) loads its negative
+    entries, while scale_by_adam's "nu" after it is still refused when negative."""
+    from optim.transforms import chain, scale_by_adam
+
+    def init(param):
+        return {"nu": np.zeros_like(param)}
+
+    def update(u, state, param):
+        state["nu"] = state["nu"] + u
+        return u
+
+    def make(params):
+        return TransformOptimizer(params, chain(Transform(init, update), scale_by_adam()))
+
+    saved = make(make_params())
+    for p in saved.param_groups[0]["params"]:
+        p.grad = -np.ones_like(p.data)
+    saved.step()
+    state_dict = saved.state_dict()
+    np.testing.assert_array_equal(state_dict["state"][0]["transform"]["0"]["nu"], -1.0)
+    fresh = make(make_params())
+    fresh.load_state_dict(state_dict)
+    np.testing.assert_array_equal(fresh.state[fresh.param_groups[0]["params"][0]]["transform"]["0"]["nu"], -1.0)
+    state_dict["state"][0]["transform"]["1"]["nu"].flat[0] = -1e-3
+    with pytest.raises(ValueError, match=re.escape("state[0]['transform']['1']['nu'] holds negative values")):
+        make(make_params()).load_state_dict(state_dict)
