@@ -283,7 +283,8 @@ def test_register_hook_refuses_what_could_not_work():
         Tensor([1.0], requires_grad=True).register_hook(3)
     with pytest.raises(RuntimeError, match="register_hook on a tensor that does not require grad"):
         Tensor([1.0]).register_hook(lambda g: g)
-    for returned, what in [(np.ones(3), "an array of shape \\(3,\\) and dtype float64"), ([1.0, 2.0], "a list")]:
+    for returned, what in [(np.ones(3), "an array of shape \\(3,\\) and dtype float64"), ([1.0, 2.0], "a list"),
+                           (np.ones((2, 1)), "an array of shape \\(2, 1\\) and dtype float64")]:  # (as many)
         x = Tensor([1.0, 2.0], requires_grad=True)
         x.register_hook(lambda g, returned=returned: returned)
         with pytest.raises(RuntimeError, match=f"of a tensor of shape \\(2,\\) returned {what}; a hook returns None"):
@@ -305,11 +306,13 @@ def test_a_hook_returning_complex_numbers_or_text_is_refused_not_cut_to_real(ret
 def test_a_hook_may_return_integers_or_booleans_which_are_cast_to_the_gradients_dtype():
     x = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
     handle = x.register_hook(lambda g: np.array([1, -2]))
+    seen = []
+    x.register_hook(lambda g: seen.append(g.dtype))  # the next hook sees the cast gradient
     (x * 2).sum().backward()
     handle.remove()
     x.register_hook(lambda g: g > 0)
     (x * 2).sum().backward()
-    assert x.grad.dtype == np.float32
+    assert x.grad.dtype == np.float32 and seen == [np.float32, np.float32]
     np.testing.assert_array_equal(x.grad, [2.0, -1.0])
 
 
@@ -482,18 +485,39 @@ def test_a_constant_operand_gets_no_gradient():
     np.testing.assert_array_equal(x.grad, [3.0, 5.0])
 
 
-@pytest.mark.parametrize("graph", [
-    lambda x: x,  # backward on the leaf itself
-    lambda x: x + x,  # the seed passed on twice, the second added to the first
-    lambda x: x.reshape(2, 2).reshape(4),  # the seed passed back as views of it
-], ids=["leaf", "used-twice", "reshaped"])
-def test_a_leaf_gradient_is_never_the_callers_grad_array_or_a_view_of_it(graph):
+def retained(x: Tensor) -> Tensor:
+    """x * 1, keeping its gradient (retain_grad)."""
+    h = x * 1
+    h.retain_grad()
+    return h
+
+
+@pytest.mark.parametrize("graph, kept", [
+    (lambda x: x, lambda x, out: x),  # backward on the leaf itself
+    (lambda x: x + x, lambda x, out: x),  # the seed passed on twice, the second added to the first
+    (lambda x: x.reshape(2, 2).reshape(4), lambda x, out: x),  # the seed passed back as views of it
+    (retained, lambda x, out: out),  # the seed kept by the tensor backward starts from
+], ids=["leaf", "used-twice", "reshaped", "retained"])
+def test_a_kept_gradient_is_never_the_callers_grad_array_or_a_view_of_it(graph, kept):
     x = Tensor(np.zeros(4), requires_grad=True)
     seed = np.array([1.0, 2.0, 3.0, 4.0])
-    graph(x).backward(seed)
-    assert not np.shares_memory(x.grad, seed)
-    x.grad += 100
+    out = graph(x)
+    out.backward(seed)
+    grad = kept(x, out).grad
+    assert not np.shares_memory(grad, seed)
+    grad += 100
     np.testing.assert_array_equal(seed, [1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("seed", [np.array([1.0, 0.5]), [2, 1]], ids=["float64-array", "int-list"])
+def test_the_gradient_given_to_backward_reaches_the_hooks_in_the_tensors_dtype(seed):
+    x = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: seen.append(g.dtype))
+    y.backward(seed)
+    assert seen == [np.float32]
+    np.testing.assert_array_equal(x.grad, 3 * np.asarray(seed, np.float32))
 
 
 def test_a_leaf_gradient_keeps_the_leafs_dtype_when_a_float64_array_joins():

@@ -398,11 +398,14 @@ def test_a_clip_bound_beyond_any_float_is_named(bounds):
         Tensor([1.0, 2.0]).clip(*bounds)
 
 
+@pytest.mark.parametrize("beyond, shown", [(10**400, "10000"), (-(10**400), "-1000")], ids=["positive", "negative"])
 @pytest.mark.parametrize("use", [lambda x, n: x > n, lambda x, n: x == n], ids=["compare", "equal"])
-def test_a_comparison_with_an_integer_beyond_any_float_is_named(use):
-    with pytest.raises(ValueError, match="a number too large for any float"):
-        use(Tensor([1.0]), 10**400)
-    assert use(Tensor([1.0]), 10**30).tolist() == [False]  # (one that fits)
+def test_a_comparison_with_an_integer_beyond_any_float_is_named(use, beyond, shown):
+    with pytest.raises(ValueError, match=rf"^{shown}0*\.\.\.0+ is a number too large for any float$"):
+        use(Tensor([1.0]), beyond)
+    # ones that fit, up to the largest float64 itself, written as an int
+    for fits in (10**30, int(np.finfo(np.float64).max), -int(np.finfo(np.float64).max)):
+        assert use(Tensor(np.array([1.0])), fits).tolist() == [use(1.0, float(fits))]
 
 
 @pytest.mark.parametrize("call, message", [

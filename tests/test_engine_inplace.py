@@ -101,12 +101,19 @@ def test_x_keeps_its_shape_and_dtype_or_the_operator_is_refused():
         plain += np.ones((2, 3))
 
 
-def test_inside_no_grad_a_value_x_cannot_hold_is_refused_and_x_kept():
-    # numpy's same_kind casting: a complex y is not cut to its real part into a float x
-    x = Tensor(np.array([1.0, 2.0]))
-    with pytest.raises(TypeError, match=r"x \+= y with x of shape \(2,\)"), no_grad():
-        x += np.array([1 + 2j, 0j])
-    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+@pytest.mark.parametrize("data, y, message", [
+    # a complex y is not cut to its real part into a float x
+    (np.array([1.0, 2.0]), np.array([1 + 2j, 0j]), "cannot make a Tensor from a numpy array of dtype complex128"),
+    # nor, by numpy's same_kind casting, a float y to whole numbers in an x whose data was made integers
+    (np.array([1, 2]), Tensor([1.5, 1.5]), r"Cannot cast ufunc 'add' output from dtype\('float64'\) to "
+                                           r"dtype\('int64'\) with casting rule 'same_kind'"),
+], ids=["complex-y", "integer-x"])
+def test_inside_no_grad_a_value_x_cannot_hold_is_refused_and_x_kept(data, y, message):
+    x = Tensor(np.zeros(2))
+    x.data = data.copy()
+    with pytest.raises(TypeError, match=r"x \+= y with x of shape \(2,\): " + message), no_grad():
+        x += y
+    np.testing.assert_array_equal(x.data, data)
 
 
 @pytest.mark.parametrize("y, message", [

@@ -271,6 +271,17 @@ def test_tuples_and_numpy_integers_join_the_computation_in_its_dtype():
     assert (x64 + np.int64(2**24 + 1)).data[0] == 2**24 + 2  # 2**24 + 1 is not a float32
 
 
+@pytest.mark.parametrize("dtype, constant", [
+    (np.float16, np.float32(0.1)),  # a numpy float scalar, as a Python float: not float32 here
+    (np.float16, np.array([True, False])),  # a boolean mask, as an integer array: not float32 here
+], ids=["numpy-float", "boolean-array"])
+def test_numpy_float_scalars_and_boolean_arrays_join_the_computation_in_its_dtype(dtype, constant):
+    x = Tensor(np.array([1.0, 3.0], dtype))
+    product = x * constant
+    assert product.dtype == dtype
+    np.testing.assert_array_equal(product.data, x.data * np.asarray(constant).astype(dtype))
+
+
 def test_requires_grad_given_as_a_numpy_bool_is_stored_as_a_python_bool():
     assert Tensor([1.0], requires_grad=np.True_).requires_grad is True
     assert Tensor([1.0], requires_grad=np.False_).requires_grad is False

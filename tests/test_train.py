@@ -178,6 +178,19 @@ def test_a_diverging_run_stops_with_finite_parameters():
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_an_l2_term_that_overflows_stops_training_though_the_data_loss_is_finite():
+    # inputs 0: the loss is the bias² only; the float32 weight 1e20 makes λ/2·w² = 5e39, beyond
+    # float32's 3.4e38, so the objective stepped on is inf (its gradient λw would still be finite)
+    X, y = np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32)
+    model = models.LinearRegression(1, rng=0)
+    model.weight.data[...] = 1e20
+    with pytest.raises(TrainingDivergedError, match=r"the loss became inf at epoch 1, step 1 \(no finite loss "
+                                                    r"before it\); training stopped before that step"):
+        fit(model, optim.SGD(model.parameters(), lr=0.1), models.MSELoss(), (X, y), 1, l2=1.0, progress=False)
+    np.testing.assert_array_equal(model.weight.data, [[np.float32(1e20)]])  # the step was not taken
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_parameters_that_overflow_in_the_last_step_of_an_epoch_raise(moons):
     # one full-batch step: its loss is finite, the step overflows, and no later loss would tell
     model, _, loss_fn = make_run(moons)
@@ -557,14 +570,24 @@ def test_history_from_dict_names_an_unknown_entry():
         History.from_dict({"loss": [1.0]})
 
 
+# the History of two epochs of a run without validation data
+TWO_EPOCHS = {"epoch": [1, 2], "train_loss": [0.5, 0.25], "lr": [0.1, 0.1], "weight_norm": [1.0, 2.0],
+              "time": [0.0, 0.0], "val_loss": [], "val_metric": []}
+
+
 def test_history_from_dict_refuses_an_empty_train_loss_but_not_empty_validation_lists():
     # only val_loss and val_metric may be empty (a run without validation data)
-    values = {"epoch": [1, 2], "train_loss": [0.5, 0.25], "lr": [0.1, 0.1], "weight_norm": [1.0, 2.0],
-              "time": [0.0, 0.0], "val_loss": [], "val_metric": []}
-    assert History.from_dict(values).val_loss == []
+    assert History.from_dict(TWO_EPOCHS).val_loss == []
     for key in ("train_loss", "lr", "weight_norm", "time"):
         with pytest.raises(ValueError, match=f"History entry '{key}' has 0 values for 2 epochs"):
-            History.from_dict({**values, key: []})
+            History.from_dict({**TWO_EPOCHS, key: []})
+
+
+@pytest.mark.parametrize("key", ["val_loss", "val_metric"])
+def test_history_from_dict_refuses_validation_values_for_some_epochs_but_not_all(key):
+    # empty (no validation data) or one value per epoch: nothing in between
+    with pytest.raises(ValueError, match=f"History entry '{key}' has 1 values for 2 epochs"):
+        History.from_dict({**TWO_EPOCHS, key: [0.5]})
 
 
 @pytest.mark.parametrize("where, message", [
@@ -740,10 +763,21 @@ def test_evaluate_checks_its_loss_fn_as_fit_does(moons, loss_fn, error, message)
         evaluate(model, moons.val, loss_fn)
 
 
-@pytest.mark.parametrize("value", [0.5, np.float32(0.5), np.array([0.5]), np.float64(0.5)])
+@pytest.mark.parametrize("value", [2.0, np.float32(2.0), np.array([2.0]), np.float64(2.0), np.int64(2),
+                                   np.array([[2]])])
 def test_evaluate_takes_a_loss_given_as_a_number_as_no_backward_follows(moons, value):
+    # (a one-element integer array too: a loss function may count its errors)
     model, _, _ = make_run(moons)
-    assert evaluate(model, moons.val, lambda outputs, y: value)["loss"] == 0.5
+    assert evaluate(model, moons.val, lambda outputs, y: value)["loss"] == 2.0
+
+
+def test_evaluate_takes_a_model_without_parameters_and_its_data_as_it_comes():
+    # the identity as the model: outputs are X itself, in float64 as given;
+    # MSE = (0 + 0 + 0 + 2²) / 4 = 1, R² = 1 - 4 / Σ(y - 2)² = 1 - 4/14 = 5/7
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([[0.0], [1.0], [2.0], [5.0]])
+    result = evaluate(models.Identity(), (X, y), models.MSELoss())
+    assert result == {"loss": pytest.approx(1.0, rel=1e-15), "r2": pytest.approx(5 / 7, rel=1e-15)}
 
 
 def test_config_may_hold_numpy_numbers_and_arrays_as_checkpoints_store_them(moons, tmp_path):
@@ -751,6 +785,25 @@ def test_config_may_hold_numpy_numbers_and_arrays_as_checkpoints_store_them(moon
     config = {"hidden": np.int64(16), "lr": np.float32(0.1), "sizes": np.array([16])}
     fit(model, optimizer, loss_fn, moons.train, 1, progress=False, config=config, checkpoint=tmp_path / "run.npz")
     assert read_checkpoint(tmp_path / "run.npz").meta["config"]["hidden"] == 16
+
+
+def test_the_checkpoint_keeps_the_config_fit_was_given_though_the_callers_dict_changes(moons, tmp_path):
+    model, optimizer, loss_fn = make_run(moons)
+    config = {"hidden": 16}
+
+    def change_config(epoch, history):
+        config["hidden"] = 99
+
+    fit(model, optimizer, loss_fn, moons.train, 2, progress=False, config=config, callbacks=[change_config],
+        checkpoint=tmp_path / "run.npz")
+    assert read_checkpoint(tmp_path / "run.npz").meta["config"] == {"hidden": 16}
+
+
+def test_history_records_the_learning_rate_of_the_first_parameter_group(moons):
+    model, _, loss_fn = make_run(moons)
+    first, *rest = model.parameters()
+    optimizer = optim.SGD([{"params": [first], "lr": 0.1}, {"params": rest, "lr": 0.01}], lr=0.5)
+    assert fit(model, optimizer, loss_fn, moons.train, 2, progress=False).lr == [0.1, 0.1]
 
 
 def test_numpy_true_as_progress_shows_the_bar_only_on_a_terminal_as_true_does(moons, capsys):
