@@ -100,6 +100,7 @@ def chain(*transforms: Transform) -> Transform:
     for i, t in enumerate(transforms):
         if not isinstance(t, Transform):
             raise TypeError(f"chain takes Transforms (such as scale_by_adam()); argument {i} is a {type(t).__name__}")
+        _check_paths(t.never_negative, f"chain's argument {i}")
 
     def init(param: np.ndarray) -> State:
         return {str(i): t.init(param) for i, t in enumerate(transforms)}
@@ -113,6 +114,16 @@ def chain(*transforms: Transform) -> Transform:
     return Transform(init, update, never_negative)
 
 
+def _check_paths(never_negative: Any, which: str) -> None:
+    """``never_negative`` must be a set of paths of keys, tuples of strings such as ("nu",)."""
+    if not (isinstance(never_negative, (set, frozenset))
+            and all(isinstance(path, tuple) and all(isinstance(k, str) for k in path) for path in never_negative)):
+        raise TypeError(
+            f"{which} has never_negative={never_negative!r}; it must be a set of key paths into the "
+            f"state, tuples of strings such as {{('nu',)}}"
+        )
+
+
 class TransformOptimizer(Optimizer):
     """Run a Transform as an Optimizer: θ ← θ + transform.update(g, state, θ) for each parameter
     with a gradient. Hyperparameters live in the transform, so groups carry none."""
@@ -124,6 +135,7 @@ class TransformOptimizer(Optimizer):
             raise TypeError(
                 f"transform must be a Transform (e.g. made by chain(...)), got {type(transform).__name__}"
             )
+        _check_paths(transform.never_negative, "the transform")
         self.transform = transform
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # a step's updates, applied at its end
         super().__init__(params, {})

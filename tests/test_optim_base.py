@@ -1020,3 +1020,16 @@ def test_a_transform_of_its_own_keeps_signed_state_of_any_name_beside_scale_by_a
     state_dict["state"][0]["transform"]["1"]["nu"].flat[0] = -1e-3
     with pytest.raises(ValueError, match=re.escape("state[0]['transform']['1']['nu'] holds negative values")):
         make(make_params()).load_state_dict(state_dict)
+
+
+@pytest.mark.parametrize("never_negative", [{"nu"}, ["nu"], "nu", {("nu", 0)}])
+def test_never_negative_paths_that_are_not_tuples_of_keys_are_refused(never_negative):
+    """{"nu"} would check nothing (its paths would be the letters), so it is refused by name."""
+    from optim.transforms import chain
+
+    transform = Transform(lambda param: {"nu": np.zeros_like(param)}, lambda u, state, param: u, never_negative)
+    shown = f"never_negative={never_negative!r}; it must be a set of key paths into the state, tuples of strings"
+    with pytest.raises(TypeError, match=re.escape(f"chain's argument 0 has {shown}")):
+        chain(transform)
+    with pytest.raises(TypeError, match=re.escape(f"the transform has {shown}")):
+        TransformOptimizer(make_params(), transform)
