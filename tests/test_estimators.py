@@ -28,6 +28,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import models
 import optim
+from minigrad import manual_seed
+from minigrad.random import as_generator
 from minigrad.train import History, TrainingDivergedError
 from models.estimators import EXPECTED_FAILED_CHECKS, MLPClassifier, MLPRegressor, _EarlyStopping
 
@@ -150,6 +152,12 @@ def test_regressor_fits_one_target_or_several():
     assert regressor.n_outputs_ == 2
     assert regressor.score(X, Y) > 0.95
 
+
+def test_regressor_takes_boolean_targets_as_0_and_1():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, 0] > 0
+    taken = MLPRegressor((4,), epochs=2, random_state=0).fit(X, y).predict(X)
+    assert np.array_equal(taken, MLPRegressor((4,), epochs=2, random_state=0).fit(X, y.astype(float)).predict(X))
 
 def test_regressor_refuses_targets_that_overflow_the_dtype_it_trains_in():
     """1e39 is finite in float64 and inf in float32: training on it used to fail with "the loss
@@ -429,6 +437,14 @@ def test_the_validation_split_is_drawn_from_random_state():
     assert held_out[0] != held_out[1]
 
 
+def test_the_validation_split_of_a_regressor_is_not_stratified():
+    # targets of two repeated values could be stratified; the regressor's split is the plain one
+    X, y = np.arange(200.0).reshape(100, 2), np.repeat([0.0, 1.0], [90, 10])
+    regressor = MLPRegressor((4,), epochs=1, random_state=0).fit(X, y)
+    X_val = regressor._validation_split(X, y.reshape(-1, 1))[1]
+    _, expected = train_test_split(X, test_size=0.1, random_state=regressor._split_seed)
+    assert X_val.tolist() == expected.tolist()
+
 def test_regressor_early_stopping_keeps_the_best_of_scores_that_are_all_negative():
     # R² below 0 (an offset the few tiny steps cannot learn) must still count as a best score
     X = np.random.default_rng(0).normal(size=(60, 2))
@@ -525,6 +541,31 @@ def test_bad_parameters_are_refused_by_fit_with_their_name(digits, params, messa
     with pytest.raises(NotFittedError):
         classifier.predict(X_train)
 
+
+@pytest.mark.parametrize("params, message", [({"l2": -0.1}, "l2 must be a finite number >= 0, got -0.1"),
+                                             ({"weight_decay": -0.1},
+                                              "weight_decay must be a finite number >= 0, got -0.1")])
+def test_a_fit_refused_for_a_bad_parameter_draws_nothing_from_the_randomstate_it_was_given(params, message):
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    random_state = np.random.RandomState(0)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        MLPClassifier((4,), epochs=1, random_state=random_state, **params).fit(X, y)
+    assert np.array_equal(random_state.random_sample(3), np.random.RandomState(0).random_sample(3))
+
+
+def test_fit_draws_nothing_from_minigrads_default_generator():
+    # (the parameter check builds a probe network too: with its own seed)
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    expected = manual_seed(5).random(3)
+    manual_seed(5)
+    MLPClassifier((4,), epochs=1, random_state=0).fit(X, y)
+    assert np.array_equal(as_generator(None).random(3), expected)
+
+
+def test_validation_fraction_0_is_accepted_without_early_stopping():
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    classifier = MLPClassifier((4,), epochs=1, validation_fraction=0.0, random_state=0).fit(X, y)
+    assert classifier.n_iter_ == 1 and classifier.t_ == 20
 
 @pytest.mark.parametrize("sizes, widths", [(3, [3]), (np.int64(3), [3]), (np.array([3, 2]), [3, 2]), ([], [])])
 def test_hidden_layer_sizes_takes_an_int_or_a_sequence_of_ints(sizes, widths):
@@ -687,6 +728,19 @@ def test_a_refit_failing_after_its_checks_leaves_the_previous_fit_whole(digits):
                                         "the loss became inf")
 
 
+def test_a_refit_interrupted_by_ctrl_c_leaves_the_previous_fit_whole(monkeypatch):
+    import models.estimators as estimators
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    classifier = MLPClassifier((4,), epochs=2, random_state=0).fit(X, np.arange(40) % 2)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt("Ctrl-C in the first epoch")
+
+    monkeypatch.setattr(estimators, "fit", interrupted)  # (the new network, classes_ and so on are built by then)
+    _assert_failed_refit_leaves_the_fit(classifier, X, X, np.arange(40) % 3, KeyboardInterrupt,
+                                        "Ctrl-C in the first epoch")
+
 @pytest.mark.parametrize("train", [lambda c, X, y: c.fit(X, y), lambda c, X, y: c.partial_fit(X, y, classes=[0, 1])])
 def test_a_failed_first_fit_leaves_the_estimator_unfitted(train):
     classifier = MLPClassifier((4,), epochs=2, random_state=0)
@@ -728,3 +782,13 @@ def test_outputs_that_overflow_are_refused_not_turned_into_labels_or_values(cls,
                 method(X)
         with pytest.raises(ValueError, match=re.escape(message)):
             estimator.score(X, np.arange(30) % 3)
+
+
+def test_a_row_with_a_single_output_that_is_not_finite_is_refused():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    regressor = MLPRegressor((), epochs=1, random_state=0).fit(X, X[:, :2])
+    regressor.model_.parameters()[-1].data[0] = np.inf  # the first output's bias: every row's second output is finite
+    message = ("the network's outputs are NaN or infinite for 30 of the 30 rows of X (its largest weight is inf in "
+               "absolute value): the training diverged")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        regressor.predict(X)

@@ -14,6 +14,7 @@ import optim
 from minigrad import Tensor, recipes
 from minigrad.data import load_dataset
 from minigrad.recipes import build_optimizer, build_scheduler, sgdr_periods
+from minigrad.train import History
 
 
 def rates(name: str, epochs: int, steps: int | None = None) -> list[float]:
@@ -160,6 +161,30 @@ def test_sgdr_past_its_epochs_goes_on_with_cycles_twice_as_long():
     scheduler.step()
     assert restored.get_last_lr() == scheduler.get_last_lr() != [1.0]
 
+
+@pytest.mark.parametrize("kind", ["mlp", "linear"])
+def test_a_model_recipe_draws_its_initial_weights_from_its_seed(kind):
+    data = load_dataset("iris", seed=0)
+
+    def weights(seed: int) -> list[np.ndarray]:
+        return [p.data for p in recipes.build_model(kind, data, hidden=(4,), seed=seed).parameters()]
+
+    assert all(np.array_equal(a, b) for a, b in zip(weights(1), weights(1)))
+    assert not any(np.array_equal(a, b) for a, b in zip(weights(1), weights(2)) if a.ndim == 2)
+
+
+@pytest.mark.parametrize("val_loss, val_metric, left, right", [
+    ([1.2, 0.7], [0.1, 0.4], [[1.0, 0.5], [1.2, 0.7]], [[0.1, 0.4]]),
+    ([], [], [[1.0, 0.5]], []),
+], ids=["validation", "none"])
+def test_the_history_plot_shows_the_losses_left_and_the_validation_metric_right(monkeypatch, tmp_path, val_loss,
+                                                                                 val_metric, left, right):
+    saved = []
+    monkeypatch.setattr(recipes, "save_figure", lambda figure, path, dpi: saved.append(figure))
+    history = History(metric="r2", epoch=[1, 2], train_loss=[1.0, 0.5], val_loss=val_loss, val_metric=val_metric)
+    assert recipes.plot_history(history, tmp_path / "curves.png")
+    axes = saved[0].axes
+    assert [[list(line.get_ydata()) for line in ax.lines] for ax in axes] == [left, right]
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: recipes.loss_for("clf"), ValueError, "unknown task 'clf'; known: classification, regression"),

@@ -92,6 +92,10 @@ def test_every_bad_option_value_is_refused_by_the_parser(train_module, capsys, m
     assert_one_line_error(capsys.readouterr().err, message)
 
 
+@pytest.mark.parametrize("option", ["--weight-decay", "--l2", "--val-size"])
+def test_the_options_that_may_be_zero_take_0(train_module, option):
+    assert getattr(train_module.parse_args([option, "0"]), option[2:].replace("-", "_")) == 0
+
 def test_help_documents_every_option_optimizer_and_schedule():
     result = run_script("--help")
     assert result.returncode == 0
@@ -143,7 +147,7 @@ def test_the_test_accuracy_in_metrics_json_is_measured_on_the_test_rows(train_mo
     assert len(built) == 1 and metrics["test"]["accuracy"] == np.mean(predicted == data.y_test)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "lion"])
+@pytest.mark.parametrize("optimizer", ["sgd", "lion", "muon"])  # (muon: its rate, not its bias group's AdamW rate)
 def test_metrics_json_records_the_learning_rate_used_when_lr_is_not_given(train_module, tmp_path, capsys,
                                                                           optimizer):
     train_module.main(["--dataset", "iris", "--hidden", "4", "--optimizer", optimizer, "--epochs", "1",
@@ -166,6 +170,23 @@ def test_the_l2_option_reaches_fit(train_module, monkeypatch, capsys):
     train_module.main(["--dataset", "diabetes", "--model", "linear", "--epochs", "1", "--l2", "0.25", "--no-progress"])
     assert seen["l2"] == 0.25
 
+
+def test_the_seed_gives_the_initial_weights_and_the_shuffling_and_batch_size_and_progress_reach_fit(
+        train_module, monkeypatch, capsys):
+    import models
+
+    seen = {}
+    real_fit = train_module.fit
+
+    def recording_fit(model, *args, **options):
+        seen.update(options, weights=[p.data.copy() for p in model.parameters()])
+        return real_fit(model, *args, **options)
+
+    monkeypatch.setattr(train_module, "fit", recording_fit)
+    train_module.main(["--dataset", "iris", "--hidden", "4", "--epochs", "1", "--seed", "3", "--batch-size", "7"])
+    expected = [p.data for p in models.MLP(4, (4,), 3, rng=3).parameters()]  # iris: 4 features, 3 classes
+    assert all(np.array_equal(a, b) for a, b in zip(seen["weights"], expected, strict=True))
+    assert (seen["seed"], seen["batch_size"], seen["progress"]) == (3, 7, True)  # (a bar on a terminal)
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_every_schedule_runs(train_module, schedule, capsys):
@@ -220,6 +241,15 @@ def test_the_interrupted_message_gives_the_whole_command_that_resumes(train_modu
     assert train_module.main(resume_options)["history"]["epoch"] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("argv, resume_options", [
+    (["--checkpoint", "r.npz", "--ov"], ["--checkpoint", "r.npz", "--resume"]),
+    (["--out", "o", "--overwr", "--checkpoint", "r.npz"], ["--out", "o", "--checkpoint", "r.npz", "--resume"]),
+    (["--checkpoint", "r.npz", "--resume", "--epochs", "9"], ["--checkpoint", "r.npz", "--resume", "--epochs", "9"]),
+], ids=["shortest abbreviation", "abbreviation", "resumed run"])
+def test_the_resume_command_drops_overwrite_however_abbreviated_and_says_resume_once(train_module, argv,
+                                                                                      resume_options):
+    assert shlex.split(train_module.resume_command(argv))[2:] == resume_options
+
 @pytest.mark.parametrize("argv", [[], ["--quick"]], ids=["default", "quick"])
 def test_changing_the_parsed_options_leaves_the_defaults_of_later_runs_alone(train_module, argv):
     train_module.parse_args(argv).hidden.append(7)
@@ -254,12 +284,12 @@ def two_epoch_checkpoint(train_module, tmp_path, capsys):
 
 def test_resuming_with_other_options_is_refused_naming_each_difference(train_module, two_epoch_checkpoint):
     with pytest.raises(SystemExit) as stop:
-        train_module.main(["--dataset", "circles", "--hidden", "8", "--optimizer", "sgd", "--lr", "0.05",
+        train_module.main(["--dataset", "circles", "--hidden", "16", "--optimizer", "sgd", "--lr", "0.05",
                            "--epochs", "3", "--no-progress", "--checkpoint", two_epoch_checkpoint, "--resume"])
     message = str(stop.value.code)
     assert message.startswith("train.py: error: cannot resume from")
     for difference in ("dataset='circles' (the checkpoint has 'moons')", "optimizer='sgd' (the checkpoint has 'adamw')",
-                       "lr=0.05 (the checkpoint has 0.001)"):
+                       "lr=0.05 (the checkpoint has 0.001)", "hidden=[16] (the checkpoint has [8])"):
         assert difference in message
     assert read_checkpoint(two_epoch_checkpoint).epoch == 2
 
@@ -283,6 +313,16 @@ def test_a_schedule_laid_out_over_the_epochs_refuses_other_epochs_on_resume_in_t
         f"over which its cosine schedule is laid out; --epochs can change on --resume only with --schedule constant")
     assert read_checkpoint(path).epoch == 2
 
+
+def test_a_resume_under_another_schedule_is_refused_naming_the_schedule(train_module, tmp_path, capsys):
+    path = str(tmp_path / "run.npz")
+    common = ["--dataset", "moons", "--hidden", "8", "--no-progress", "--checkpoint", path]
+    train_module.main([*common, "--schedule", "cosine", "--epochs", "2"])
+    with pytest.raises(SystemExit) as stop:
+        train_module.main([*common, "--schedule", "step", "--epochs", "3", "--resume"])
+    message = str(stop.value.code)
+    assert message.startswith(f"train.py: error: cannot resume from {path}")
+    assert "schedule='step' (the checkpoint has 'cosine')" in message
 
 def test_the_printed_learning_rate_is_the_one_the_optimizer_holds(train_module):
     import models
