@@ -337,6 +337,7 @@ def test_without_a_dtype_the_features_take_minigrads_default_dtype():
         set_default_dtype(previous)
     assert data.X_train.dtype == data.X_test.dtype == np.float64
 
+
 @pytest.mark.parametrize("dtype", [np.int32, "int64", bool])
 def test_a_dtype_that_is_not_floating_point_is_refused(dtype):
     with pytest.raises(ValueError, match="dtype must be a floating-point type"):

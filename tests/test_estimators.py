@@ -159,6 +159,7 @@ def test_regressor_takes_boolean_targets_as_0_and_1():
     taken = MLPRegressor((4,), epochs=2, random_state=0).fit(X, y).predict(X)
     assert np.array_equal(taken, MLPRegressor((4,), epochs=2, random_state=0).fit(X, y.astype(float)).predict(X))
 
+
 def test_regressor_refuses_targets_that_overflow_the_dtype_it_trains_in():
     """1e39 is finite in float64 and inf in float32: training on it used to fail with "the loss
     became inf ... try a smaller learning rate"."""
@@ -445,6 +446,7 @@ def test_the_validation_split_of_a_regressor_is_not_stratified():
     _, expected = train_test_split(X, test_size=0.1, random_state=regressor._split_seed)
     assert X_val.tolist() == expected.tolist()
 
+
 def test_regressor_early_stopping_keeps_the_best_of_scores_that_are_all_negative():
     # R² below 0 (an offset the few tiny steps cannot learn) must still count as a best score
     X = np.random.default_rng(0).normal(size=(60, 2))
@@ -566,6 +568,7 @@ def test_validation_fraction_0_is_accepted_without_early_stopping():
     X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
     classifier = MLPClassifier((4,), epochs=1, validation_fraction=0.0, random_state=0).fit(X, y)
     assert classifier.n_iter_ == 1 and classifier.t_ == 20
+
 
 @pytest.mark.parametrize("sizes, widths", [(3, [3]), (np.int64(3), [3]), (np.array([3, 2]), [3, 2]), ([], [])])
 def test_hidden_layer_sizes_takes_an_int_or_a_sequence_of_ints(sizes, widths):
@@ -740,6 +743,7 @@ def test_a_refit_interrupted_by_ctrl_c_leaves_the_previous_fit_whole(monkeypatch
     monkeypatch.setattr(estimators, "fit", interrupted)  # (the new network, classes_ and so on are built by then)
     _assert_failed_refit_leaves_the_fit(classifier, X, X, np.arange(40) % 3, KeyboardInterrupt,
                                         "Ctrl-C in the first epoch")
+
 
 @pytest.mark.parametrize("train", [lambda c, X, y: c.fit(X, y), lambda c, X, y: c.partial_fit(X, y, classes=[0, 1])])
 def test_a_failed_first_fit_leaves_the_estimator_unfitted(train):

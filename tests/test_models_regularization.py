@@ -14,6 +14,7 @@ from minigrad import Tensor
 def ids(tensors: list) -> list[int]:
     return [id(t) for t in tensors]
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-4, 0.3, 2.0])
 def test_gradient_of_l2_penalty_is_exactly_lambda_theta(dtype, weight_decay):

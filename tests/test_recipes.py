@@ -186,6 +186,7 @@ def test_the_history_plot_shows_the_losses_left_and_the_validation_metric_right(
     axes = saved[0].axes
     assert [[list(line.get_ydata()) for line in ax.lines] for ax in axes] == [left, right]
 
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: recipes.loss_for("clf"), ValueError, "unknown task 'clf'; known: classification, regression"),
     (lambda: sgdr_periods(0), ValueError, "sgdr needs a positive whole number of epochs, got 0"),

@@ -96,6 +96,7 @@ def test_every_bad_option_value_is_refused_by_the_parser(train_module, capsys, m
 def test_the_options_that_may_be_zero_take_0(train_module, option):
     assert getattr(train_module.parse_args([option, "0"]), option[2:].replace("-", "_")) == 0
 
+
 def test_help_documents_every_option_optimizer_and_schedule():
     result = run_script("--help")
     assert result.returncode == 0
@@ -188,6 +189,7 @@ def test_the_seed_gives_the_initial_weights_and_the_shuffling_and_batch_size_and
     assert all(np.array_equal(a, b) for a, b in zip(seen["weights"], expected, strict=True))
     assert (seen["seed"], seen["batch_size"], seen["progress"]) == (3, 7, True)  # (a bar on a terminal)
 
+
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_every_schedule_runs(train_module, schedule, capsys):
     results = train_module.main(["--dataset", "diabetes", "--model", "linear", "--schedule", schedule,
@@ -249,6 +251,7 @@ def test_the_interrupted_message_gives_the_whole_command_that_resumes(train_modu
 def test_the_resume_command_drops_overwrite_however_abbreviated_and_says_resume_once(train_module, argv,
                                                                                       resume_options):
     assert shlex.split(train_module.resume_command(argv))[2:] == resume_options
+
 
 @pytest.mark.parametrize("argv", [[], ["--quick"]], ids=["default", "quick"])
 def test_changing_the_parsed_options_leaves_the_defaults_of_later_runs_alone(train_module, argv):
@@ -323,6 +326,7 @@ def test_a_resume_under_another_schedule_is_refused_naming_the_schedule(train_mo
     message = str(stop.value.code)
     assert message.startswith(f"train.py: error: cannot resume from {path}")
     assert "schedule='step' (the checkpoint has 'cosine')" in message
+
 
 def test_the_printed_learning_rate_is_the_one_the_optimizer_holds(train_module):
     import models
