@@ -310,6 +310,19 @@ def test_loading_another_schedulers_state_raises_and_changes_nothing():
     assert cosine.state_dict() == before
 
 
+def test_a_state_dict_with_one_entry_more_than_the_schedulers_is_refused_and_changes_nothing():
+    """A StepLR's state dict holds every entry of an ExponentialLR's, and step_size besides: it is
+    not an ExponentialLR's, and loading it must not leave a stray step_size in the scheduler."""
+    exponential = ExponentialLR(optimizer(), 0.9)
+    exponential.step()
+    before = exponential.state_dict()
+    message = ("this ExponentialLR state dict has entries ['_last_lr', 'base_lrs', 'gamma', 'last_epoch', "
+               "'step_size'], expected ['_last_lr', 'base_lrs', 'gamma', 'last_epoch']")
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        exponential.load_state_dict(StepLR(optimizer(), 3, 0.9).state_dict())
+    assert exponential.state_dict() == before
+
+
 def test_a_sequential_lr_with_other_inner_schedulers_raises_and_changes_nothing():
     scheduler = warmup_cosine(optimizer(), 4, 20)
     before = scheduler.state_dict()
@@ -370,14 +383,18 @@ def test_invalid_arguments_raise_naming_them(make, message):
     ((1, 1), "Invalid total_epochs: 1"),  # (a warm-up and a cosine need two epochs at least)
     ((2, 10, 0.01, -1.0), "Invalid eta_min: -1.0"),  # refused after the warm-up was made
 ])
-def test_warmup_cosine_names_a_bad_argument_and_leaves_the_optimizer_as_it_was(args, message):
+@pytest.mark.parametrize("scheduled_before", [True, False], ids=["scheduled before", "never scheduled"])
+def test_warmup_cosine_names_a_bad_argument_and_leaves_the_optimizer_as_it_was(args, message, scheduled_before):
+    """Never scheduled, the groups get no initial_lr either: a scheduler made later must start
+    from the rate the group has then, not from the one a failed warmup_cosine saw."""
     opt = optimizer()
-    driver = StepLR(opt, 3)
+    driver = StepLR(opt, 3) if scheduled_before else None
     before = [{k: v for k, v in group.items()} for group in opt.param_groups]
     with pytest.raises(ValueError, match=re.escape(message)):
         warmup_cosine(opt, *args)
     assert opt.param_groups == before
-    driver.step()  # still the optimizer's scheduler
+    if driver:
+        driver.step()  # still the optimizer's scheduler
 
 
 def test_a_scheduler_needs_an_optimizer_and_lambda_lr_a_function():

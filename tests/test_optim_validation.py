@@ -105,6 +105,28 @@ def test_muon_takes_any_shape_in_a_group_with_use_muon_false():
     np.testing.assert_allclose(bias.data, -1e-3)  # AdamW's first step: -lr·sign(g), no decay of 0
 
 
+def test_muon_refuses_a_negative_second_moment_of_an_adamw_group_but_loads_a_negative_momentum():
+    """The v of a use_muon=False group is a mean of g², so a negative entry in a loaded state would
+    put √v = NaN into the next step; the Muon group's momentum buffer is signed and loads as it is."""
+    def made():
+        weight, bias = matrix()[0], Tensor(np.zeros(3), requires_grad=True)
+        return optim.Muon([{"params": [weight]}, {"params": [bias], "use_muon": False}]), weight, bias
+
+    opt, weight, bias = made()
+    weight.grad, bias.grad = -np.ones((2, 3)), np.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    assert (saved["state"][0]["momentum_buffer"] < 0).all()
+    saved["state"][1]["exp_avg_sq"][1] = -0.5
+    fresh = made()[0]
+    with raises_exactly("state[1]['exp_avg_sq'] holds negative values (down to -0.5); it accumulates squares"):
+        fresh.load_state_dict(saved)
+    assert fresh.state == {}
+    saved["state"][1]["exp_avg_sq"][1] = 0.0
+    fresh.load_state_dict(saved)
+    np.testing.assert_allclose(fresh.state_dict()["state"][0]["momentum_buffer"], (1 - 0.95) * -1.0, rtol=1e-15)
+
+
 def test_muon_checks_a_group_switched_to_use_muon_before_stepping_it():
     bias = Tensor(np.zeros(3), requires_grad=True)
     opt = optim.Muon([{"params": [bias], "use_muon": False}])

@@ -123,21 +123,60 @@ def test_transform_arguments_are_checked(make, message):
         make()
 
 
-@pytest.mark.parametrize("rate", [float("nan"), -0.1])
-def test_a_schedule_rate_is_checked_at_each_step_and_a_failed_step_changes_nothing(rate):
-    # The second parameter has taken one step more, so the schedule fails on it only, after
-    # the first parameter and Adam's moments of both have moved.
+def failing_on_the_second(rate: float) -> tuple[TransformOptimizer, Tensor, Tensor]:
+    """Adam at rate 0.1, then ``rate`` from each parameter's second step on; the second parameter
+    has taken one step, so at the next step (both have gradients) the schedule fails on it only,
+    after the first parameter's update and Adam's moments of both were computed."""
     first, second = Tensor(np.ones(3), requires_grad=True), Tensor(np.full(2, 2.0), requires_grad=True)
     schedule = scale_by_learning_rate(lambda count: 0.1 if count < 1 else rate)
     opt = TransformOptimizer([first, second], chain(scale_by_adam(), schedule))
     second.grad = np.ones(2)
     opt.step()
     first.grad = np.ones(3)
+    return opt, first, second
+
+
+@pytest.mark.parametrize("rate", [float("nan"), -0.1])
+def test_a_schedule_rate_is_checked_at_each_step_and_a_failed_step_changes_nothing(rate):
+    opt, first, second = failing_on_the_second(rate)
     before = opt.state_dict(), first.data.copy(), second.data.copy()
     with pytest.raises(ValueError, match=re.escape(f"Invalid learning rate at step 1: {rate}")):
         opt.step()
     after = opt.state_dict(), first.data, second.data
     np.testing.assert_equal(after, before)
+
+
+def test_the_step_after_a_failed_one_applies_its_own_updates_only():
+    """The first parameter's update of the failed step is not kept for later: the next step,
+    without the second parameter, moves the first by its first Adam step, −0.1·g/(|g| + ε), once."""
+    opt, first, second = failing_on_the_second(float("nan"))
+    with pytest.raises(ValueError, match=re.escape("Invalid learning rate at step 1: nan")):
+        opt.step()
+    second.grad = None
+    opt.step()
+    np.testing.assert_allclose(first.data, 1 - 0.1 * 1 / (1 + 1e-8), rtol=1e-15)
+    np.testing.assert_allclose(second.data, 2.0 - 0.1 * 1 / (1 + 1e-8), rtol=1e-15)
+
+
+def test_a_chain_within_a_chain_checks_its_never_negative_arrays_by_their_whole_key_path():
+    """The inner chain's scale_by_adam keeps ν under '0' of the inner state, itself under '1' of
+    the outer: a negative entry there is refused at that path, as the next √ν would be NaN."""
+    def make(params):
+        inner = chain(scale_by_adam(), scale_by_learning_rate(0.01))
+        return TransformOptimizer(params, chain(add_decayed_weights(0.1), inner))
+
+    params = start()
+    opt = make(params)
+    for p in params:
+        p.grad = gradient(p.data, 0)
+    opt.step()
+    saved = opt.state_dict()
+    saved["state"][1]["transform"]["1"]["0"]["nu"][2] = -0.25
+    fresh = make(start())
+    message = "state[1]['transform']['1']['0']['nu'] holds negative values (down to -0.25)"
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        fresh.load_state_dict(saved)
+    assert fresh.state == {}
 
 
 def test_a_schedule_may_give_its_rate_as_a_0d_array():
