@@ -415,11 +415,13 @@ def _snapshot(value: Any) -> Any:
 def _restore(saved: Any, expected: Any, where: str, never_negative: frozenset[tuple[str, ...]]) -> Any:
     """A copy of ``saved`` checked against ``expected`` (a fresh state): same keys, same array
     shapes (cast to the parameter's dtype), numbers where numbers belong, and no negative
-    entries in an array whose key path from here is in ``never_negative`` (() for this one)."""
+    entries in an array whose path of keys from here is in ``never_negative`` (the empty path ()
+    names ``saved`` itself)."""
     if isinstance(expected, dict):
         if not isinstance(saved, dict) or set(saved) != set(expected):
             found = sorted(saved) if isinstance(saved, dict) else type(saved).__name__
             raise ValueError(f"{where} has entries {found}, expected {sorted(expected)}")
+        # each entry k is checked with the paths that pass through it, k taken off their front
         return {k: _restore(saved[k], expected[k], f"{where}[{k!r}]",
                             frozenset(path[1:] for path in never_negative if path[:1] == (k,)))
                 for k in expected}
@@ -431,8 +433,8 @@ def _restore(saved: Any, expected: Any, where: str, never_negative: frozenset[tu
         restored = np.array(saved, dtype=expected.dtype)
         if () in never_negative and (restored < 0).any():
             raise ValueError(
-                f"{where} holds negative values (down to {restored.min()}); it accumulates squares "
-                f"or magnitudes of gradients, which no step can make negative"
+                f"{where} holds negative values (down to {restored.min()}), which no step can put there: "
+                f"it is declared never negative, as an accumulation of squares or magnitudes is"
             )
         return restored
     if isinstance(expected, bool):  # (a flag in a transform's state)

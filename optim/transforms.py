@@ -124,9 +124,20 @@ def _check_paths(never_negative: Any, which: str) -> None:
         )
 
 
+def _follow(state: Any, path: tuple[str, ...]) -> Any:
+    """What ``path`` leads to in ``state`` (None where it leads nowhere)."""
+    for key in path:
+        if not isinstance(state, dict) or key not in state:
+            return None
+        state = state[key]
+    return state
+
+
 class TransformOptimizer(Optimizer):
     """Run a Transform as an Optimizer: θ ← θ + transform.update(g, state, θ) for each parameter
-    with a gradient. Hyperparameters live in the transform, so groups carry none."""
+    with a gradient. Hyperparameters live in the transform, so groups carry none, and the state
+    arrays ``load_state_dict`` checks for negative entries are the transform's ``never_negative``
+    (not the class attribute ``never_negative_state`` of the other optimizers)."""
 
     elementwise = False  # transform states are nested dicts, kept per parameter
 
@@ -137,6 +148,7 @@ class TransformOptimizer(Optimizer):
             )
         _check_paths(transform.never_negative, "the transform")
         self.transform = transform
+        self._never_negative = frozenset(transform.never_negative)  # (as it was given: a set may change later)
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # a step's updates, applied at its end
         super().__init__(params, {})
 
@@ -144,10 +156,17 @@ class TransformOptimizer(Optimizer):
         """Nothing to check: the transforms hold the hyperparameters."""
 
     def _init_state(self, param: np.ndarray, group: ParamGroup) -> dict[str, Any]:
-        return {"transform": self.transform.init(param)}
+        state = self.transform.init(param)
+        for path in sorted(self._never_negative):
+            if not isinstance(_follow(state, path), np.ndarray):
+                raise TypeError(
+                    f"the transform's never_negative names {path!r}, which is not an array of its state "
+                    f"(a path of keys from the top of the state its init returns, such as ('nu',))"
+                )
+        return {"transform": state}
 
     def _never_negative_paths(self) -> frozenset[tuple[str, ...]]:
-        return frozenset(("transform",) + path for path in self.transform.never_negative)
+        return frozenset(("transform",) + path for path in self._never_negative)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """As ``Optimizer.step``, all or nothing: the parameters move only once every update is

@@ -1024,7 +1024,8 @@ def test_a_transform_of_its_own_keeps_signed_state_of_any_name_beside_scale_by_a
 
 @pytest.mark.parametrize("never_negative", [{"nu"}, ["nu"], "nu", {("nu", 0)}])
 def test_never_negative_paths_that_are_not_tuples_of_keys_are_refused(never_negative):
-    """{"nu"} would check nothing (its paths would be the letters), so it is refused by name."""
+    """Given as {"nu"} (names, as never_negative_state is written), it failed with Python's
+    tuple-concatenation error; ("nu", 0) would have checked nothing. Both are refused by name."""
     from optim.transforms import chain
 
     transform = Transform(lambda param: {"nu": np.zeros_like(param)}, lambda u, state, param: u, never_negative)
@@ -1033,3 +1034,35 @@ def test_never_negative_paths_that_are_not_tuples_of_keys_are_refused(never_nega
         chain(transform)
     with pytest.raises(TypeError, match=re.escape(f"the transform has {shown}")):
         TransformOptimizer(make_params(), transform)
+
+
+def _nested_state(param):
+    return {"acc": {"sq": np.zeros_like(param)}, "n": 0.0, "v": np.zeros_like(param)}
+
+
+@pytest.mark.parametrize("path", [("acc",), ("n",), ("vv",), (), ("v", "x")],
+                         ids=["a dict", "a number", "a missing key", "the state itself", "past an array"])
+def test_a_never_negative_path_that_names_no_array_of_the_state_is_refused_at_the_first_step(path):
+    """A path one level off would check nothing, and a negative entry would load without a word."""
+    opt = TransformOptimizer(make_params(), Transform(_nested_state, lambda u, state, param: u, {path}))
+    for p in opt.param_groups[0]["params"]:
+        p.grad = np.ones_like(p.data)
+    with pytest.raises(TypeError, match=re.escape(f"the transform's never_negative names {path!r}, which is not "
+                                                  f"an array of its state")):
+        opt.step()
+
+
+def test_the_never_negative_paths_are_those_given_at_construction():
+    """A set the caller changes afterwards (here, a name added by mistake) changes nothing."""
+    paths = {("acc", "sq")}
+    opt = TransformOptimizer(make_params(), Transform(_nested_state, lambda u, state, param: u, paths))
+    paths.add("nu")
+    for p in opt.param_groups[0]["params"]:
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    state_dict = opt.state_dict()
+    state_dict["state"][0]["transform"]["v"].flat[0] = -1.0  # (not declared: loads)
+    opt.load_state_dict(state_dict)
+    state_dict["state"][0]["transform"]["acc"]["sq"].flat[0] = -1.0
+    with pytest.raises(ValueError, match=re.escape("state[0]['transform']['acc']['sq'] holds negative values")):
+        opt.load_state_dict(state_dict)

@@ -119,7 +119,7 @@ def test_muon_refuses_a_negative_second_moment_of_an_adamw_group_but_loads_a_neg
     assert (saved["state"][0]["momentum_buffer"] < 0).all()
     saved["state"][1]["exp_avg_sq"][1] = -0.5
     fresh = made()[0]
-    with raises_exactly("state[1]['exp_avg_sq'] holds negative values (down to -0.5); it accumulates squares"):
+    with raises_exactly("state[1]['exp_avg_sq'] holds negative values (down to -0.5), which no step can put there"):
         fresh.load_state_dict(saved)
     assert fresh.state == {}
     saved["state"][1]["exp_avg_sq"][1] = 0.0
