@@ -278,6 +278,15 @@ def test_max_over_a_nonempty_axis_of_an_empty_tensor_is_empty_and_over_an_empty_
         x.max(axis=0)
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("axis", [None, (0, 1), (1, 0)])
+def test_max_and_min_over_several_axes_one_of_them_empty_are_refused_by_name(name, axis):
+    # (the other axis has 3 entries: one empty axis is enough for there to be no value)
+    message = f"{name} of shapes (0, 3): {name} over an empty axis (shape (0, 3)) has no value"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        getattr(Tensor(np.zeros((0, 3))), name)(axis=axis)
+
+
 def test_cross_entropy_needs_a_class():
     with pytest.raises(ValueError, match=r"at least one class, got logits of shape \(0, 0\)"):
         F.cross_entropy(Tensor(np.zeros((0, 0))), np.zeros(0, dtype=int), reduction="sum")

@@ -163,10 +163,16 @@ def test_getitem_integer_arrays_with_repeats(rows, cols, seed, data):
     assert gradcheck(lambda t: t[picks, picks % cols], [x])
 
 
-def test_repeated_index_gradients_accumulate():
-    x = Tensor(np.zeros(3), requires_grad=True)
-    x[np.array([0, 0, 2, 0])].sum().backward()
-    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+@pytest.mark.parametrize("shape, index, expected", [
+    ((3,), np.array([0, 0, 2, 0]), [3.0, 0.0, 1.0]),
+    # a slice beside the integers: still one gradient per pick, not the last pick's alone
+    ((2, 3), (slice(None), np.array([0, 0, 2])), [[2.0, 0.0, 1.0], [2.0, 0.0, 1.0]]),
+    ((3, 2), (np.array([1, 1]), slice(1, None)), [[0.0, 0.0], [0.0, 2.0], [0.0, 0.0]]),
+], ids=["integers", "slice-then-integers", "integers-then-slice"])
+def test_repeated_index_gradients_accumulate(shape, index, expected):
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    x[index].sum().backward()
+    np.testing.assert_array_equal(x.grad, expected)
 
 
 @given(shape=nonempty_shapes, count=st.integers(1, 3), seed=seeds, data=st.data())
@@ -192,6 +198,14 @@ def test_where_with_broadcasting(shapes, seed):
     shape_c, shape_a, shape_b = shapes.input_shapes
     cond = np.random.default_rng(seed).random(shape_c) > 0.5
     assert gradcheck(lambda a, b: minigrad.where(cond, a, b), [leaf(shape_a, seed), leaf(shape_b, seed + 1)])
+
+
+@pytest.mark.parametrize("constant_first", [True, False], ids=["constant-a", "constant-b"])
+def test_where_differentiates_either_operand_when_the_other_is_a_constant(constant_first):
+    cond = np.array([[True, False, True], [False, False, True]])
+    constant = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    operands = lambda t: (constant, t) if constant_first else (t, constant)  # noqa: E731
+    assert gradcheck(lambda t: minigrad.where(cond, *operands(t)), [leaf((2, 3), 4)])
 
 
 @given(batch=st.integers(1, 5), classes=st.integers(2, 5), seed=seeds, axis=st.sampled_from([0, 1, -1]))
@@ -296,6 +310,20 @@ def test_gradcheck_names_a_wrong_element_of_a_matrix_by_its_row_and_column():
     x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), requires_grad=True)
     with pytest.raises(minigrad.GradcheckError, match=re.escape("input 0 at element (1, 0):")):
         gradcheck(lambda a: SquareWrongAtRow1Column0.apply(a).sum(), [x])
+
+
+def test_gradcheck_names_an_input_by_its_position_among_fns_arguments():
+    # the first argument is a constant, not checked: the wrong gradient is still input 1's
+    wrong = square_with_gradient_times(1.5)
+    with pytest.raises(minigrad.GradcheckError, match=re.escape("gradient mismatch for input 1 at element (0,):")):
+        gradcheck(lambda c, a: wrong(a) + c, [Tensor(np.ones(2)), leaf((2,), 0)])
+
+
+def test_gradcheck_with_zero_tolerances_passes_a_gradient_equal_to_the_numerical_one():
+    # the bound is inclusive: at x = 0 with eps = 0.5, the central difference of 2x is
+    # (1 - (-1)) / (2·0.5) = 2 exactly in floating point, the analytic gradient
+    x = Tensor(np.zeros(1), requires_grad=True)
+    assert gradcheck(lambda t: (t * 2).sum(), [x], eps=0.5, atol=0.0, rtol=0.0)
 
 
 @pytest.mark.parametrize("factor", [1.0, 1.0005])

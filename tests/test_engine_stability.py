@@ -132,14 +132,20 @@ def test_singular_points_give_infinities_and_nans_without_numpy_warnings(op, val
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-def test_the_exponents_gradient_at_a_base_of_zero_or_below_is_zero_without_numpy_warnings():
+@pytest.mark.parametrize("b, base_gradient, exponent_gradient", [
+    (2.0, [0.0, -2.0, 8.0], 16.0 * math.log(4.0)),
+    # 0⁻¹ = ∞, and ∞·ln 0 has no value: the a = 0 term is 0 as for b > 0, not NaN; d/da a⁻¹ = -a⁻² = -∞ there
+    (-1.0, [-INF, -1.0, -1 / 16], 0.25 * math.log(4.0)),
+], ids=["positive", "negative"])
+def test_the_exponents_gradient_at_a_base_of_zero_or_below_is_zero_without_numpy_warnings(
+        b, base_gradient, exponent_gradient):
     # d/db a^b = a^b·ln a, where ln a is undefined for a ≤ 0: the gradient is 0 there (the limit
     # at a = 0 for b > 0), and no "divide by zero in log" warning is printed on the way.
     base = Tensor(np.array([0.0, -1.0, 4.0]), requires_grad=True)
-    exponent = Tensor(np.array(2.0), requires_grad=True)
+    exponent = Tensor(np.array(b), requires_grad=True)
     (base**exponent).sum().backward()
-    np.testing.assert_allclose(exponent.grad, 16.0 * math.log(4.0))
-    np.testing.assert_array_equal(base.grad, [0.0, -2.0, 8.0])
+    np.testing.assert_allclose(exponent.grad, exponent_gradient)
+    np.testing.assert_array_equal(base.grad, base_gradient)
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
