@@ -77,6 +77,16 @@ def test_a_slice_of_a_module_list_is_a_module_list_of_the_same_modules():
     assert list(part) == [layers[1], layers[3]] and names(part) == ["0", "1"]
 
 
+class Blocks(models.ModuleList):
+    """A ModuleList subclass, as one might write to give a list of layers methods of its own."""
+
+
+def test_a_slice_of_a_module_list_subclass_is_a_plain_module_list():
+    layers = Blocks(list(four_layers()))
+    part = layers[:2]
+    assert type(part) is models.ModuleList and list(part) == list(layers)[:2]
+
+
 def test_a_slice_of_a_sequential_is_a_sequential_that_runs():
     model = models.Sequential(models.Linear(2, 3, rng=0), models.ReLU(), models.Linear(3, 1, rng=1))
     head = model[:-1]
@@ -90,6 +100,12 @@ def test_a_slice_of_an_mlp_is_a_plain_sequential_giving_the_same_numbers():
     x = Tensor(np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32))
     assert type(mlp[:]) is models.Sequential
     np.testing.assert_allclose(mlp[2:](mlp[:2](x)).data, mlp(x).data, rtol=1e-6)
+
+
+def test_append_adds_the_module_under_the_next_number_and_returns_the_list():
+    layers, tanh = models.ModuleList([models.ReLU()]), models.Tanh()
+    assert layers.append(tanh).append(models.GELU()) is layers
+    assert kinds(layers) == ["ReLU", "Tanh", "GELU"] and names(layers) == ["0", "1", "2"] and layers[1] is tanh
 
 
 def test_extend_and_plus_equals_append_every_module_or_none():

@@ -63,6 +63,16 @@ def test_the_same_seed_or_generator_state_gives_the_same_layer():
     assert not np.array_equal(first.weight.data, models.Linear(4, 3, rng=8).weight.data)
 
 
+@pytest.mark.parametrize("make", [models.Linear, models.LinearRegression, models.LogisticRegression])
+def test_a_seeded_layer_draws_its_weight_then_its_bias_from_numpy_default_rng_of_that_seed(make):
+    bound = 1 / math.sqrt(3)
+    stream = np.random.default_rng(11)
+    weight, bias = stream.uniform(-bound, bound, size=(4, 3)), stream.uniform(-bound, bound, size=4)
+    layer = make(3, 4, rng=11, dtype=np.float64)
+    np.testing.assert_array_equal(layer.weight.data, weight)
+    np.testing.assert_array_equal(layer.bias.data, bias)
+
+
 def test_manual_seed_makes_default_initialisation_reproducible():
     minigrad.manual_seed(3)
     first = models.Linear(4, 3)
@@ -115,6 +125,11 @@ def test_dropout_is_the_identity_in_eval_mode():
     dropout = models.Dropout(0.5, rng=0).eval()
     x = Tensor(np.ones((3, 4)))
     assert dropout(x) is x
+
+
+def test_dropout_defaults_to_p_one_half_as_in_pytorch():
+    dropout = models.Dropout()
+    assert dropout.p == 0.5 and repr(dropout) == "Dropout(p=0.5)"
 
 
 def test_dropout_in_training_zeroes_about_p_and_scales_survivors_by_one_over_one_minus_p():
@@ -210,6 +225,15 @@ def test_loss_modules_match_the_functional_losses():
     for module, function, target in cases:
         expected = function(logits, target, module.reduction).data
         np.testing.assert_array_equal(module(logits, target).data, expected)
+
+
+@pytest.mark.parametrize("loss, inputs, targets, expected", [
+    (models.MSELoss(), [1.0, 3.0], [0.0, 1.0], 2.5),  # squared errors 1 and 4
+    (models.CrossEntropyLoss(), [[0.0, 0.0], [0.0, 0.0]], [0, 1], math.log(2)),  # each row: -log(1/2)
+    (models.BCEWithLogitsLoss(), [0.0, 0.0], [1.0, 0.0], math.log(2)),  # σ(0) = 1/2: each -log(1/2)
+], ids=["MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss"])
+def test_loss_modules_default_to_the_mean_over_elements(loss, inputs, targets, expected):
+    np.testing.assert_allclose(loss(Tensor(np.array(inputs)), np.array(targets)).data, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("reduction, expected", [("sum", 14.0), ("none", [[1.0, 0.0], [4.0, 9.0]])])

@@ -151,10 +151,12 @@ def test_param_groups_refuse_a_no_decay_entry_that_nearly_matches_a_parameter_na
         models.param_groups(model, 0.01, no_decay="0.bias.x")  # (parts are whole, not prefixes)
 
 
-def test_param_groups_no_decay_error_lists_eight_names_and_counts_the_rest():
-    model = models.MLP(2, (2, 2, 2, 2), 1, rng=0)  # 5 layers, 10 parameters
+@pytest.mark.parametrize("hidden_sizes, rest", [((2, 2, 2, 2), " and 2 more"), ((2, 2, 2), "")],
+                         ids=["ten-parameters", "eight-parameters"])
+def test_param_groups_no_decay_error_lists_up_to_eight_names_and_counts_the_rest(hidden_sizes, rest):
+    model = models.MLP(2, hidden_sizes, 1, rng=0)  # 5 layers and 10 parameters, or 4 layers and 8
     with pytest.raises(ValueError, match=re.escape("its parameters: 0.weight, 0.bias, 2.weight, 2.bias, 4.weight, "
-                                                   "4.bias, 6.weight, 6.bias and 2 more)")):
+                                                   f"4.bias, 6.weight, 6.bias{rest})")):
         models.param_groups(model, 0.01, no_decay="Bias")
 
 
