@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigrad.files import atomic_path, make_folder, save_figure, write_text
+from minigrad.files import atomic_path, check_path, make_folder, save_figure, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,6 +141,28 @@ def test_a_folder_made_beside_the_temporary_file_is_removed_too(tmp_path):
         with atomic_path(tmp_path / "g") as temporary:
             os.mkdir(f"{temporary}.d")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_link_made_beside_the_temporary_file_is_removed_and_the_folder_it_points_to_is_kept(tmp_path):
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "inside.txt").write_text("mine")
+    with pytest.raises(ValueError, match="cannot write .*out: the writer added '.d' to the name of the file"):
+        with atomic_path(tmp_path / "out") as temporary:
+            os.symlink(kept, f"{temporary}.d")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    assert (kept / "inside.txt").read_text() == "mine"
+
+
+def test_write_text_returns_the_path_it_was_given_not_the_temporary_one(tmp_path):
+    assert write_text(tmp_path / "a.json", "{}") == tmp_path / "a.json"
+
+
+def test_check_path_accepts_a_str_or_a_path_and_names_the_argument_given_anything_else():
+    check_path("a.json", "path")
+    check_path(Path("a.json"), "path")
+    with pytest.raises(TypeError, match=r"^checkpoint must be a path \(a str or a pathlib\.Path\), got int$"):
+        check_path(3, "checkpoint")
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])

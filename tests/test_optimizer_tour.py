@@ -268,6 +268,33 @@ def test_help_names_the_options(capsys):
     assert all(option in text for option in ("--out", "--quick", "--seed"))
 
 
+@pytest.mark.parametrize("argv, quick, seed, command", [
+    ([], False, 0, "python examples/optimizer_tour.py --seed 0"),
+    (["--quick", "--seed", "5"], True, 5, "python examples/optimizer_tour.py --quick --seed 5"),
+])
+def test_the_tour_runs_with_the_options_given_and_seed_0_by_default(tmp_path, monkeypatch, capsys, argv, quick,
+                                                                       seed, command):
+    calls = []
+    monkeypatch.setattr(runner, "run", lambda *given: calls.append(given) or runner.Outcome([], True, 0.0))
+    optimizer_tour.main([*argv, "--out", str(tmp_path)])
+    assert calls == [(quick, seed, tmp_path, command)]
+
+
+@pytest.mark.parametrize("figures, ending", [
+    (True, " and figures in "),
+    (False, " (figures skipped: no matplotlib) in "),
+])
+def test_the_summary_says_which_claims_hold_and_whether_figures_were_drawn(tmp_path, monkeypatch, capsys, figures,
+                                                                           ending):
+    claims = [Claim(number=n, title=f"t{n}", setup="s", verdict=f"v{n}", holds=n == 1, numbers={}, arrays={})
+              for n in (1, 2)]
+    monkeypatch.setattr(runner, "run", lambda *given: runner.Outcome(claims, figures, 2.0))
+    optimizer_tour.main(["--out", str(tmp_path)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == ["1. t1: borne out", "   v1", "2. t2: NOT borne out", "   v2"]
+    assert lines[4] == f"2 claims in 2.0 s; tour.md, results.json, raw.npz{ending}{tmp_path}"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--seed", "-1"], "argument --seed: must be an integer from 0 to 2**32 - 1 = 4294967295, got '-1'"),
     (["--out", "a_file"], "argument --out: a_file is a file, not a folder"),
@@ -283,8 +310,9 @@ def test_a_bad_seed_or_output_folder_is_refused_before_the_tour(tmp_path, monkey
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"optimizer_tour.py: error: {message}"
 
 
-@pytest.mark.parametrize("figure", ["claim1.png", "claim7.png"])
-def test_a_folder_where_a_figure_goes_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys, figure):
+@pytest.mark.parametrize("figure", ["claim1.png", "claim7.png", "raw.npz"])
+def test_a_folder_where_a_figure_or_the_arrays_go_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys,
+                                                                                  figure):
     (tmp_path / figure).mkdir()
     monkeypatch.setattr(runner, "run", lambda quick, seed, out, command: pytest.fail("the tour ran"))
     with pytest.raises(SystemExit) as stop:

@@ -4,12 +4,14 @@ made only when a command writes into it, so a command refused after all leaves n
 from __future__ import annotations
 
 import argparse
+import json
 import importlib.util
 import os
 import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from minigrad.cli import output_folder, output_folder_for
@@ -129,3 +131,64 @@ def test_a_quick_run_writes_beside_the_full_run_by_default(tmp_path, monkeypatch
     with pytest.raises(SystemExit):
         module.parse_args(["--quick"])
     assert f"argument --out: results/{name}/quick is a file, not a folder" in capsys.readouterr().err
+
+
+def test_near_best_counts_the_settings_at_or_above_the_best_mean_less_one_std_and_says_so():
+    def row(mean, std):
+        return {"mean": mean, "std": std}
+
+    tied = [row(0.75, 0.25), row(0.5, 0.1), row(0.375, 0.0)]  # 0.5 is exactly 0.75 - 0.25; 0.375 is not
+    assert sklearn_gridsearch.near_best(tied) == 2
+    assert sklearn_gridsearch.resolution(tied) == ("the top 2 settings are within one CV standard deviation "
+                                                   "(0.2500) of the best: the folds cannot tell them apart")
+    alone = [row(0.75, 0.125), row(0.5, 0.0)]
+    assert sklearn_gridsearch.near_best(alone) == 1
+    assert sklearn_gridsearch.resolution(alone) == ("no other setting is within one CV standard deviation "
+                                                    "(0.1250) of the best")
+
+
+def test_run_search_splits_stratified_folds_by_the_seed_and_ranks_the_rows_best_first(monkeypatch):
+    seen = {}
+
+    class Search:
+        def __init__(self, pipeline, grid, cv, scoring):
+            seen["cv"] = cv
+
+        def fit(self, X, y):
+            seen["y"] = y
+            self.cv_results_ = {
+                "rank_test_score": np.array([2, 1]), "mean_test_score": np.array([0.5, 0.75]),
+                "std_test_score": np.array([0.0, 0.0]), "mean_fit_time": np.array([1.0, 1.0]),
+                "split0_test_score": np.array([0.5, 0.75]), "split1_test_score": np.array([0.5, 0.75]),
+                "split2_test_score": np.array([0.5, 0.75]),
+                "params": [{"mlp__lr": 0.1}, {"mlp__lr": 0.2}],
+            }
+            self.best_estimator_ = type("Best", (), {"score": lambda self, X, y: 0.25})()
+
+    monkeypatch.setattr(sklearn_gridsearch, "GridSearchCV", Search)
+    result = sklearn_gridsearch.run_search(quick=True, seed=7)
+    assert (seen["cv"].n_splits, seen["cv"].random_state) == (3, 7)
+    digits = sklearn_gridsearch.load_digits().target
+    share = np.bincount(seen["y"]) / np.bincount(digits)  # stratified: about 80 % of every class
+    assert np.all(np.abs(share - 0.8) < 0.01)
+    assert [row["rank"] for row in result["rows"]] == [1, 2]
+    assert result["best"] == {"lr": 0.2} and result["test_accuracy"] == 0.25
+
+
+def test_results_json_holds_the_seed_the_ranked_rows_the_best_setting_and_its_test_accuracy(tmp_path, monkeypatch,
+                                                                                          capsys):
+    rows = [{"rank": 1, "mean": 0.75, "std": 0.25, "folds": [0.5, 1.0], "fit_seconds": 0.5,
+             "params": {"optimizer": "adamw", "lr": 0.003, "weight_decay": 1.0}}]
+    found = {"rows": rows, "best": rows[0]["params"], "near_best": 1, "test_accuracy": 0.5}
+    monkeypatch.setattr(sklearn_gridsearch, "run_search", lambda quick, seed: found)
+    monkeypatch.setattr(sklearn_gridsearch, "plot", lambda rows, path: False)
+    sklearn_gridsearch.main(["--quick", "--seed", "4", "--out", str(tmp_path)])
+    written = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert written.pop("seconds") >= 0
+    assert written == {"seed": 4, "quick": True, **found}
+
+
+def test_the_grid_gives_each_optimizer_four_decades_of_weight_decay_where_its_decay_acts():
+    decades = {part["optimizer"][0]: (part["lr"], np.log10(part["weight_decay"])) for part in sklearn_gridsearch.GRID}
+    assert decades["adam"][0] == decades["adamw"][0] == [1e-3, 3e-3]
+    assert np.allclose(decades["adam"][1], [-4, -3, -2, -1]) and np.allclose(decades["adamw"][1], [-2, -1, 0, 1])
