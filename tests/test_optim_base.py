@@ -1044,22 +1044,20 @@ def _nested_state(param):
                          ids=["a dict", "a number", "a missing key", "the state itself", "past an array"])
 def test_a_never_negative_path_that_names_no_array_of_the_state_is_refused_at_the_first_step(path):
     """A path one level off would check nothing, and a negative entry would load without a word."""
-    opt = TransformOptimizer(make_params(), Transform(_nested_state, lambda u, state, param: u, {path}))
-    for p in opt.param_groups[0]["params"]:
-        p.grad = np.ones_like(p.data)
+    params = make_params()
+    opt = TransformOptimizer(params, Transform(_nested_state, lambda u, state, param: u, {path}))
     with pytest.raises(TypeError, match=re.escape(f"the transform's never_negative names {path!r}, which is not "
                                                   f"an array of its state")):
-        opt.step()
+        train(opt, params, range(1))
 
 
 def test_the_never_negative_paths_are_those_given_at_construction():
     """A set the caller changes afterwards (here, a name added by mistake) changes nothing."""
     paths = {("acc", "sq")}
-    opt = TransformOptimizer(make_params(), Transform(_nested_state, lambda u, state, param: u, paths))
+    params = make_params()
+    opt = TransformOptimizer(params, Transform(_nested_state, lambda u, state, param: u, paths))
     paths.add("nu")
-    for p in opt.param_groups[0]["params"]:
-        p.grad = np.ones_like(p.data)
-    opt.step()
+    train(opt, params, range(1))
     state_dict = opt.state_dict()
     state_dict["state"][0]["transform"]["v"].flat[0] = -1.0  # (not declared: loads)
     opt.load_state_dict(state_dict)
